@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+//
+// Cordon: restricted-zone geofencing and camera suppression.
+//
+// Dependencies point inward: Core <- Formats; Core + CGEOS <- GEOS; Core + GRDB <- Store;
+// all of them <- Cordon <- CLI. CordonCore depends on the standard library only.
+
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Cordon",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cordon", targets: ["CordonCLI"]),
+        .library(name: "Cordon", targets: ["Cordon"]),
+        .library(name: "CordonCore", targets: ["CordonCore"]),
+        .library(name: "CordonFormats", targets: ["CordonFormats"]),
+        .library(name: "CordonGEOS", targets: ["CordonGEOS"]),
+        .library(name: "CordonStore", targets: ["CordonStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // MARK: - C
+        .systemLibrary(
+            name: "CGEOS",
+            pkgConfig: "geos",
+            providers: [.apt(["libgeos-dev"])]
+        ),
+
+        // MARK: - Libraries
+        .target(name: "CordonCore", swiftSettings: strict),
+        .target(name: "CordonFormats", dependencies: ["CordonCore"], swiftSettings: strict),
+        .target(name: "CordonGEOS", dependencies: ["CordonCore", "CGEOS"], swiftSettings: strict),
+        .target(
+            name: "CordonStore",
+            dependencies: ["CordonCore", "CordonFormats", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Cordon",
+            dependencies: [
+                "CordonCore", "CordonFormats", "CordonGEOS", "CordonStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "CordonCLI",
+            dependencies: ["Cordon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CordonTestSupport",
+            dependencies: ["CordonCore", "CordonFormats"],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "CordonCoreTests", dependencies: ["CordonCore", "CordonTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CordonFormatsTests",
+            dependencies: ["CordonFormats", "CordonTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CordonGEOSTests",
+            dependencies: ["CordonGEOS", "CordonFormats", "CordonTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CordonStoreTests",
+            dependencies: ["CordonStore", "CordonTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CordonTests", dependencies: ["Cordon", "CordonTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CordonCLITests",
+            dependencies: ["CordonCLI", "Cordon", "CordonTestSupport"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,44 @@
+import Foundation
+
+/// The zone file formats Cordon reads. `Sendable`.
+public enum ZoneFileFormat: String, Sendable, CaseIterable {
+    case geojson
+    case kml
+    case wkt
+
+    /// The format named by a file's extension, else by its first non-blank byte
+    /// (`{` GeoJSON, `<` KML, anything else WKT). Nil for an empty file.
+    public static func detect(path: String, bytes: [UInt8]) -> ZoneFileFormat? {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".geojson") || lower.hasSuffix(".json") { return .geojson }
+        if lower.hasSuffix(".kml") { return .kml }
+        if lower.hasSuffix(".wkt") || lower.hasSuffix(".tsv") { return .wkt }
+        var i = 0
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
+        while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+        guard i < bytes.count else { return nil }
+        switch bytes[i] {
+        case UInt8(ascii: "{"): return .geojson
+        case UInt8(ascii: "<"): return .kml
+        default: return .wkt
+        }
+    }
+}
+
+/// Reads a file's bytes, refusing files over `limit` before reading them whole.
+public func readFileBytes(_ path: String, limit: Int) throws(FormatError) -> [UInt8] {
+    let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+    guard let attributes, let handle = FileHandle(forReadingAtPath: path) else {
+        throw .notZones(file: path, message: "cannot read the file (missing or not readable)")
+    }
+    defer { try? handle.close() }
+    if let size = attributes[.size] as? NSNumber, size.intValue > limit {
+        throw .tooLarge(file: path, bytes: size.intValue, limit: limit)
+    }
+    guard (attributes[.type] as? FileAttributeType) != .typeDirectory else {
+        throw .notZones(file: path, message: "is a directory")
+    }
+    let data = (try? handle.read(upToCount: limit + 1)) ?? Data()
+    guard data.count <= limit else { throw .tooLarge(file: path, bytes: data.count, limit: limit) }
+    return [UInt8](data)
+}

@@ -1,0 +1,48 @@
+/// An axis-aligned box in lon/lat degrees, closed on every side.
+///
+/// A value type; `Sendable`. The empty box has `minLongitude > maxLongitude`.
+public struct BoundingBox: Hashable, Sendable {
+    public var minLongitude: Double
+    public var minLatitude: Double
+    public var maxLongitude: Double
+    public var maxLatitude: Double
+
+    public init(minLongitude: Double, minLatitude: Double, maxLongitude: Double, maxLatitude: Double) {
+        self.minLongitude = minLongitude
+        self.minLatitude = minLatitude
+        self.maxLongitude = maxLongitude
+        self.maxLatitude = maxLatitude
+    }
+
+    /// The box that contains nothing; `extend` grows it.
+    public static let empty = BoundingBox(
+        minLongitude: .infinity, minLatitude: .infinity, maxLongitude: -.infinity, maxLatitude: -.infinity)
+
+    public var isEmpty: Bool { minLongitude > maxLongitude || minLatitude > maxLatitude }
+
+    public mutating func extend(_ c: Coordinate) {
+        minLongitude = Swift.min(minLongitude, c.longitude)
+        minLatitude = Swift.min(minLatitude, c.latitude)
+        maxLongitude = Swift.max(maxLongitude, c.longitude)
+        maxLatitude = Swift.max(maxLatitude, c.latitude)
+    }
+
+    public mutating func extend(_ other: BoundingBox) {
+        guard !other.isEmpty else { return }
+        minLongitude = Swift.min(minLongitude, other.minLongitude)
+        minLatitude = Swift.min(minLatitude, other.minLatitude)
+        maxLongitude = Swift.max(maxLongitude, other.maxLongitude)
+        maxLatitude = Swift.max(maxLatitude, other.maxLatitude)
+    }
+
+    /// Closed containment: a point on an edge of the box is inside.
+    @inlinable
+    public func contains(_ c: Coordinate) -> Bool {
+        c.longitude >= minLongitude && c.longitude <= maxLongitude
+            && c.latitude >= minLatitude && c.latitude <= maxLatitude
+    }
+
+    public var center: Coordinate {
+        Coordinate(longitude: (minLongitude + maxLongitude) / 2, latitude: (minLatitude + maxLatitude) / 2)
+    }
+}

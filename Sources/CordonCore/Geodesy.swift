@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Geodesy on the WGS84 ellipsoid, written for what Cordon needs: local metric projections
+// for buffering, zone areas for the size limit, and short distances. Pure and Sendable.
+
+/// WGS84 ellipsoid constants and local radii of curvature.
+public enum WGS84 {
+    public static let semiMajorAxis = 6_378_137.0
+    public static let flattening = 1 / 298.257_223_563
+    public static let eccentricitySquared = flattening * (2 - flattening)
+    /// Radius of the sphere with the ellipsoid's surface area (metres).
+    public static let authalicRadius = 6_371_007.180_918_5
+
+    /// Meridional radius of curvature M(φ) in metres.
+    public static func meridionalRadius(latitude: Double) -> Double {
+        let s = sin(latitude * .pi / 180)
+        let w = 1 - eccentricitySquared * s * s
+        return semiMajorAxis * (1 - eccentricitySquared) / (w * w.squareRoot())
+    }
+
+    /// Prime-vertical radius of curvature N(φ) in metres.
+    public static func primeVerticalRadius(latitude: Double) -> Double {
+        let s = sin(latitude * .pi / 180)
+        return semiMajorAxis / (1 - eccentricitySquared * s * s).squareRoot()
+    }
+
+    /// The smallest radius of curvature, in any direction, at any latitude in the range.
+    /// M(φ) ≤ N(φ) everywhere and M grows with |φ|, so this is M at the |φ| nearest the equator.
+    public static func minimumRadius(latitudes: ClosedRange<Double>) -> Double {
+        let nearest = latitudes.contains(0) ? 0 : Swift.min(abs(latitudes.lowerBound), abs(latitudes.upperBound))
+        return meridionalRadius(latitude: nearest)
+    }
+
+    /// The largest radius of curvature at any latitude in the range (N at the largest |φ|).
+    public static func maximumRadius(latitudes: ClosedRange<Double>) -> Double {
+        primeVerticalRadius(latitude: Swift.max(abs(latitudes.lowerBound), abs(latitudes.upperBound)))
+    }
+}
+
+/// Great-circle distance in metres on the authalic sphere (haversine). Error against the
+/// WGS84 geodesic is below 0.5 %.
+public func sphericalDistance(_ a: Coordinate, _ b: Coordinate) -> Double {
+    let p1 = a.latitude * .pi / 180, p2 = b.latitude * .pi / 180
+    let dp = p2 - p1, dl = (b.longitude - a.longitude) * .pi / 180
+    let h = sin(dp / 2) * sin(dp / 2) + cos(p1) * cos(p2) * sin(dl / 2) * sin(dl / 2)
+    return 2 * WGS84.authalicRadius * asin(Swift.min(1, h.squareRoot()))
+}
+
+/// The area of a multipolygon in square metres on the authalic sphere, edges taken as
+/// rhumb-free lon/lat chords (the spherical-excess approximation used by d3 and turf).
+public func sphericalArea(_ geometry: MultiPolygon) -> Double {
+    func ringArea(_ ring: Ring) -> Double {
+        let c = ring.coordinates
+        guard c.count > 3 else { return 0 }
+        var total = 0.0
+        for i in 0..<(c.count - 1) {
+            let l1 = c[i].longitude * .pi / 180, l2 = c[i + 1].longitude * .pi / 180
+            let p1 = c[i].latitude * .pi / 180, p2 = c[i + 1].latitude * .pi / 180
+            total += (l2 - l1) * (2 + sin(p1) + sin(p2))
+        }
+        return abs(total) * WGS84.authalicRadius * WGS84.authalicRadius / 2
+    }
+    var area = 0.0
+    for p in geometry.polygons {
+        area += ringArea(p.exterior)
+        for h in p.holes { area -= ringArea(h) }
+    }
+    return Swift.max(0, area)
+}
+
+/// An azimuthal equidistant projection on a sphere, centred on a zone, in metres.
+///
+/// A value type; `Sendable`. Distances from the centre are exact on the sphere of radius
+/// `radius`; transverse distances are stretched by ρ/sin ρ (ρ the angular distance from the
+/// centre), never shrunk. `stretchBound` gives the factor by which a planar distance may
+/// exceed the true WGS84 distance anywhere within a box, so a planar buffer scaled by it is
+/// conservative (docs/semantics.md).
+public struct LocalProjection: Sendable, Hashable {
+    public let center: Coordinate
+    /// Sphere radius in metres.
+    public let radius: Double
+    private let sinLat0: Double
+    private let cosLat0: Double
+
+    public init(center: Coordinate, radius: Double) {
+        self.center = center
+        self.radius = radius
+        let p0 = center.latitude * .pi / 180
+        self.sinLat0 = sin(p0)
+        self.cosLat0 = cos(p0)
+    }
+
+    /// Planar (x east, y north) metres of a coordinate.
+    public func forward(_ c: Coordinate) -> (x: Double, y: Double) {
+        let p = c.latitude * .pi / 180
+        let dl = (c.longitude - center.longitude) * .pi / 180
+        let sinP = sin(p), cosP = cos(p), cosDl = cos(dl)
+        let cosRho = Swift.max(-1, Swift.min(1, sinLat0 * sinP + cosLat0 * cosP * cosDl))
+        let rho = acos(cosRho)
+        let k = rho < 1e-12 ? 1 : rho / sin(rho)
+        let x = k * cosP * sin(dl)
+        let y = k * (cosLat0 * sinP - sinLat0 * cosP * cosDl)
+        return (x * radius, y * radius)
+    }
+
+    /// The coordinate of a planar point (inverse of `forward`).
+    public func inverse(x: Double, y: Double) -> Coordinate {
+        let xs = x / radius, ys = y / radius
+        let rho = (xs * xs + ys * ys).squareRoot()
+        if rho < 1e-15 { return center }
+        let sinRho = sin(rho), cosRho = cos(rho)
+        let lat = asin(Swift.max(-1, Swift.min(1, cosRho * sinLat0 + ys * sinRho * cosLat0 / rho)))
+        let lon = center.longitude * .pi / 180
+            + atan2(xs * sinRho, rho * cosLat0 * cosRho - ys * sinLat0 * sinRho)
+        var lonDeg = lon * 180 / .pi
+        if lonDeg > 180 { lonDeg -= 360 } else if lonDeg < -180 { lonDeg += 360 }
+        return Coordinate(longitude: lonDeg, latitude: lat * 180 / .pi)
+    }
+
+    /// The largest ratio planar/true distance for short segments anywhere within `maxDistance`
+    /// metres of the centre: ρ/sin ρ, times the sphere radius over the smallest WGS84 radius of
+    /// curvature in `latitudes`.
+    public func stretchBound(maxDistance: Double, latitudes: ClosedRange<Double>) -> Double {
+        let rho = Swift.min(maxDistance / radius, .pi * 0.999)
+        let k = rho < 1e-9 ? 1 : rho / sin(rho)
+        return k * Swift.max(1, radius / WGS84.minimumRadius(latitudes: latitudes))
+    }
+}

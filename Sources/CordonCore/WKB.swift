@@ -1,0 +1,141 @@
+/// Well-Known Binary (ISO/OGC, little-endian, 2D) for Polygon and MultiPolygon: the encoding
+/// in which the store keeps core and approach geometries.
+///
+/// Stateless; `Sendable`. `decode` checks every length against the bytes it has, so a damaged
+/// blob gives `WKB.Error`, never a crash or an unbounded allocation.
+public enum WKB {
+    public enum Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
+        case truncated(offset: Int)
+        case unsupported(String)
+
+        public var description: String {
+            switch self {
+            case .truncated(let offset): "WKB truncated at byte \(offset)"
+            case .unsupported(let what): "unsupported WKB: \(what)"
+            }
+        }
+    }
+
+    /// Encodes as a WKB Polygon when `isMulti` is false and there is one part, else MultiPolygon.
+    public static func encode(_ geometry: MultiPolygon) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16 * (geometry.vertexCount + 4 * geometry.polygons.count) + 64)
+        if !geometry.isMulti && geometry.polygons.count == 1 {
+            writePolygon(geometry.polygons[0], into: &out)
+        } else {
+            out.append(1)
+            appendUInt32(6, &out)
+            appendUInt32(UInt32(geometry.polygons.count), &out)
+            for p in geometry.polygons { writePolygon(p, into: &out) }
+        }
+        return out
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(WKB.Error) -> MultiPolygon {
+        var reader = Reader(bytes: bytes)
+        let type = try reader.header()
+        switch type {
+        case 3:
+            return MultiPolygon([try reader.polygonBody()], isMulti: false)
+        case 6:
+            let n = try reader.count(minimumBytesEach: 9)
+            var polygons: [Polygon] = []
+            polygons.reserveCapacity(n)
+            for _ in 0..<n {
+                guard try reader.header() == 3 else { throw .unsupported("MultiPolygon member is not a Polygon") }
+                polygons.append(try reader.polygonBody())
+            }
+            return MultiPolygon(polygons, isMulti: true)
+        default:
+            throw .unsupported("geometry type \(type)")
+        }
+    }
+
+    private static func writePolygon(_ p: Polygon, into out: inout [UInt8]) {
+        out.append(1)
+        appendUInt32(3, &out)
+        appendUInt32(UInt32(1 + p.holes.count), &out)
+        for ring in p.rings {
+            appendUInt32(UInt32(ring.coordinates.count), &out)
+            for c in ring.coordinates {
+                appendUInt64(c.longitude.bitPattern, &out)
+                appendUInt64(c.latitude.bitPattern, &out)
+            }
+        }
+    }
+
+    private static func appendUInt32(_ v: UInt32, _ out: inout [UInt8]) {
+        for k in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * k))) }
+    }
+
+    private static func appendUInt64(_ v: UInt64, _ out: inout [UInt8]) {
+        for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * k))) }
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+        var bigEndian = false
+
+        init(bytes: [UInt8]) { self.bytes = bytes }
+
+        mutating func header() throws(WKB.Error) -> UInt32 {
+            guard offset < bytes.count else { throw .truncated(offset: offset) }
+            switch bytes[offset] {
+            case 0: bigEndian = true
+            case 1: bigEndian = false
+            default: throw .unsupported("byte order \(bytes[offset])")
+            }
+            offset += 1
+            return try uint32()
+        }
+
+        mutating func uint32() throws(WKB.Error) -> UInt32 {
+            guard offset + 4 <= bytes.count else { throw .truncated(offset: offset) }
+            var v: UInt32 = 0
+            for k in 0..<4 {
+                let b = UInt32(bytes[offset + k])
+                v |= bigEndian ? b << (8 * (3 - k)) : b << (8 * k)
+            }
+            offset += 4
+            return v
+        }
+
+        mutating func double() throws(WKB.Error) -> Double {
+            guard offset + 8 <= bytes.count else { throw .truncated(offset: offset) }
+            var v: UInt64 = 0
+            for k in 0..<8 {
+                let b = UInt64(bytes[offset + k])
+                v |= bigEndian ? b << (8 * (7 - k)) : b << (8 * k)
+            }
+            offset += 8
+            return Double(bitPattern: v)
+        }
+
+        /// A count, refused when the remaining bytes cannot hold that many items.
+        mutating func count(minimumBytesEach: Int) throws(WKB.Error) -> Int {
+            let n = Int(try uint32())
+            guard n <= (bytes.count - offset) / minimumBytesEach else { throw .truncated(offset: offset) }
+            return n
+        }
+
+        mutating func polygonBody() throws(WKB.Error) -> Polygon {
+            let ringCount = try count(minimumBytesEach: 4)
+            guard ringCount > 0 else { throw .unsupported("empty polygon") }
+            var rings: [Ring] = []
+            rings.reserveCapacity(ringCount)
+            for _ in 0..<ringCount {
+                let n = try count(minimumBytesEach: 16)
+                var coords: [Coordinate] = []
+                coords.reserveCapacity(n)
+                for _ in 0..<n {
+                    let x = try double()
+                    let y = try double()
+                    coords.append(Coordinate(longitude: x, latitude: y))
+                }
+                rings.append(Ring(coords))
+            }
+            return Polygon(exterior: rings[0], holes: Array(rings.dropFirst()))
+        }
+    }
+}

@@ -1,0 +1,151 @@
+public import CordonCore
+
+/// Reads zones from GeoJSON (RFC 7946): a FeatureCollection, a Feature, or a bare Polygon or
+/// MultiPolygon.
+///
+/// A value type; `Sendable`. Syntax errors (with line and column) throw `FormatError`; each
+/// feature's problems become diagnostics and the good features are still returned, so the
+/// caller decides between all-or-nothing and `--skip-invalid`.
+public struct GeoJSONReader: Sendable {
+    public var options: ZoneReadOptions
+
+    public init(options: ZoneReadOptions = ZoneReadOptions()) { self.options = options }
+
+    public func read(_ bytes: [UInt8], file: String) throws(FormatError) -> ZoneFileReadResult {
+        let root = try JSONParser(maximumDepth: options.maximumDepth).parse(bytes, file: file)
+        return try read(root, file: file)
+    }
+
+    /// Reads an already-parsed GeoJSON value.
+    public func read(_ root: JSONValue, file: String) throws(FormatError) -> ZoneFileReadResult {
+        var result = ZoneFileReadResult(file: file)
+        let interpreter = ZoneInterpreter(file: file, options: options)
+        guard case .object = root, let type = root["type"]?.stringValue else {
+            throw .notZones(file: file, message: "expected a GeoJSON object with a \"type\" member, found \(root.typeName)")
+        }
+        switch type {
+        case "FeatureCollection":
+            guard let features = root["features"]?.arrayValue else {
+                throw .notZones(file: file, message: "FeatureCollection has no \"features\" array")
+            }
+            for (index, feature) in features.enumerated() {
+                readFeature(feature, index: index, interpreter: interpreter, into: &result)
+            }
+            result.featureCount = features.count
+        case "Feature":
+            readFeature(root, index: 0, interpreter: interpreter, into: &result)
+            result.featureCount = 1
+        case "Polygon", "MultiPolygon", "Point", "MultiPoint", "LineString", "MultiLineString", "GeometryCollection":
+            readGeometry(root, index: 0, properties: [], fallbackID: nil, interpreter: interpreter, into: &result)
+            result.featureCount = 1
+        default:
+            throw .notZones(file: file, message: "unknown GeoJSON type \"\(type)\"")
+        }
+        return result
+    }
+
+    private func readFeature(
+        _ feature: JSONValue, index: Int, interpreter: ZoneInterpreter, into result: inout ZoneFileReadResult
+    ) {
+        func fail(_ code: String, _ message: String) {
+            result.diagnostics.append(Diagnostic(.error, code, message, file: result.file, featureIndex: index))
+        }
+        guard case .object = feature else { return fail("not_a_feature", "expected a Feature object, found \(feature.typeName)") }
+        guard feature["type"]?.stringValue == "Feature" else {
+            return fail("not_a_feature", "expected \"type\": \"Feature\", found \(feature["type"].map { JSONWriter().string($0) } ?? "no type")")
+        }
+        var properties: [JSONMember] = []
+        switch feature["properties"] {
+        case nil, .null?: break
+        case .object(let members)?: properties = members
+        case let other?: return fail("bad_properties", "properties must be an object or null, found \(other.typeName)")
+        }
+        var fallbackID: String?
+        switch feature["id"] {
+        case .string(let s)?: fallbackID = s
+        case .number(let n)? where n.isFinite: fallbackID = JSONWriter.number(n)
+        default: break
+        }
+        guard let geometry = feature["geometry"], geometry != .null else {
+            interpreter.zone(index: index, properties: properties, fallbackID: fallbackID, polygons: [], isMulti: false, into: &result)
+            return
+        }
+        readGeometry(geometry, index: index, properties: properties, fallbackID: fallbackID, interpreter: interpreter, into: &result)
+    }
+
+    private func readGeometry(
+        _ geometry: JSONValue, index: Int, properties: [JSONMember], fallbackID: String?,
+        interpreter: ZoneInterpreter, into result: inout ZoneFileReadResult
+    ) {
+        let type = geometry["type"]?.stringValue ?? "(no type)"
+        var polygons: ZoneInterpreter.RawPolygons = []
+        var problem: String?
+        switch type {
+        case "Polygon":
+            polygons = [rings(geometry["coordinates"], label: "", problem: &problem)]
+        case "MultiPolygon":
+            if let parts = geometry["coordinates"]?.arrayValue {
+                for (p, part) in parts.enumerated() {
+                    polygons.append(rings(part, label: "polygon \(p) ", problem: &problem))
+                    if problem != nil { break }
+                }
+            } else {
+                problem = "MultiPolygon coordinates must be an array"
+            }
+        default:
+            // Report under the feature's id: let the interpreter name it, then add the reason.
+            var scratch = ZoneFileReadResult(file: result.file)
+            interpreter.zone(
+                index: index, properties: properties, fallbackID: fallbackID,
+                polygons: [[[Coordinate(longitude: 0, latitude: 0)]]], isMulti: false, into: &scratch)
+            let id = scratch.diagnostics.first?.featureID ?? scratch.zones.first?.zone.id
+            result.diagnostics.append(
+                Diagnostic(
+                    .error, "not_polygon", "geometry is a \(type); a zone must be a Polygon or MultiPolygon",
+                    file: result.file, featureIndex: index, featureID: id))
+            return
+        }
+        if let problem {
+            var scratch = ZoneFileReadResult(file: result.file)
+            interpreter.zone(index: index, properties: properties, fallbackID: fallbackID, polygons: [], isMulti: false, into: &scratch)
+            let id = scratch.diagnostics.first?.featureID ?? scratch.zones.first?.zone.id
+            result.diagnostics.append(
+                Diagnostic(.error, "bad_coordinate", problem, file: result.file, featureIndex: index, featureID: id))
+            return
+        }
+        interpreter.zone(
+            index: index, properties: properties, fallbackID: fallbackID, polygons: polygons,
+            isMulti: type == "MultiPolygon", into: &result)
+    }
+
+    /// Rings of one polygon from `[[[lon, lat(, z…)], …], …]`; sets `problem` on the first bad value.
+    private func rings(_ value: JSONValue?, label: String, problem: inout String?) -> [[Coordinate]] {
+        guard let ringValues = value?.arrayValue else {
+            problem = "\(label)coordinates must be an array of rings"
+            return []
+        }
+        var out: [[Coordinate]] = []
+        out.reserveCapacity(ringValues.count)
+        for (r, ringValue) in ringValues.enumerated() {
+            guard let positions = ringValue.arrayValue else {
+                problem = "\(label)ring \(r) must be an array of positions, found \(ringValue.typeName)"
+                return out
+            }
+            var coords: [Coordinate] = []
+            coords.reserveCapacity(positions.count)
+            for (v, position) in positions.enumerated() {
+                guard case .array(let xy) = position, xy.count >= 2 else {
+                    problem = "\(label)ring \(r) vertex \(v) must be [longitude, latitude], found \(JSONWriter().string(position).prefix(60))"
+                    return out
+                }
+                guard case .number(let lon) = xy[0], case .number(let lat) = xy[1] else {
+                    problem = "\(label)ring \(r) vertex \(v): coordinates are not numbers: \(JSONWriter().string(position).prefix(60))"
+                    return out
+                }
+                coords.append(Coordinate(longitude: lon, latitude: lat))
+            }
+            out.append(coords)
+        }
+        return out
+    }
+}

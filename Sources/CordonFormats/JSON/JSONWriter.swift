@@ -1,0 +1,98 @@
+public import CordonCore
+
+/// Writes `JSONValue`s as compact or indented JSON text.
+///
+/// A value type; `Sendable`. Numbers that are integral and below 2^53 are written without a
+/// fraction; others in Swift's shortest round-trip form, so reading back gives the same Double.
+/// Non-finite numbers (which JSON cannot hold) are written as `null`.
+public struct JSONWriter: Sendable {
+    /// Spaces per level, or nil for compact output.
+    public var indent: Int?
+
+    public init(indent: Int? = nil) { self.indent = indent }
+
+    public func string(_ value: JSONValue) -> String {
+        var out = ""
+        write(value, into: &out, level: 0)
+        return out
+    }
+
+    public func write(_ value: JSONValue, into out: inout String, level: Int = 0) {
+        switch value {
+        case .null: out += "null"
+        case .bool(let v): out += v ? "true" : "false"
+        case .number(let v): out += JSONWriter.number(v)
+        case .string(let s): JSONWriter.quote(s, into: &out)
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "["
+            for (k, item) in items.enumerated() {
+                if k > 0 { out += "," }
+                newline(&out, level + 1)
+                write(item, into: &out, level: level + 1)
+            }
+            newline(&out, level)
+            out += "]"
+        case .object(let members):
+            if members.isEmpty { out += "{}"; return }
+            out += "{"
+            for (k, m) in members.enumerated() {
+                if k > 0 { out += "," }
+                newline(&out, level + 1)
+                JSONWriter.quote(m.key, into: &out)
+                out += indent == nil ? ":" : ": "
+                write(m.value, into: &out, level: level + 1)
+            }
+            newline(&out, level)
+            out += "}"
+        }
+    }
+
+    private func newline(_ out: inout String, _ level: Int) {
+        guard let indent else { return }
+        out += "\n" + String(repeating: " ", count: indent * level)
+    }
+
+    /// A number as JSON text.
+    public static func number(_ v: Double) -> String {
+        guard v.isFinite else { return "null" }
+        if v == v.rounded(), abs(v) < 9_007_199_254_740_992 {
+            return v == 0 ? "0" : String(Int64(v))
+        }
+        return String(v)
+    }
+
+    /// Appends `s` as a JSON string literal, escaping quotes, backslashes and control characters.
+    public static func quote(_ s: String, into out: inout String) {
+        out += "\""
+        var needsEscape = false
+        for u in s.utf8 where u < 0x20 || u == 0x22 || u == 0x5C { needsEscape = true; break }
+        if !needsEscape {
+            out += s
+        } else {
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                default:
+                    if scalar.value < 0x20 {
+                        let hex = String(scalar.value, radix: 16)
+                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    } else {
+                        out.unicodeScalars.append(scalar)
+                    }
+                }
+            }
+        }
+        out += "\""
+    }
+
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        quote(s, into: &out)
+        return out
+    }
+}
