@@ -1,4 +1,5 @@
 import Crypto
+import Synchronization
 import Dispatch
 import Foundation
 import CordonCore
@@ -140,17 +141,23 @@ public struct ZoneCatalog: Sendable {
         let workers = max(1, min(options.workers > 0 ? options.workers : ProcessInfo.processInfo.activeProcessorCount, n))
         let slots = OutcomeSlots(count: n)
         defer { slots.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let context: GEOSContext
-            do throws(GEOSError) { context = try GEOSContext() } catch {
-                for i in stride(from: w, to: n, by: workers) {
-                    slots[i] = Outcome(entry: nil, diagnostics: [diagnostic(zones[i], .error, "geos", error.description)])
+        // Largest zones first, handed out one at a time, so no worker is left with the tail.
+        let order = (0..<n).sorted { zones[$0].zone.geometry.vertexCount > zones[$1].zone.geometry.vertexCount }
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            let context: GEOSContext?
+            var failure: GEOSError?
+            do throws(GEOSError) { context = try GEOSContext() } catch { context = nil; failure = error }
+            while true {
+                let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard k < n else { return }
+                let i = order[k]
+                if let context {
+                    slots[i] = process(zones[i], context: context, options: options)
+                } else {
+                    let message = failure?.description ?? "GEOS unavailable"
+                    slots[i] = Outcome(entry: nil, diagnostics: [diagnostic(zones[i], .error, "geos", message)])
                 }
-                return
-            }
-            // Striding spreads the few very large zones over the workers.
-            for i in stride(from: w, to: n, by: workers) {
-                slots[i] = process(zones[i], context: context, options: options)
             }
         }
         return (0..<n).map { slots[$0] }
@@ -203,9 +210,9 @@ public struct ZoneCatalog: Sendable {
 
 /// Result slots written by disjoint indices from concurrent workers.
 ///
-/// `@unchecked Sendable` is safe because each index is written by exactly one worker
-/// (`stride(from: w, by: workers)` partitions 0..<n) and read only after
-/// `concurrentPerform` has returned, which orders the writes before the reads.
+/// `@unchecked Sendable` is safe because each index is written by exactly one worker (the
+/// atomic counter hands out every position of `order`, a permutation of 0..<n, once) and read
+/// only after `concurrentPerform` has returned, which orders the writes before the reads.
 private final class OutcomeSlots: @unchecked Sendable {
     private let base: UnsafeMutablePointer<ZoneCatalog.Outcome>
     private let count: Int

@@ -1,0 +1,45 @@
+# Cordon: the two commands a fresh Debian 12 machine with Swift 6.3 needs are
+#   make demo    build the CLI and run the main job on the embedded default (./cordon.db)
+#   make test    build and run every test
+# Both install the system libraries they need when missing.
+
+SWIFT ?= swift
+CORDON := .build/debug/cordon
+
+.PHONY: deps build demo test bench sample-kml clean
+
+# libgeos-dev (GEOS C API), libsqlite3-dev (GRDB's system SQLite), pkg-config (finds GEOS).
+deps:
+	@missing=""; \
+	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	[ -f /usr/include/geos_c.h ] || missing="$$missing libgeos-dev"; \
+	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build --product cordon
+
+demo: build
+	@CORDON=$(CORDON) bash scripts/demo.sh
+
+test: deps
+	$(SWIFT) build --product cordon
+	$(SWIFT) test
+
+# Import benchmark of the shared zone set (release build); see docs/benchmarks.md.
+bench: deps
+	bash Benchmarks/import.sh
+
+# Regenerate the KML twin of the sample zone set with Cordon's own writer.
+sample-kml: build
+	@rm -f /tmp/cordon-sample.db*
+	$(CORDON) zones import zones/sample.geojson --db /tmp/cordon-sample.db --set sample --activate >/dev/null
+	$(CORDON) zones export --db /tmp/cordon-sample.db --set sample --format kml --out zones/sample.kml
+	@rm -f /tmp/cordon-sample.db*
+
+clean:
+	rm -rf .build Benchmarks/.build
