@@ -164,11 +164,16 @@ package struct ZoneInterpreter: Sendable {
         // Geometry.
         let geometry = self.geometry(polygons, isMulti: isMulti, problems: &problems, warnings: &warnings)
 
+        if idKey != "id", let other = value("id"), other != .null, other != .string(featureID) {
+            warnings.append(("id_ignored", "property \"id\" (\(JSONWriter().string(other))) is ignored: --id-property \(idKey) names the zone"))
+        }
         for (code, message) in warnings { report(.warning, code, message) }
         for (code, message) in problems { report(.error, code, message) }
         guard problems.isEmpty, let geometry else { return }
 
-        let metadata = properties.filter { !Self.knownKeys.contains($0.key) && $0.key != idKey }
+        // With --id-property, that property stays as metadata (it is the source's own field);
+        // a separate `id` property cannot (export writes the zone id there), so it is reported.
+        let metadata = properties.filter { !Self.knownKeys.contains($0.key) }
         let zone = Zone(
             id: featureID, name: name, category: category, geometry: geometry, policy: policy,
             bufferMeters: buffer, schedule: schedule, validFrom: validFrom, validUntil: validUntil,

@@ -18,7 +18,9 @@ public struct WKTReader: Sendable {
         var result = ZoneFileReadResult(file: file)
         let interpreter = ZoneInterpreter(file: file, options: options)
         var index = 0
-        for (lineOffset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift, so split on both spellings of a line end.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (lineOffset, rawLine) in lines.enumerated() {
             let lineNumber = lineOffset + 1
             var line = Substring(rawLine)
             if line.last == "\r" { line.removeLast() }

@@ -1,0 +1,66 @@
+import CordonCore
+import CordonTestSupport
+import Testing
+
+@Suite struct GeodesyTests {
+    /// Published pairs (eviltransform's test table and coordtransform's README): WGS84 → GCJ-02.
+    static let pairs: [(wgs: Coordinate, gcj: Coordinate)] = [
+        (Coordinate(longitude: 121.5272106, latitude: 31.1774276), Coordinate(longitude: 121.531541859215, latitude: 31.17530398364597)),
+        (Coordinate(longitude: 113.912316, latitude: 22.543847), Coordinate(longitude: 113.9171764808363, latitude: 22.540796131694766)),
+        (Coordinate(longitude: 116.377817, latitude: 39.911954), Coordinate(longitude: 116.38404722455657, latitude: 39.91334545536069)),
+        (Coordinate(longitude: 116.404, latitude: 39.915), Coordinate(longitude: 116.41024449916938, latitude: 39.91640428150164)),
+    ]
+
+    @Test func gcj02ForwardMatchesPublishedPairs() {
+        for (wgs, gcj) in Self.pairs {
+            let f = GCJ02.wgs84ToGCJ02(wgs)
+            #expect(abs(f.longitude - gcj.longitude) < 1e-9 && abs(f.latitude - gcj.latitude) < 1e-9, "\(wgs)")
+            // The offset is the advertised 300–700 m.
+            let offset = Geodesic.distance(wgs, gcj)
+            #expect(offset > 300 && offset < 700)
+        }
+    }
+
+    @Test func gcj02InverseIsWithinOneCentimetre() {
+        for (wgs, gcj) in Self.pairs {
+            #expect(Geodesic.distance(GCJ02.gcj02ToWGS84(gcj), wgs) < 0.01)
+        }
+        var state: UInt64 = 42
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        for _ in 0..<5000 {
+            let w = Coordinate(longitude: 75 + next() * 60, latitude: 18 + next() * 35)
+            let back = GCJ02.gcj02ToWGS84(GCJ02.wgs84ToGCJ02(w))
+            #expect(Geodesic.distance(back, w) < 0.01)
+        }
+        let paris = Coordinate(longitude: 2.35, latitude: 48.85)
+        #expect(GCJ02.wgs84ToGCJ02(paris) == paris && GCJ02.gcj02ToWGS84(paris) == paris)
+    }
+
+    @Test func projectionRoundTripsAndKeepsRadialDistances() {
+        let center = Coordinate(longitude: 116.4, latitude: 39.9)
+        let projection = LocalProjection(center: center, radius: WGS84.authalicRadius)
+        for azimuth in stride(from: 0.0, to: 360, by: 15) {
+            for distance in [10.0, 1_000, 50_000] {
+                let p = Geodesic.destination(from: center, azimuth: azimuth, distance: distance)
+                let xy = projection.forward(p)
+                let back = projection.inverse(x: xy.x, y: xy.y)
+                #expect(abs(back.longitude - p.longitude) < 1e-10 && abs(back.latitude - p.latitude) < 1e-10)
+                // Radial distance on the sphere vs the ellipsoid: within 0.5 %.
+                let planar = (xy.x * xy.x + xy.y * xy.y).squareRoot()
+                #expect(abs(planar - distance) / distance < 0.005)
+            }
+        }
+    }
+
+    @Test func sphericalAreaOfOneDegreeCell() {
+        let cell = MultiPolygon([Polygon(exterior: Ring([
+            Coordinate(longitude: 0, latitude: 0), Coordinate(longitude: 1, latitude: 0),
+            Coordinate(longitude: 1, latitude: 1), Coordinate(longitude: 0, latitude: 1), Coordinate(longitude: 0, latitude: 0),
+        ]))])
+        // 1°×1° at the equator ≈ 12,364 km² (authalic sphere).
+        #expect(abs(sphericalArea(cell) / 1e6 - 12_364) < 15)
+    }
+}

@@ -1,0 +1,55 @@
+import CordonCore
+import CordonTestSupport
+import Testing
+
+@Suite struct GeometryTests {
+    let square = Ring([
+        Coordinate(longitude: 0, latitude: 0), Coordinate(longitude: 0, latitude: 1),
+        Coordinate(longitude: 1, latitude: 1), Coordinate(longitude: 1, latitude: 0), Coordinate(longitude: 0, latitude: 0),
+    ])  // clockwise
+
+    @Test func normalizesWinding() {
+        #expect(!square.isCounterClockwise)
+        let hole = Ring(square.coordinates.map { Coordinate(longitude: $0.longitude * 0.5 + 0.25, latitude: $0.latitude * 0.5 + 0.25) }).reversed()
+        let p = Polygon(exterior: square, holes: [hole]).normalized()
+        #expect(p.exterior.isCounterClockwise)
+        #expect(!p.holes[0].isCounterClockwise)
+        #expect(p.exterior.signedDoubleArea == 2)
+        #expect(p.vertexCount == 8)
+        #expect(p.normalized() == p)
+    }
+
+    @Test func policyStrictestWins() {
+        #expect(DataAction.strictest(.none, .coarsen(meters: 100)) == .coarsen(meters: 100))
+        #expect(DataAction.strictest(.coarsen(meters: 1000), .coarsen(meters: 100)) == .coarsen(meters: 1000))
+        #expect(DataAction.strictest(.localOnly, .coarsen(meters: 5000)) == .localOnly)
+        #expect(DataAction.strictest(.localOnly, .drop) == .drop)
+        let p = Policy(cameras: [.exterior], data: .localOnly).combined(with: Policy(cameras: [.cabin], data: .none))
+        #expect(p == Policy(cameras: [.exterior, .cabin], data: .localOnly))
+        #expect(Policy(cameras: [], data: .none).isNoOp)
+    }
+
+    @Test func categoryDefaultsFollowDesign() {
+        #expect(Category.military.defaultPolicy == Policy(cameras: [.exterior, .cabin], data: .drop))
+        #expect(Category.defenseIndustry.defaultBufferMeters == 500)
+        #expect(Category.government.defaultPolicy == Policy(cameras: [.exterior], data: .drop))
+        #expect(Category.government.defaultBufferMeters == 200)
+        #expect(Category.custom.defaultPolicy == Policy(cameras: [.exterior], data: .drop))
+        #expect(Category.custom.defaultBufferMeters == 100)
+    }
+
+    @Test func wkbRoundTripsAndRefusesDamage() throws {
+        let g = try #require(Fixtures.geometry("MULTIPOLYGON (((116 39, 116.01 39, 116.01 39.01, 116 39)), ((117 39, 117.01 39, 117.01 39.01, 117 39), (117.002 39.001, 117.008 39.001, 117.008 39.002, 117.002 39.001)))"))
+        let bytes = WKB.encode(g)
+        #expect(try WKB.decode(bytes) == g)
+        let single = try #require(Fixtures.geometry("POLYGON ((116 39, 116.01 39, 116.01 39.01, 116 39))"))
+        #expect(try WKB.decode(WKB.encode(single)) == single)
+        for cut in 0..<bytes.count {
+            #expect(throws: WKB.Error.self) { try WKB.decode(Array(bytes.prefix(cut))) }
+        }
+        // A count far larger than the bytes present is refused before allocating.
+        var hostile = Array(bytes.prefix(5))
+        hostile += [0xFF, 0xFF, 0xFF, 0x7F]
+        #expect(throws: WKB.Error.self) { try WKB.decode(hostile) }
+    }
+}

@@ -1,0 +1,41 @@
+import CordonCore
+import Testing
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        ("2026-03-02T00:00:00Z", Int64(1_772_409_600_000)),
+        ("2026-03-02T08:00:00+08:00", Int64(1_772_409_600_000)),
+        ("2026-03-01T19:00:00-0500", Int64(1_772_409_600_000)),
+        ("2026-03-02T00:00:00.250Z", Int64(1_772_409_600_250)),
+        ("2026-03-02T00:00:00.2509Z", Int64(1_772_409_600_250)),
+        ("2026-03-02 00:00:00Z", Int64(1_772_409_600_000)),
+        ("2026-03-02", Int64(1_772_409_600_000)),
+        ("1970-01-01T00:00:00Z", Int64(0)),
+        ("1969-12-31T23:59:59Z", Int64(-1000)),
+        ("2024-02-29T12:00:00Z", Int64(1_709_208_000_000)),
+    ])
+    func parses(_ text: String, _ ms: Int64) {
+        #expect(Timestamp(iso8601: text)?.millisecondsSinceEpoch == ms)
+    }
+
+    @Test(arguments: [
+        "", "2026-3-2", "2026-02-30T00:00:00Z", "2025-02-29", "2026-03-02T25:00:00Z", "2026-03-02T00:60:00Z",
+        "2026-03-02T00:00:00", "2026-03-02T00:00:00+8", "2026-03-02T00:00:00Zjunk", "2026-13-01", "next tuesday",
+        "2026-03-02T00:00:00.Z",
+    ])
+    func refuses(_ text: String) {
+        #expect(Timestamp(iso8601: text) == nil)
+    }
+
+    @Test func formatsAndReparses() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let ms = Int64(bitPattern: state >> 1) % 8_000_000_000_000 - 2_000_000_000_000
+            let t = Timestamp(millisecondsSinceEpoch: ms)
+            #expect(Timestamp(iso8601: t.iso8601) == t, "\(t.iso8601)")
+        }
+        #expect(Timestamp(millisecondsSinceEpoch: 1_772_409_600_250).iso8601 == "2026-03-02T00:00:00.250Z")
+        #expect(Timestamp(millisecondsSinceEpoch: -1).iso8601 == "1969-12-31T23:59:59.999Z")
+    }
+}

@@ -1,0 +1,78 @@
+import CordonCore
+import CordonFormats
+import Testing
+
+@Suite struct JSONParserTests {
+    func parse(_ text: String) throws -> JSONValue { try JSONParser().parse(Array(text.utf8), file: "t.json") }
+
+    @Test func numbersAreCorrectlyRounded() throws {
+        var literals = ["0", "-0", "1", "117.1145371", "36.688005", "1e22", "1e23", "-2.5e-308", "4.9e-324", "1.7976931348623157e308",
+                        "0.1", "0.30000000000000004", "123456789012345678901234567890", "9007199254740993", "1e-400", "1e400"]
+        var state: UInt64 = 7
+        for _ in 0..<3000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let v = Double(bitPattern: state >> 2 | 0x3000_0000_0000_0000) * (state & 1 == 0 ? 1 : -1)
+            literals.append(String(v))
+            literals.append(String(format7: Double(state % 3_600_000_000) / 1e7))
+        }
+        for literal in literals {
+            let parsed = try parse("[\(literal)]")
+            #expect(parsed == .array([.number(Double(literal) ?? .nan)]), "\(literal)")
+        }
+    }
+
+    @Test func stringsAndEscapes() throws {
+        #expect(try parse(#""a\"b\\c\/\n\u00e9\ud83d\ude00""#) == .string("a\"b\\c/\né😀"))
+        #expect(try parse("\"名前\"") == .string("名前"))
+    }
+
+    @Test(arguments: [
+        ("{\"a\":1,}", 1, 8, "expected a member name in quotes, found '}'"),
+        ("{\"a\":1\n\"b\":2}", 2, 1, "expected ',' or '}'"),
+        ("[1,2", 1, 5, "truncated"),
+        ("{\"a\":1,\"a\":2}", 1, 8, "duplicate member name \"a\""),
+        ("[01]", 1, 2, "leading zero"),
+        ("[1.]", 1, 4, "expected a digit after '.'"),
+        ("[\"\\x\"]", 1, 3, "invalid escape"),
+        ("[\"\\ud800\"]", 1, 9, "unpaired surrogate"),
+        ("[tru]", 1, 2, "invalid literal"),
+        ("[1] [2]", 1, 5, "after the JSON value"),
+        ("", 1, 1, "truncated"),
+    ])
+    func reportsErrorsWithPosition(_ text: String, _ line: Int, _ column: Int, _ fragment: String) {
+        do throws(FormatError) {
+            _ = try JSONParser().parse(Array(text.utf8), file: "t.json")
+            Issue.record("parsed \(text)")
+        } catch {
+            guard case .syntax(let file, let l, let c, let message) = error else {
+                Issue.record("\(error)")
+                return
+            }
+            #expect(file == "t.json" && l == line && c == column, "\(text): \(l):\(c) \(message)")
+            #expect(message.contains(fragment), "\(message)")
+        }
+    }
+
+    @Test func depthIsLimited() throws {
+        let deep = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
+        #expect(throws: FormatError.self) { try parse(deep) }
+        #expect(try JSONParser(maximumDepth: 3).parse(Array("[[[]]]".utf8), file: "x") == .array([.array([.array([])])]))
+    }
+
+    @Test func writerRoundTrips() throws {
+        let value = try parse(#"{"b":[1,2.5,-3e-7,true,null],"a":{"x":"q\"\n\u0001"},"n":12345678901}"#)
+        #expect(try parse(JSONWriter().string(value)) == value)
+        #expect(try parse(JSONWriter(indent: 2).string(value)) == value)
+        #expect(JSONWriter().string(value) == #"{"b":[1,2.5,-3e-07,true,null],"a":{"x":"q\"\n\u0001"},"n":12345678901}"#)
+    }
+}
+
+extension String {
+    /// A number with 7 decimals, like the shared zone files.
+    init(format7 v: Double) {
+        let scaled = Int64((v * 1e7).rounded())
+        let whole = scaled / 10_000_000, frac = scaled % 10_000_000
+        let f = String(frac)
+        self = "\(whole)." + String(repeating: "0", count: 7 - f.count) + f
+    }
+}

@@ -1,0 +1,127 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CordonCore
+import CordonGEOS
+import CordonTestSupport
+import Testing
+
+/// The approach polygon contains every point within the buffer distance (geodesic, WGS84,
+/// measured with Vincenty) and nothing beyond the documented bound (docs/semantics.md).
+@Suite struct BufferTests {
+    /// Outward overshoot bound for the default style (docs/semantics.md): twice the 4 %
+    /// simplification tolerance, 1 % for GEOS's own buffer-input simplifier, 0.5 % for arc
+    /// chords, 0.7 % for the ellipsoid's radii; the projection stretch is below 0.01 % here.
+    /// (1.08 × 1.01 × 1.0048 × 1.0068 = 1.1035.)
+    static let overshoot = 1.105
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var label: String
+        var center: Coordinate
+        var radiusMeters: Double
+        var vertices: Int
+        var spiky: Bool
+        var buffer: Double
+        var testDescription: String { label }
+    }
+
+    static let cases: [Case] = [
+        Case(label: "Beijing compound, 500 m", center: Coordinate(longitude: 116.4, latitude: 39.9), radiusMeters: 300, vertices: 40, spiky: false, buffer: 500),
+        Case(label: "spiky compound, 200 m", center: Coordinate(longitude: 121.47, latitude: 31.23), radiusMeters: 800, vertices: 120, spiky: true, buffer: 200),
+        Case(label: "equator, 300 m", center: Coordinate(longitude: 30, latitude: 0.2), radiusMeters: 2_000, vertices: 30, spiky: false, buffer: 300),
+        Case(label: "high latitude, 500 m", center: Coordinate(longitude: 25, latitude: 65), radiusMeters: 1_500, vertices: 30, spiky: false, buffer: 500),
+        Case(label: "large zone, 100 m", center: Coordinate(longitude: 104, latitude: 30.6), radiusMeters: 35_000, vertices: 400, spiky: true, buffer: 100),
+        Case(label: "tiny zone, 1 km", center: Coordinate(longitude: 113.3, latitude: 23.1), radiusMeters: 25, vertices: 8, spiky: false, buffer: 1_000),
+    ]
+
+    /// A star-shaped ring around `center`, vertices placed with Vincenty.
+    static func ring(_ c: Case) -> MultiPolygon {
+        var coords: [Coordinate] = []
+        for k in 0..<c.vertices {
+            let azimuth = Double(k) * 360 / Double(c.vertices)
+            let r = c.spiky ? c.radiusMeters * (k % 2 == 0 ? 1 : 0.45) : c.radiusMeters * (1 + 0.2 * sin(3 * azimuth * .pi / 180))
+            coords.append(Geodesic.destination(from: c.center, azimuth: azimuth, distance: r))
+        }
+        coords.append(coords[0])
+        return MultiPolygon([Polygon(exterior: Ring(coords)).normalized()])
+    }
+
+    @Test(arguments: cases)
+    func containsEveryPointWithinTheBufferAndNothingFar(_ c: Case) throws {
+        let context = try GEOSContext()
+        let zone = Self.ring(c)
+        let approach = try context.approach(of: zone, meters: c.buffer)
+        #expect(try context.validityProblem(approach) == nil)
+        let approachGEOS = try context.geometry(approach)
+        let ring = zone.polygons[0].exterior.coordinates
+        var checked = 0
+        for k in 0..<(ring.count - 1) {
+            // Outward normal at the edge midpoint (exterior is counter-clockwise: outward is to the right).
+            let a = ring[k], b = ring[k + 1]
+            let mid = Coordinate(longitude: (a.longitude + b.longitude) / 2, latitude: (a.latitude + b.latitude) / 2)
+            let edgeAzimuth = atan2((b.longitude - a.longitude) * cos(mid.latitude * .pi / 180), b.latitude - a.latitude) * 180 / .pi
+            let outward = edgeAzimuth + 90
+            for fraction in [0.5, 0.9, 0.99, 0.999] {
+                let p = Geodesic.destination(from: mid, azimuth: outward, distance: c.buffer * fraction)
+                #expect(try approachGEOS.intersects(context.point(p)), "\(c.label): \(fraction) d from edge \(k) is outside")
+                checked += 1
+            }
+            // Vertices are on the zone boundary: every direction within the buffer is covered.
+            for azimuth in stride(from: 0.0, to: 360, by: 45) {
+                let p = Geodesic.destination(from: a, azimuth: azimuth, distance: c.buffer * 0.995)
+                #expect(try approachGEOS.intersects(context.point(p)), "\(c.label): vertex \(k) az \(azimuth) is outside")
+            }
+        }
+        #expect(checked > 0)
+        // Far points: beyond the bound from the nearest zone vertex and edge, along the outward normal
+        // of convex (outer) vertices of the star, nothing is covered.
+        var farChecked = 0
+        for k in 0..<(ring.count - 1) {
+            // The bearing of this vertex from the centre (normalisation may have reversed the ring).
+            let v = ring[k]
+            let azimuth = atan2((v.longitude - c.center.longitude) * cos(c.center.latitude * .pi / 180), v.latitude - c.center.latitude) * 180 / .pi
+            if c.spiky && Geodesic.distance(c.center, v) < c.radiusMeters * 0.9 { continue }  // inner vertex of a spike
+            let far = Geodesic.destination(from: ring[k], azimuth: azimuth, distance: c.buffer * Self.overshoot + 1)
+            let distanceToZone = try minimumDistance(far, ring)
+            if distanceToZone >= c.buffer * Self.overshoot {
+                #expect(try !approachGEOS.intersects(context.point(far)), "\(c.label): point \(far) \(distanceToZone) m away is covered")
+                farChecked += 1
+            }
+        }
+        #expect(farChecked >= (c.spiky ? c.vertices / 4 : c.vertices / 2), "\(c.label): only \(farChecked) far points checked")
+    }
+
+    @Test func zeroBufferIsTheZoneItself() throws {
+        let context = try GEOSContext()
+        let zone = Self.ring(Self.cases[0])
+        #expect(try context.approach(of: zone, meters: 0) == zone)
+    }
+
+    /// Distance in metres from `p` to the ring: exact point-to-segment distance in an azimuthal
+    /// equidistant plane centred on `p` (radial distances there are geodesic to < 0.5 %), then
+    /// refined with Vincenty at the nearest point found.
+    func minimumDistance(_ p: Coordinate, _ ring: [Coordinate]) throws -> Double {
+        let plane = LocalProjection(center: p, radius: WGS84.authalicRadius)
+        var best = Double.infinity
+        var bestPoint = p
+        for k in 0..<(ring.count - 1) {
+            // Densify long edges so each planar piece follows the lon/lat-straight edge closely.
+            let a0 = ring[k], b0 = ring[k + 1]
+            let pieces = max(1, Int(sphericalDistance(a0, b0) / 200))
+            for s in 0..<pieces {
+                func at(_ t: Double) -> Coordinate {
+                    Coordinate(longitude: a0.longitude + (b0.longitude - a0.longitude) * t, latitude: a0.latitude + (b0.latitude - a0.latitude) * t)
+                }
+                let a = at(Double(s) / Double(pieces)), b = at(Double(s + 1) / Double(pieces))
+                let pa = plane.forward(a), pb = plane.forward(b)
+                let dx = pb.x - pa.x, dy = pb.y - pa.y
+                let len2 = dx * dx + dy * dy
+                let t = len2 == 0 ? 0 : max(0, min(1, -(pa.x * dx + pa.y * dy) / len2))
+                let x = pa.x + t * dx, y = pa.y + t * dy
+                let d = (x * x + y * y).squareRoot()
+                if d < best { best = d; bestPoint = plane.inverse(x: x, y: y) }
+            }
+        }
+        return Geodesic.distance(p, bestPoint)
+    }
+}
