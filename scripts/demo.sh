@@ -11,8 +11,9 @@ printf 'Cordon demo: zone sets in %s (starting fresh)\n' "$DB"
 rm -f "$DB" "$DB-wal" "$DB-shm"
 mkdir -p out
 
-step "Validate the sample zone set, GeoJSON and its KML twin" "cordon zones validate zones/sample.geojson zones/sample.kml"
-$CORDON zones validate zones/sample.geojson zones/sample.kml
+step "Validate the sample zone set, GeoJSON and its KML twin" "cordon zones validate zones/sample.geojson; cordon zones validate zones/sample.kml"
+$CORDON zones validate zones/sample.geojson
+$CORDON zones validate zones/sample.kml
 
 step "Import it as zone set 'sample' and activate it" "cordon zones import zones/sample.geojson --set sample --activate"
 $CORDON zones import zones/sample.geojson --db "$DB" --set sample --activate --actor demo

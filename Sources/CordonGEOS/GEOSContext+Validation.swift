@@ -1,4 +1,5 @@
 import CGEOS
+import Foundation
 public import CordonCore
 
 /// Why GEOS finds a geometry invalid: a stable code, GEOS's own words and where.
@@ -85,14 +86,16 @@ extension GEOSContext {
         var summary = "MakeValid: \(geometry.polygons.count) part(s) → \(result.polygons.count) polygon(s)"
         if before > 0 {
             let change = (after - before) / before * 100
-            summary += ", area \(change >= 0 ? "+" : "")\(formatPercent(change))%"
+            summary += ", area \(change >= 0 ? "+" : "")\(formatPercent(change)) %"
         }
         if dropped > 0 { summary += ", \(dropped) collapsed line/point part(s) dropped" }
         return RepairOutcome(geometry: result, summary: summary)
     }
 }
 
+/// A percentage with up to 4 decimals, or "<0.0001" for smaller non-zero changes.
 func formatPercent(_ v: Double) -> String {
-    let r = (v * 1000).rounded() / 1000
-    return r == r.rounded() ? String(Int(r)) : String(r)
+    let r = (v * 10_000).rounded() / 10_000
+    if r == 0 && v != 0 { return v > 0 ? "<0.0001" : "-<0.0001" }
+    return r == r.rounded() ? String(Int(r)) : String(format: "%.4f", r).replacingOccurrences(of: #"0+$"#, with: "", options: .regularExpression)
 }
