@@ -113,7 +113,7 @@ public struct ZoneCatalog: Sendable {
             if let entry = outcome.entry { entries.append(entry) }
         }
         // Keep the report in file order, then feature order.
-        let order = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1.name, $0) })
+        let order = Dictionary(sources.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         diagnostics = diagnostics.enumerated().sorted { a, b in
             let fa = order[a.element.file] ?? -1, fb = order[b.element.file] ?? -1
             if fa != fb { return fa < fb }

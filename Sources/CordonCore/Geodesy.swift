@@ -9,7 +9,7 @@ import Darwin
 // Geodesy on the WGS84 ellipsoid, written for what Cordon needs: local metric projections
 // for buffering, zone areas for the size limit, and short distances. Pure and Sendable.
 
-/// WGS84 ellipsoid constants and local radii of curvature.
+/// WGS84 ellipsoid constants and local radii of curvature. Stateless; `Sendable`.
 public enum WGS84 {
     public static let semiMajorAxis = 6_378_137.0
     public static let flattening = 1 / 298.257_223_563

@@ -34,7 +34,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-/// One `"key": value` member of a JSON object.
+/// One `"key": value` member of a JSON object. A value; `Sendable`.
 public struct JSONMember: Sendable, Hashable {
     public var key: String
     public var value: JSONValue

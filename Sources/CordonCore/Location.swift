@@ -1,6 +1,6 @@
 /// Where a point lies relative to an area: the three-state answer of every point-location query.
 ///
-/// Restricted zones are closed: callers treat `.boundary` as inside.
+/// A value; `Sendable`. Restricted zones are closed: callers treat `.boundary` as inside.
 public enum Location: UInt8, Sendable, Hashable {
     case interior
     case boundary

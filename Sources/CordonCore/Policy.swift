@@ -1,4 +1,5 @@
-/// Camera groups a policy switches off. An option set: groups unite when zones overlap.
+/// Camera groups a policy switches off. An option set (a value; `Sendable`): groups unite
+/// when zones overlap.
 public struct CameraGroups: OptionSet, Sendable, Hashable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -26,7 +27,8 @@ public struct CameraGroups: OptionSet, Sendable, Hashable {
 
 /// What happens to data collected inside a zone (and its approach buffer).
 ///
-/// Ordered by strictness: `drop` > `localOnly` > `coarsen` (coarser precision is stricter) > `none`.
+/// A value; `Sendable`. Ordered by strictness: `drop` > `localOnly` > `coarsen` (coarser
+/// precision is stricter) > `none`.
 public enum DataAction: Sendable, Hashable {
     case drop
     case localOnly

@@ -1,4 +1,4 @@
-/// A day of the week, ISO numbering (Monday = 1).
+/// A day of the week, ISO numbering (Monday = 1). A value; `Sendable`.
 public enum Weekday: Int, Sendable, Hashable, CaseIterable, Comparable {
     case monday = 1, tuesday, wednesday, thursday, friday, saturday, sunday
 

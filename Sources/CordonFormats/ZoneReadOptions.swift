@@ -1,6 +1,6 @@
 public import CordonCore
 
-/// The datum a zone file's coordinates are in. Cordon stores WGS84 only.
+/// The datum a zone file's coordinates are in. Cordon stores WGS84 only. A value; `Sendable`.
 public enum Datum: String, Sendable, Hashable, CaseIterable {
     case wgs84
     /// Chinese consumer-map coordinates; converted to WGS84 on read (`GCJ02.gcj02ToWGS84`).
@@ -29,7 +29,7 @@ public struct ZoneReadOptions: Sendable, Hashable {
     public init() {}
 }
 
-/// A zone read from a file, with its position there for later diagnostics.
+/// A zone read from a file, with its position there for later diagnostics. A value; `Sendable`.
 public struct ReadZone: Sendable, Hashable {
     public var file: String
     /// 0-based index of the feature / placemark / line-record within the file.
@@ -44,7 +44,7 @@ public struct ReadZone: Sendable, Hashable {
 }
 
 /// What reading one zone file produced: the zones that passed the format-level checks and
-/// every finding, in file order.
+/// every finding, in file order. A value; `Sendable`; the caller owns it.
 public struct ZoneFileReadResult: Sendable, Hashable {
     public var file: String
     public var zones: [ReadZone] = []

@@ -3,6 +3,7 @@ import Foundation
 public import CordonCore
 
 /// Why GEOS finds a geometry invalid: a stable code, GEOS's own words and where.
+/// A value; `Sendable` (it holds no GEOS handle).
 public struct ValidityProblem: Sendable, Hashable {
     /// `self_intersection`, `ring_self_intersection`, `hole_outside_shell`, `nested_holes`,
     /// `nested_shells`, `disconnected_interior`, `duplicate_rings`, `too_few_points`,
@@ -36,6 +37,7 @@ public struct ValidityProblem: Sendable, Hashable {
 }
 
 /// What `repair` did: the repaired geometry and a sentence saying what changed.
+/// A value; `Sendable` (it holds no GEOS handle).
 public struct RepairOutcome: Sendable, Hashable {
     public var geometry: MultiPolygon
     public var summary: String

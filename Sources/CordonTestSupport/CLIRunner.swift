@@ -32,6 +32,8 @@ public enum CLIRunner {
         try process.run()
         // Read both pipes to the end before waiting, so a large output cannot block the child.
         let group = DispatchGroup()
+        // Written once by the reader block and read only after `group.wait()`, which orders the
+        // write before the read: no concurrent access.
         nonisolated(unsafe) var errData = Data()
         group.enter()
         DispatchQueue.global().async {

@@ -72,6 +72,13 @@ import Testing
         #expect(a.entries.allSatisfy { $0.approach.boundingBox.contains($0.zone.geometry.boundingBox.center) })
     }
 
+    @Test func sameFileTwiceIsDuplicateIdsNotACrash() {
+        let path = Fixtures.path("zones/sample.geojson")
+        let report = ZoneCatalog.prepare(files: [path, path], options: ImportOptions())
+        #expect(report.entries.count == 22 && report.errors.count == 22)
+        #expect(report.errors.allSatisfy { $0.code == "duplicate_id" })
+    }
+
     @Test func repairClosesRingsAndReportsIt() throws {
         var options = ImportOptions()
         options.repair = true
