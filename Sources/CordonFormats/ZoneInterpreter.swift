@@ -34,27 +34,15 @@ package struct ZoneInterpreter: Sendable {
         for d in options.defaultProperties where !props.contains(where: { $0.key == d.key }) { props.append(d) }
         func value(_ key: String) -> JSONValue? { props.first(where: { $0.key == key })?.value }
 
-        // Id: --id-property, then properties.id, then the format's own id, then FILE-INDEX.
-        var id: String?
         var problems: [(String, String)] = []
-        let idKey = options.idProperty ?? "id"
-        if let raw = value(idKey), raw != .null {
-            switch raw {
-            case .string(let s) where !s.isEmpty: id = s
-            case .number(let n) where n.isFinite: id = JSONWriter.number(n)
-            default: problems.append(("bad_id", "property \"\(idKey)\" must be a non-empty string or a number, found \(raw.typeName)"))
-            }
-        }
-        if id == nil, problems.isEmpty, let fallbackID, !fallbackID.isEmpty { id = fallbackID }
         var warnings: [(String, String)] = []
-        let featureID: String
-        if let id {
-            featureID = id
-        } else {
-            featureID = "\(Self.baseName(file))-\(index)"
-            if problems.isEmpty {
-                warnings.append(("missing_id", "no id (property \"\(idKey)\" or feature id); using \"\(featureID)\""))
-            }
+        let idKey = options.idProperty ?? "id"
+        let resolved = resolveID(index: index, properties: props, fallbackID: fallbackID)
+        let featureID = resolved.id
+        switch resolved.problem {
+        case .invalid(let message)?: problems.append(("bad_id", message))
+        case .missing(let message)?: warnings.append(("missing_id", message))
+        case nil: break
         }
         func report(_ severity: Diagnostic.Severity, _ code: String, _ message: String) {
             result.diagnostics.append(
@@ -179,6 +167,31 @@ package struct ZoneInterpreter: Sendable {
             bufferMeters: buffer, schedule: schedule, validFrom: validFrom, validUntil: validUntil,
             metadata: metadata)
         result.zones.append(ReadZone(file: file, featureIndex: index, zone: zone))
+    }
+
+    /// Why a feature's id had to be made up.
+    package enum IDProblem: Sendable {
+        case invalid(String)
+        case missing(String)
+    }
+
+    /// The zone id of a feature: `--id-property`, then `properties.id`, then the format's own id
+    /// (GeoJSON Feature `id`, KML Placemark `id`), then `FILE-INDEX`.
+    package func resolveID(index: Int, properties: [JSONMember], fallbackID: String?) -> (id: String, problem: IDProblem?) {
+        let idKey = options.idProperty ?? "id"
+        let raw = properties.first(where: { $0.key == idKey })?.value
+            ?? options.defaultProperties.first(where: { $0.key == idKey })?.value
+        let made = "\(Self.baseName(file))-\(index)"
+        if let raw, raw != .null {
+            switch raw {
+            case .string(let s) where !s.isEmpty: return (s, nil)
+            case .number(let n) where n.isFinite: return (JSONWriter.number(n), nil)
+            default:
+                return (made, .invalid("property \"\(idKey)\" must be a non-empty string or a number, found \(raw.typeName)"))
+            }
+        }
+        if let fallbackID, !fallbackID.isEmpty { return (fallbackID, nil) }
+        return (made, .missing("no id (property \"\(idKey)\" or feature id); using \"\(made)\""))
     }
 
     // MARK: - Geometry checks

@@ -16,8 +16,8 @@ public enum CLIRunner {
         return Fixtures.path(".build/debug/cordon")
     }
 
-    /// Runs `cordon ARGS` in `directory` and waits for it to exit.
-    public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Output {
+    /// A `Process` for `cordon ARGS`, not started, with `environment` added to this one's.
+    public static func process(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -25,6 +25,12 @@ public enum CLIRunner {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         process.environment = env
+        return process
+    }
+
+    /// Runs `cordon ARGS` in `directory` and waits for it to exit.
+    public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Output {
+        let process = process(arguments, in: directory, environment: environment)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -8,12 +8,9 @@ import Testing
     /// Starts an import that pauses inside its transaction after `zones` zones, waits for the
     /// pause (a line on stderr, no sleeping), and kills it with SIGKILL.
     func killImport(db: String, after zones: Int) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLIRunner.executable)
-        process.arguments = ["zones", "import", Fixtures.path("zones/sample.kml"), "--db", db, "--set", "sample", "--activate"]
-        var env = ProcessInfo.processInfo.environment
-        env["CORDON_TEST_PAUSE_AFTER_ZONES"] = String(zones)
-        process.environment = env
+        let process = CLIRunner.process(
+            ["zones", "import", Fixtures.path("zones/sample.kml"), "--db", db, "--set", "sample", "--activate"],
+            environment: ["CORDON_TEST_PAUSE_AFTER_ZONES": String(zones)])
         let stdin = Pipe(), stderr = Pipe()
         process.standardInput = stdin
         process.standardError = stderr

@@ -79,7 +79,8 @@ public struct GeoJSONReader: Sendable {
     ) {
         let type = geometry["type"]?.stringValue ?? "(no type)"
         var polygons: ZoneInterpreter.RawPolygons = []
-        var problem: String?
+        var problem: String?  // a coordinate problem (bad_coordinate)
+        var code = "bad_coordinate"
         switch type {
         case "Polygon":
             polygons = [rings(geometry["coordinates"], label: "", problem: &problem)]
@@ -93,24 +94,12 @@ public struct GeoJSONReader: Sendable {
                 problem = "MultiPolygon coordinates must be an array"
             }
         default:
-            // Report under the feature's id: let the interpreter name it, then add the reason.
-            var scratch = ZoneFileReadResult(file: result.file)
-            interpreter.zone(
-                index: index, properties: properties, fallbackID: fallbackID,
-                polygons: [[[Coordinate(longitude: 0, latitude: 0)]]], isMulti: false, into: &scratch)
-            let id = scratch.diagnostics.first?.featureID ?? scratch.zones.first?.zone.id
-            result.diagnostics.append(
-                Diagnostic(
-                    .error, "not_polygon", "geometry is a \(type); a zone must be a Polygon or MultiPolygon",
-                    file: result.file, featureIndex: index, featureID: id))
-            return
+            code = "not_polygon"
+            problem = "geometry is a \(type); a zone must be a Polygon or MultiPolygon"
         }
         if let problem {
-            var scratch = ZoneFileReadResult(file: result.file)
-            interpreter.zone(index: index, properties: properties, fallbackID: fallbackID, polygons: [], isMulti: false, into: &scratch)
-            let id = scratch.diagnostics.first?.featureID ?? scratch.zones.first?.zone.id
-            result.diagnostics.append(
-                Diagnostic(.error, "bad_coordinate", problem, file: result.file, featureIndex: index, featureID: id))
+            let id = interpreter.resolveID(index: index, properties: properties, fallbackID: fallbackID).id
+            result.diagnostics.append(Diagnostic(.error, code, problem, file: result.file, featureIndex: index, featureID: id))
             return
         }
         interpreter.zone(

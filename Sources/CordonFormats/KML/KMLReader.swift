@@ -83,9 +83,7 @@ public struct KMLReader: Sendable {
             }
         }
         if let (code, message) = problem {
-            var scratch = ZoneFileReadResult(file: result.file)
-            interpreter.zone(index: index, properties: properties, fallbackID: fallbackID, polygons: [], isMulti: false, into: &scratch)
-            let id = scratch.diagnostics.first?.featureID
+            let id = interpreter.resolveID(index: index, properties: properties, fallbackID: fallbackID).id
             result.diagnostics.append(
                 Diagnostic(.error, code, message, file: result.file, featureIndex: index, featureID: id, line: placemark.line))
             return
