@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "cordon", targets: ["CordonCLI"]),
         .library(name: "Cordon", targets: ["Cordon"]),
         .library(name: "CordonCore", targets: ["CordonCore"]),
+        .library(name: "CordonIndex", targets: ["CordonIndex"]),
         .library(name: "CordonFormats", targets: ["CordonFormats"]),
         .library(name: "CordonGEOS", targets: ["CordonGEOS"]),
         .library(name: "CordonStore", targets: ["CordonStore"]),
@@ -39,6 +40,7 @@ let package = Package(
 
         // MARK: - Libraries
         .target(name: "CordonCore", swiftSettings: strict),
+        .target(name: "CordonIndex", dependencies: ["CordonCore"], swiftSettings: strict),
         .target(name: "CordonFormats", dependencies: ["CordonCore"], swiftSettings: strict),
         .target(name: "CordonGEOS", dependencies: ["CordonCore", "CGEOS"], swiftSettings: strict),
         .target(
@@ -49,7 +51,7 @@ let package = Package(
         .target(
             name: "Cordon",
             dependencies: [
-                "CordonCore", "CordonFormats", "CordonGEOS", "CordonStore",
+                "CordonCore", "CordonIndex", "CordonFormats", "CordonGEOS", "CordonStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -67,6 +69,13 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "CordonCoreTests", dependencies: ["CordonCore", "CordonTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CordonIndexTests", dependencies: ["CordonIndex", "CordonTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CordonOracleTests",
+            dependencies: ["CordonIndex", "CordonGEOS", "CordonTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CordonFormatsTests",
             dependencies: ["CordonFormats", "CordonTestSupport"],

@@ -1,6 +1,6 @@
 public import Foundation
 public import CordonCore
-import CordonFormats
+public import CordonFormats
 
 /// Paths and small helpers shared by the test targets. Stateless; `Sendable`.
 public enum Fixtures {
@@ -41,5 +41,32 @@ public enum Fixtures {
     public static func zone(_ id: String, _ wkt: String, category: Category = .military, buffer: Double? = nil) -> Zone? {
         guard let g = geometry(wkt) else { return nil }
         return Zone(id: id, name: id, category: category, geometry: g, bufferMeters: buffer)
+    }
+}
+
+extension Fixtures {
+    /// The bytes of a gzip file (through `gzip -dc`; Foundation on Linux has no gzip).
+    public static func gunzip(_ path: String) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-dc", path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return [UInt8](data)
+    }
+
+    /// The shared zone set (10,020 zones) as read by Cordon, cores only (approach = core).
+    public static func sharedZones() throws -> [Zone] {
+        let bytes = try gunzip(sharedData("zones.geojson.gz"))
+        return try GeoJSONReader().read(bytes, file: "zones.geojson").zones.map(\.zone)
+    }
+
+    /// Rows of a small CSV with a header, split on commas (no quoting).
+    public static func csvRows(_ bytes: [UInt8]) -> [[Substring]] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
     }
 }
