@@ -58,7 +58,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CordonCLI",
-            dependencies: ["Cordon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Cordon", "CordonGEOS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .target(

@@ -307,17 +307,66 @@ private struct State {
         guard length <= limits.maximumNumberLength else {
             throw fail("number literal of \(length) characters is longer than \(limits.maximumNumberLength)", at: start)
         }
-        let e = exponent + explicitExponent
-        if digits <= 15 && e >= -22 && e <= 22 {
-            var v = Double(mantissa)
-            if e < 0 { v /= powersOfTen[-e] } else { v *= powersOfTen[e] }
-            return negative ? -v : v
-        }
-        // Slow path: copy the literal into a NUL-terminated buffer for strtod.
-        var text = [CChar](repeating: 0, count: length + 1)
-        for k in 0..<length { text[k] = CChar(bitPattern: b[start + k]) }
-        return text.withUnsafeBufferPointer { p in p.baseAddress.map { strtod($0, nil) } ?? .nan }
+        return decimalValue(
+            negative: negative, mantissa: mantissa, digits: digits, exponent: exponent + explicitExponent,
+            literal: UnsafeBufferPointer(rebasing: b[start..<i]))
     }
+}
+
+/// The correctly rounded Double of a decimal literal already split into sign, mantissa (its
+/// first ≤ 19 digits), digit count and decimal exponent: Clinger's fast path when exact,
+/// `strtod` on the literal otherwise.
+@inline(__always)
+func decimalValue(
+    negative: Bool, mantissa: UInt64, digits: Int, exponent e: Int, literal: UnsafeBufferPointer<UInt8>
+) -> Double {
+    if digits <= 15 && e >= -22 && e <= 22 {
+        var v = Double(mantissa)
+        if e < 0 { v /= powersOfTen[-e] } else { v *= powersOfTen[e] }
+        return negative ? -v : v
+    }
+    var text = [CChar](repeating: 0, count: literal.count + 1)
+    for k in 0..<literal.count { text[k] = CChar(bitPattern: literal[k]) }
+    return text.withUnsafeBufferPointer { p in p.baseAddress.map { strtod($0, nil) } ?? .nan }
+}
+
+/// Parses a whole field as a JSON-style decimal number (optional sign, digits, fraction,
+/// exponent; a leading `+` is accepted); nil when it is anything else.
+public func parseDecimal(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
+    var i = 0
+    let n = field.count
+    guard n > 0, n <= 400 else { return nil }
+    var negative = false
+    if field[0] == UInt8(ascii: "-") || field[0] == UInt8(ascii: "+") { negative = field[0] == UInt8(ascii: "-"); i = 1 }
+    var mantissa: UInt64 = 0, digits = 0, exponent = 0, any = false
+    while i < n, field[i] >= 48, field[i] <= 57 {
+        any = true
+        if digits < 19 { if mantissa != 0 || field[i] != 48 { mantissa = mantissa &* 10 &+ UInt64(field[i] - 48); digits += 1 } } else { exponent += 1 }
+        i += 1
+    }
+    if i < n, field[i] == UInt8(ascii: ".") {
+        i += 1
+        while i < n, field[i] >= 48, field[i] <= 57 {
+            any = true
+            if digits < 19 {
+                if mantissa != 0 || field[i] != 48 { mantissa = mantissa &* 10 &+ UInt64(field[i] - 48); digits += 1 }
+                exponent -= 1
+            }
+            i += 1
+        }
+    }
+    guard any else { return nil }
+    if i < n, field[i] == UInt8(ascii: "e") || field[i] == UInt8(ascii: "E") {
+        i += 1
+        var expNegative = false
+        if i < n, field[i] == UInt8(ascii: "+") || field[i] == UInt8(ascii: "-") { expNegative = field[i] == UInt8(ascii: "-"); i += 1 }
+        guard i < n else { return nil }
+        var x = 0
+        while i < n, field[i] >= 48, field[i] <= 57 { if x < 100_000 { x = x * 10 + Int(field[i] - 48) }; i += 1 }
+        exponent += expNegative ? -x : x
+    }
+    guard i == n else { return nil }
+    return decimalValue(negative: negative, mantissa: mantissa, digits: digits, exponent: exponent, literal: field)
 }
 
 private let powersOfTen: [Double] = [

@@ -1,0 +1,29 @@
+public import CordonCore
+@_exported public import CordonIndex
+public import CordonStore
+
+extension ZoneCatalog {
+    /// The zone set to use when the caller names none: the only set in the store.
+    public func defaultSetName() throws(StoreError) -> String {
+        let sets = try store.sets()
+        guard sets.count == 1, let only = sets.first else {
+            if sets.isEmpty { throw .notFound("no zone sets in \(store.path); import one with `cordon zones import`") }
+            throw .notFound("several zone sets (\(sets.map(\.name).joined(separator: ", "))); name one with --set")
+        }
+        return only.name
+    }
+
+    /// A stored version (the active one by default) and its point index.
+    public func loadIndex(setName: String?, version: Int? = nil) throws(StoreError) -> (ZoneSet, ZoneIndex) {
+        let name: String
+        if let setName { name = setName } else { name = try defaultSetName() }
+        let set = try store.zoneSet(setName: name, version: version)
+        return (set, ZoneIndex.Builder().build(set))
+    }
+}
+
+/// Orders zone ids as people expect: numerically when both are integers, else by text.
+public func naturalIDOrder(_ a: String, _ b: String) -> Bool {
+    if let x = Int(a), let y = Int(b) { return x < y }
+    return a < b
+}

@@ -1,0 +1,208 @@
+import ArgumentParser
+import Cordon
+import CordonGEOS
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Point-location throughput: Cordon (batch, single) vs GEOS vs a naive scan, in one run.",
+        discussion: """
+            Without files it uses the bundled sample zones and 200,000 generated points (inside, near \
+            edges, on vertices, around). GEOS runs on up to 200,000 points and the naive scan on up to \
+            20,000 (they are slow); their rates are per point. Everything runs on one core.
+            """)
+
+    @Option(help: "Zone file (default: zones/sample.geojson).") var zones: String?
+    @Option(help: "Points CSV with id, lat, lon (default: generated around the zones).") var points: String?
+    @Flag(help: "Print one JSON object instead of the table.") var json = false
+    @Option(help: "Timed repetitions of the Cordon passes (best is kept).") var repeats: Int = 3
+
+    func run() throws {
+        let zonesPath = zones ?? "zones/sample.geojson"
+        let report = ZoneCatalog.prepare(files: [zonesPath], options: ImportOptions())
+        if report.hasErrors {
+            printReport(report)
+            throw CLIExit.invalid("error: \(zonesPath) is not a valid zone file")
+        }
+        let set = ZoneSet(name: zonesPath, version: 0, entries: report.entries)
+        var areas: [(area: UInt32, geometry: MultiPolygon)] = []
+        for (z, e) in set.entries.enumerated() {
+            areas.append((UInt32(z) << 1, e.zone.geometry))
+            if e.approach != e.zone.geometry { areas.append((UInt32(z) << 1 | 1, e.approach)) }
+        }
+        let clock = ContinuousClock()
+        var index: ZoneIndex?
+        var builder = ZoneIndex.Builder()
+        if let k = ProcessInfo.processInfo.environment["CORDON_LEAF_EDGES"].flatMap(Int.init) { builder.maximumLeafEdges = k }
+        if let r = ProcessInfo.processInfo.environment["CORDON_ROOT_PER_EDGE"].flatMap(Double.init) { builder.rootCellsPerEdge = r }
+        let buildTime = clock.measure { index = builder.build(set) }
+        guard let index else { return }
+
+        let loaded: [Coordinate]
+        if let points {
+            do { loaded = try PointsCSV.read(try readFileBytes(points, limit: 8 << 30), file: points).coordinates } catch {
+                throw CLIExit.invalid(error.description)
+            }
+        } else {
+            loaded = Self.generatedPoints(set, count: 200_000)
+        }
+        let coordinates = loaded
+        let n = coordinates.count
+        guard n > 0 else { throw CLIExit.invalid("error: no points") }
+
+        // Cordon batch.
+        var counts = [UInt32](repeating: 0, count: n)
+        var hitBuffer = [ZoneHit](repeating: ZoneHit(zone: 0, kind: .core), count: max(1 << 16, n * 4))
+        var batchBest = Duration.seconds(1_000_000)
+        var batchHits = 0
+        for _ in 0..<max(1, repeats) {
+            let t = clock.measure {
+                coordinates.withUnsafeBufferPointer { pts in
+                    counts.withUnsafeMutableBufferPointer { cnt in
+                        hitBuffer.withUnsafeMutableBufferPointer { hb in
+                            var done = 0
+                            batchHits = 0
+                            while done < n {
+                                let r = index.locate(batch: UnsafeBufferPointer(rebasing: pts[done...]),
+                                                     counts: UnsafeMutableBufferPointer(rebasing: cnt[done...]), hits: hb)
+                                done += r.points
+                                batchHits += r.hits
+                            }
+                        }
+                    }
+                }
+            }
+            batchBest = min(batchBest, t)
+        }
+        // Cordon single.
+        var singleBest = Duration.seconds(1_000_000)
+        var singleHits = 0
+        var hits: [ZoneHit] = []
+        hits.reserveCapacity(256)
+        for _ in 0..<max(1, repeats) {
+            let t = clock.measure {
+                singleHits = 0
+                for c in coordinates {
+                    hits.removeAll(keepingCapacity: true)
+                    index.locate(c, into: &hits)
+                    singleHits += hits.count
+                }
+            }
+            singleBest = min(singleBest, t)
+        }
+        // GEOS: STRtree + prepared geometry, a point made per query.
+        let geosCount = min(n, 200_000)
+        let context = try GEOSContext()
+        let oracle = try GEOSPointOracle(context: context, areas: areas.map { (id: $0.area, geometry: $0.geometry) })
+        var geosAnswers: [[UInt32]] = []
+        geosAnswers.reserveCapacity(geosCount)
+        var out: [UInt32] = []
+        let geosTime = try clock.measure {
+            for k in 0..<geosCount {
+                out.removeAll(keepingCapacity: true)
+                try oracle.covering(coordinates[k], into: &out)
+                geosAnswers.append(out)
+            }
+        }
+        // Naive: bounding boxes, then every edge.
+        let naiveCount = min(n, 20_000)
+        let naive = NaiveLocator(areas: areas)
+        var naiveOut: [UInt32] = []
+        let naiveTime = clock.measure {
+            for k in 0..<naiveCount {
+                naiveOut.removeAll(keepingCapacity: true)
+                naive.locate(coordinates[k], into: &naiveOut)
+            }
+        }
+        // Cordon against GEOS on the points GEOS answered: areas (core and approach separately).
+        var mismatches = 0
+        for k in 0..<geosCount {
+            var mine: [UInt32] = []
+            for h in index.locate(coordinates[k]) {
+                mine.append(h.zone << 1 | UInt32(h.kind.rawValue))
+                // A core hit implies the approach area (when the zone has one).
+                if h.kind == .core, set.entries[Int(h.zone)].approach != set.entries[Int(h.zone)].zone.geometry {
+                    mine.append(h.zone << 1 | 1)
+                }
+            }
+            if mine.sorted() != geosAnswers[k].sorted() { mismatches += 1 }
+        }
+
+        func rate(_ count: Int, _ d: Duration) -> Double { Double(count) / max(d.seconds, 1e-9) }
+        let batchRate = rate(n, batchBest), singleRate = rate(n, singleBest)
+        let geosRate = rate(geosCount, geosTime), naiveRate = rate(naiveCount, naiveTime)
+        let vertices = areas.reduce(0) { $0 + $1.geometry.vertexCount }
+        if json {
+            let object: JSONValue = .object([
+                JSONMember("zones_file", .string(zonesPath)), JSONMember("zones", .number(Double(set.entries.count))),
+                JSONMember("areas", .number(Double(areas.count))), JSONMember("vertices", .number(Double(vertices))),
+                JSONMember("points", .number(Double(n))),
+                JSONMember("cordon_batch_points_per_s", .number(batchRate.rounded())),
+                JSONMember("cordon_single_points_per_s", .number(singleRate.rounded())),
+                JSONMember("geos_points_per_s", .number(geosRate.rounded())),
+                JSONMember("naive_points_per_s", .number(naiveRate.rounded())),
+                JSONMember("ratio_vs_geos", .number((batchRate / geosRate * 100).rounded() / 100)),
+                JSONMember("ratio_single_vs_geos", .number((singleRate / geosRate * 100).rounded() / 100)),
+                JSONMember("ratio_vs_naive", .number((batchRate / naiveRate * 100).rounded() / 100)),
+                JSONMember("geos_points", .number(Double(geosCount))), JSONMember("naive_points", .number(Double(naiveCount))),
+                JSONMember("mismatches_vs_geos", .number(Double(mismatches))),
+                JSONMember("index_build_s", .number((buildTime.seconds * 1e4).rounded() / 1e4)),
+                JSONMember("index_bytes", .number(Double(index.memoryBytes))),
+                JSONMember("index_bytes_per_vertex", .number((Double(index.memoryBytes) / Double(max(1, vertices)) * 100).rounded() / 100)),
+                JSONMember("hits", .number(Double(batchHits))),
+            ])
+            writeStdout(JSONWriter().string(object) + "\n")
+            return
+        }
+        func fmt(_ r: Double) -> String { (Int(r.rounded())).grouped }
+        func ratio(_ r: Double) -> String { String(format: "%.1f×", r) }
+        var text = "zones \(set.entries.count.grouped) (\(areas.count.grouped) areas, \(vertices.grouped) vertices), points \(n.grouped)\n"
+        text += String(format: "index: built in %.3f s, %@ bytes (%.1f bytes/vertex)\n", buildTime.seconds,
+                       index.memoryBytes.grouped, Double(index.memoryBytes) / Double(max(1, vertices)))
+        let st = index.statistics
+        text += "index: \(st.rootCells.grouped) root cells, \(st.internalNodes.grouped) internal nodes, \(st.leaves.grouped) leaves, \(st.entries.grouped) entries, \(st.edgeCopies.grouped) edge copies\n"
+        text += table([
+            ["method", "points", "points/s", "vs GEOS", "vs naive"],
+            ["cordon batch", n.grouped, fmt(batchRate), ratio(batchRate / geosRate), ratio(batchRate / naiveRate)],
+            ["cordon single", n.grouped, fmt(singleRate), ratio(singleRate / geosRate), ratio(singleRate / naiveRate)],
+            ["geos strtree+prepared", geosCount.grouped, fmt(geosRate), ratio(1), ratio(geosRate / naiveRate)],
+            ["naive bbox+scan", naiveCount.grouped, fmt(naiveRate), ratio(naiveRate / geosRate), ratio(1)],
+        ])
+        text += "cordon vs GEOS on \(geosCount.grouped) points: \(mismatches) mismatch(es)\n"
+        writeStdout(text)
+        if mismatches > 0 { throw CLIExit.invalid("error: Cordon and GEOS disagree on \(mismatches) point(s)") }
+    }
+
+    /// Deterministic points around the zones: near centres, on vertices, near edges, anywhere.
+    static func generatedPoints(_ set: ZoneSet, count: Int) -> [Coordinate] {
+        var state: UInt64 = 0x5EED
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        var box = BoundingBox.empty
+        for e in set.entries { box.extend(e.approach.boundingBox) }
+        let vertices = set.entries.flatMap { $0.zone.geometry.allCoordinates + $0.approach.allCoordinates }
+        var out: [Coordinate] = []
+        out.reserveCapacity(count)
+        while out.count < count {
+            let kind = next()
+            if kind < 0.1, !vertices.isEmpty {
+                out.append(vertices[Int(next() * Double(vertices.count)) % vertices.count])
+            } else if kind < 0.4, !vertices.isEmpty {
+                let v = vertices[Int(next() * Double(vertices.count)) % vertices.count]
+                out.append(Coordinate(longitude: v.longitude + (next() - 0.5) * 4e-4, latitude: v.latitude + (next() - 0.5) * 4e-4))
+            } else {
+                out.append(Coordinate(
+                    longitude: box.minLongitude + next() * (box.maxLongitude - box.minLongitude),
+                    latitude: box.minLatitude + next() * (box.maxLatitude - box.minLatitude)))
+            }
+        }
+        return out
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Cordon
+import Foundation
+
+/// Where zones come from for the index commands: a stored set, or a zone file read directly.
+struct ZoneSourceOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite database file.")
+    var db = "./cordon.db"
+    @Option(name: .customLong("set"), help: "Zone set (default: the only one in the database).")
+    var setName: String?
+    @Option(help: "Version (default: the active one).")
+    var version: Int?
+    @Option(help: "Read zones from this file instead of a database (validated as on import).")
+    var zones: String?
+
+    /// The zone set and its index; exits 1 when a zone file is invalid.
+    func load() throws(CLIExit) -> (ZoneSet, ZoneIndex) {
+        if let zones {
+            let report = ZoneCatalog.prepare(files: [zones], options: ImportOptions())
+            if report.hasErrors {
+                printReport(report)
+                throw CLIExit.invalid("error: \(zones) is not a valid zone file")
+            }
+            let set = ZoneSet(name: (zones as NSString).lastPathComponent, version: 0, entries: report.entries)
+            return (set, ZoneIndex.Builder().build(set))
+        }
+        var database = DatabaseOptions()
+        database.db = db
+        let store = try database.openExisting()
+        do throws(StoreError) { return try ZoneCatalog(store: store).loadIndex(setName: setName, version: version) } catch {
+            throw CLIExit.store(error)
+        }
+    }
+}
+
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Which zones contain a position (core or approach area).",
+        discussion: "Negative coordinates: put -- before them, e.g. `cordon check -- -33.92 18.42`.")
+
+    @OptionGroup var source: ZoneSourceOptions
+    @Argument(help: "Latitude in degrees.") var lat: Double
+    @Argument(help: "Longitude in degrees.") var lon: Double
+
+    func run() throws {
+        let c = Coordinate(longitude: lon, latitude: lat)
+        guard c.isValid else {
+            throw CLIExit.invalid("error: latitude must be in [-90, 90] and longitude in [-180, 180], got \(lat), \(lon)")
+        }
+        let (set, index) = try source.load()
+        let hits = index.locate(c)
+        var out = "\(JSONWriter.number(lat)), \(JSONWriter.number(lon)) (lat, lon) in \"\(set.name)\""
+        out += set.version > 0 ? " version \(set.version):\n" : ":\n"
+        guard !hits.isEmpty else {
+            writeStdout(out + "  no zone\n")
+            return
+        }
+        var rows: [[String]] = []
+        for hit in hits {
+            let z = set.entries[Int(hit.zone)].zone
+            var data = z.policy.data.name
+            if case .coarsen(let m) = z.policy.data { data += " \(JSONWriter.number(m)) m" }
+            let cameras = z.policy.cameras.names.isEmpty ? "none" : z.policy.cameras.names.joined(separator: "+")
+            rows.append([
+                "  " + z.id, hit.kind == .core ? "core" : "approach (\(JSONWriter.number(z.bufferMeters)) m)",
+                z.category.rawValue, "cameras off: \(cameras)", "data: \(data)", z.name,
+            ])
+        }
+        writeStdout(out + table(rows))
+    }
+}
+
+struct LocateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "locate",
+        abstract: "Zones of every point of a CSV file (id,lat,lon), as CSV id,zone_ids.")
+
+    @OptionGroup var source: ZoneSourceOptions
+    @Option(help: "Points CSV with a header naming id, lat and lon (other columns ignored).") var points: String
+    @Flag(help: "Count a zone's approach area too (default: core polygons only).") var approach = false
+    @Option(help: "Write here (atomically) instead of stdout.") var out: String?
+
+    func run() throws {
+        let (set, index) = try source.load()
+        let bytes: [UInt8]
+        let parsed: PointsCSV
+        do {
+            bytes = try readFileBytes(points, limit: 8 << 30)
+            parsed = try PointsCSV.read(bytes, file: points)
+        } catch { throw CLIExit.invalid(error.description) }
+        // Zone ids ranked once in natural order, so each row sorts small integers.
+        let order = (0..<set.entries.count).sorted { naturalIDOrder(set.entries[$0].zone.id, set.entries[$1].zone.id) }
+        var rank = [Int](repeating: 0, count: order.count)
+        for (r, z) in order.enumerated() { rank[z] = r }
+        var text = "id,zone_ids\n"
+        text.reserveCapacity(parsed.coordinates.count * 16)
+        var hits: [ZoneHit] = []
+        var row: [Int] = []
+        for (k, c) in parsed.coordinates.enumerated() {
+            hits.removeAll(keepingCapacity: true)
+            index.locate(c, into: &hits)
+            row.removeAll(keepingCapacity: true)
+            for h in hits where approach || h.kind == .core { row.append(rank[Int(h.zone)]) }
+            row.sort()
+            text += parsed.ids[k]
+            text += ","
+            for (n, r) in row.enumerated() {
+                if n > 0 { text += ";" }
+                text += set.entries[order[r]].zone.id
+            }
+            text += "\n"
+        }
+        try writeOutput(text, to: out)
+    }
+}
+
+/// Writes `text` to stdout, or to `path` through a temporary file and a rename.
+func writeOutput(_ text: String, to path: String?) throws(CLIExit) {
+    guard let path else {
+        writeStdout(text)
+        return
+    }
+    let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+    do {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+        if rename(temporary, path) != 0 { throw CocoaError(.fileWriteUnknown) }
+    } catch {
+        try? FileManager.default.removeItem(atPath: temporary)
+        throw CLIExit(code: CLIExit.invalidInput, message: "error: cannot write \(path)")
+    }
+}
