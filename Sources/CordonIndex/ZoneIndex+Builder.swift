@@ -8,7 +8,7 @@ extension ZoneIndex {
     /// the approach polygon. Cost: O(E · depth) for E edges; docs/index.md.
     public struct Builder: Sendable {
         /// A cell with more edges than this is split into four (unless at `maximumDepth`).
-        public var maximumLeafEdges = 8
+        public var maximumLeafEdges = 16
         /// Splits below a root cell; 24 halvings of a 5 km cell reach 0.3 mm.
         public var maximumDepth = 24
         /// Root cells per edge (the root grid covers the data's bounding box).
@@ -46,10 +46,11 @@ struct BuildState {
     var box = BoundingBox.empty
     // Output.
     var internals: [ZoneIndex.InternalNode] = [ZoneIndex.InternalNode(cx: 0, cy: 0, children: (0, 0, 0, 0))]  // 0 is "empty"
-    var leaves: [ZoneIndex.Leaf] = []
-    var entries: [ZoneIndex.Entry] = []
-    var edges: [ZoneIndex.Edge] = []
-    var fullLeaves: [[UInt32]: UInt32] = [:]
+    var blob: [UInt64] = []
+    var fullSets: [UInt32] = [0]  // offset 0: the empty set
+    var fullSetOffsets: [[UInt32]: UInt32] = [[]: 0]
+    var fullLeaves: [UInt32: UInt32] = [:]  // full-set offset → shared leaf with no partial entry
+    var leafCount = 0, entryCount = 0, edgeCount = 0
     // Scratch.
     var stamp: [UInt32] = []
     var stampValue: UInt32 = 0
@@ -95,7 +96,7 @@ struct BuildState {
     }
 
     /// A reference point inside the rectangle and on no edge of `cellEdges`.
-    func referencePoint(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, _ cellEdges: [Int32]) -> (Double, Double) {
+    func referencePoint(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, _ cellEdges: ArraySlice<Int32>) -> (Double, Double) {
         let w = x1 - x0, h = y1 - y0
         var k = 0.0
         while true {
@@ -110,26 +111,27 @@ struct BuildState {
         }
     }
 
-    /// Toggles membership of every area whose edges (among `candidates`) segment p→q crosses.
+    /// Toggles membership of every area whose edges (among `first` and `second`, each edge
+    /// counted once) segment p→q crosses.
     mutating func walk(
-        from px: Double, _ py: Double, to qx: Double, _ qy: Double, candidates: [Int32], _ more: [Int32] = [],
-        inside: inout [UInt32]
+        from px: Double, _ py: Double, to qx: Double, _ qy: Double, candidates first: ArraySlice<Int32>,
+        _ second: ArraySlice<Int32> = [], inside: inout [UInt32]
     ) {
         stampValue &+= 1
         let lx = min(px, qx), hx = max(px, qx), ly = min(py, qy), hy = max(py, qy)
-        for list in [candidates, more] {
-            for e in list {
-                let i = Int(e)
-                if stamp[i] == stampValue { continue }
-                stamp[i] = stampValue
-                if max(ax[i], bx[i]) < lx || min(ax[i], bx[i]) > hx || max(ay[i], by[i]) < ly || min(ay[i], by[i]) > hy {
-                    continue
-                }
-                if Predicates.crosses(px, py, qx, qy, ax[i], ay[i], bx[i], by[i]) {
-                    Self.toggle(edgeArea[i], in: &inside)
-                }
+        func test(_ e: Int32) {
+            let i = Int(e)
+            if stamp[i] == stampValue { return }
+            stamp[i] = stampValue
+            if max(ax[i], bx[i]) < lx || min(ax[i], bx[i]) > hx || max(ay[i], by[i]) < ly || min(ay[i], by[i]) > hy {
+                return
+            }
+            if Predicates.crosses(px, py, qx, qy, ax[i], ay[i], bx[i], by[i]) {
+                Self.toggle(edgeArea[i], in: &inside)
             }
         }
+        for e in first { test(e) }
+        for e in second { test(e) }
     }
 
     static func toggle(_ area: UInt32, in set: inout [UInt32]) {
@@ -144,16 +146,17 @@ struct BuildState {
     // MARK: - Build
 
     mutating func finish(zoneIDs: [String], setName: String, version: Int) -> ZoneIndex {
-        let edgeCount = ax.count
-        guard edgeCount > 0, !box.isEmpty else {
+        let totalEdges = ax.count
+        guard totalEdges > 0, !box.isEmpty else {
             return ZoneIndex(
                 zoneIDs: zoneIDs, setName: setName, version: version,
                 bounds: BoundingBox(minLongitude: 0, minLatitude: 0, maxLongitude: -1, maxLatitude: -1), columns: 1,
-                rows: 1, root: [0], internals: internals, leaves: leaves, entries: entries, edges: edges)
+                rows: 1, root: [0], internals: internals, blob: blob, fullSets: fullSets, leafCount: 0, entryCount: 0,
+                edgeCount: 0)
         }
         let w = max(box.maxLongitude - box.minLongitude, 1e-9)
         let h = max(box.maxLatitude - box.minLatitude, 1e-9)
-        let target = min(Double(1 << 21), max(1, Double(edgeCount) * parameters.rootCellsPerEdge))
+        let target = min(Double(1 << 21), max(1, Double(totalEdges) * parameters.rootCellsPerEdge))
         let side = (w * h / target).squareRoot()
         let columns = max(1, min(1 << 12, Int((w / side).rounded(.up))))
         let rows = max(1, min(1 << 12, Int((h / side).rounded(.up))))
@@ -173,7 +176,7 @@ struct BuildState {
             (x0 + Double(i) * cw, y0 + Double(j) * ch, i == columns - 1 ? box.maxLongitude : x0 + Double(i + 1) * cw,
              j == rows - 1 ? box.maxLatitude : y0 + Double(j + 1) * ch)
         }
-        for e in 0..<edgeCount {
+        for e in 0..<totalEdges {
             let (i0, i1, j0, j1) = cellRange(e)
             for j in j0...j1 {
                 for i in i0...i1 {
@@ -185,7 +188,7 @@ struct BuildState {
         for k in 0..<(columns * rows) { cellStart[k + 1] += cellStart[k] }
         var cellEdges = [Int32](repeating: 0, count: cellStart[columns * rows])
         var fill = cellStart
-        for e in 0..<edgeCount {
+        for e in 0..<totalEdges {
             let (i0, i1, j0, j1) = cellRange(e)
             for j in j0...j1 {
                 for i in i0...i1 {
@@ -202,16 +205,20 @@ struct BuildState {
         var root = [UInt32](repeating: 0, count: columns * rows)
         for j in 0..<rows {
             var inside: [UInt32] = []
-            var previous: [Int32] = []
+            var previous: ArraySlice<Int32> = []
             var px = x0 - cw, py = 0.0
             for i in 0..<columns {
                 let cell = j * columns + i
-                let list = Array(cellEdges[cellStart[cell]..<cellStart[cell + 1]])
+                let list = cellEdges[cellStart[cell]..<cellStart[cell + 1]]
                 let r = cellRect(i, j)
-                let (rx, ry) = referencePoint(r.0, r.1, r.2, r.3, list)
+                let (rx, ry) = list.isEmpty ? ((r.0 + r.2) / 2, (r.1 + r.3) / 2) : referencePoint(r.0, r.1, r.2, r.3, list)
                 if i == 0 { py = ry }
-                walk(from: px, py, to: rx, ry, candidates: previous, list, inside: &inside)
-                root[cell] = node(r.0, r.1, r.2, r.3, edges: list, rx: rx, ry: ry, inside: inside, depth: 0)
+                if !(previous.isEmpty && list.isEmpty) {
+                    walk(from: px, py, to: rx, ry, candidates: previous, list, inside: &inside)
+                }
+                if !(list.isEmpty && inside.isEmpty) {
+                    root[cell] = node(r.0, r.1, r.2, r.3, edges: Array(list), rx: rx, ry: ry, inside: inside, depth: 0)
+                }
                 px = rx
                 py = ry
                 previous = list
@@ -219,7 +226,8 @@ struct BuildState {
         }
         return ZoneIndex(
             zoneIDs: zoneIDs, setName: setName, version: version, bounds: box, columns: columns, rows: rows,
-            root: root, internals: internals, leaves: leaves, entries: entries, edges: edges)
+            root: root, internals: internals, blob: blob, fullSets: fullSets, leafCount: leafCount,
+            entryCount: entryCount, edgeCount: edgeCount)
     }
 
     /// The node for a cell: empty, a leaf, or four children.
@@ -236,47 +244,105 @@ struct BuildState {
         let cx = (x0 + x1) / 2, cy = (y0 + y1) / 2
         let index = internals.count
         internals.append(ZoneIndex.InternalNode(cx: cx, cy: cy, children: (0, 0, 0, 0)))
-        var children: [UInt32] = []
+        // Distribute edges: an edge whose box lies in one quadrant goes there without a test.
+        var quadrantEdges: [[Int32]] = [[], [], [], []]
+        for e in list {
+            let i = Int(e)
+            let lx = min(ax[i], bx[i]) - margin, hx = max(ax[i], bx[i]) + margin
+            let ly = min(ay[i], by[i]) - margin, hy = max(ay[i], by[i]) + margin
+            let west = lx <= cx, east = hx >= cx, south = ly <= cy, north = hy >= cy
+            for q in 0..<4 {
+                let inX = q & 1 == 0 ? west : east, inY = q & 2 == 0 ? south : north
+                guard inX && inY else { continue }
+                let single = (west != east) && (south != north)
+                if single {
+                    quadrantEdges[q].append(e)
+                } else {
+                    let qx0 = q & 1 == 0 ? x0 : cx, qx1 = q & 1 == 0 ? cx : x1
+                    let qy0 = q & 2 == 0 ? y0 : cy, qy1 = q & 2 == 0 ? cy : y1
+                    if edgeTouches(i, qx0, qy0, qx1, qy1) { quadrantEdges[q].append(e) }
+                }
+            }
+        }
+        var children: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
         for q in 0..<4 {
             let qx0 = q & 1 == 0 ? x0 : cx, qx1 = q & 1 == 0 ? cx : x1
             let qy0 = q & 2 == 0 ? y0 : cy, qy1 = q & 2 == 0 ? cy : y1
-            let childEdges = list.filter { edgeTouches(Int($0), qx0, qy0, qx1, qy1) }
-            let (qrx, qry) = referencePoint(qx0, qy0, qx1, qy1, childEdges)
+            let childEdges = quadrantEdges[q]
+            let (qrx, qry) = referencePoint(qx0, qy0, qx1, qy1, childEdges[...])
             var childInside = inside
-            walk(from: rx, ry, to: qrx, qry, candidates: list, inside: &childInside)
-            children.append(node(qx0, qy0, qx1, qy1, edges: childEdges, rx: qrx, ry: qry, inside: childInside, depth: depth + 1))
+            // The walk from the parent's reference point stays inside the child when that point
+            // lies in the child's closed cell (always, when it is the exact centre): then only the
+            // child's edges can cross it. Otherwise the parent's edges are needed.
+            let parentRefInChild = rx >= qx0 && rx <= qx1 && ry >= qy0 && ry <= qy1
+            walk(from: rx, ry, to: qrx, qry, candidates: parentRefInChild ? childEdges[...] : list[...], inside: &childInside)
+            let child = node(qx0, qy0, qx1, qy1, edges: childEdges, rx: qrx, ry: qry, inside: childInside, depth: depth + 1)
+            switch q {
+            case 0: children.0 = child
+            case 1: children.1 = child
+            case 2: children.2 = child
+            default: children.3 = child
+            }
         }
-        internals[index].children = (children[0], children[1], children[2], children[3])
+        internals[index].children = children
         return UInt32(index)
     }
 
     mutating func leaf(edges list: [Int32], rx: Double, ry: Double, inside: [UInt32]) -> UInt32 {
-        if list.isEmpty, let shared = fullLeaves[inside] { return shared }
         let byArea = list.sorted { edgeArea[Int($0)] != edgeArea[Int($1)] ? edgeArea[Int($0)] < edgeArea[Int($1)] : $0 < $1 }
         var partialAreas: [UInt32] = []
         for e in byArea where partialAreas.last != edgeArea[Int(e)] { partialAreas.append(edgeArea[Int(e)]) }
-        // All areas of the leaf, sorted: partial ones and those wholly containing it.
-        var areas = partialAreas
-        for a in inside where !partialAreas.contains(a) { areas.append(a) }
-        areas.sort()
-        let start = UInt32(entries.count)
+        // Areas wholly containing the leaf: inside at the reference point, with no edge here.
+        var full: [UInt32] = []
+        var forcedInside: [UInt32] = []  // full approach areas whose core is partial here
+        for a in inside where !partialAreas.contains(a) {
+            if a & 1 == 1 {
+                let core = a & ~1
+                if inside.contains(core) && !partialAreas.contains(core) { continue }  // core covers the leaf
+                if partialAreas.contains(core) { forcedInside.append(a); continue }  // decided with the core
+            }
+            full.append(a)
+        }
+        // A partial approach area is moot where the core covers the whole leaf.
+        partialAreas.removeAll { a in a & 1 == 1 && full.contains(a & ~1) }
+        partialAreas = (partialAreas + forcedInside).sorted()
+        let fullSet: UInt32
+        if let known = fullSetOffsets[full] {
+            fullSet = known
+        } else {
+            fullSet = UInt32(fullSets.count)
+            fullSets.append(UInt32(full.count))
+            fullSets.append(contentsOf: full)
+            fullSetOffsets[full] = fullSet
+        }
+        if partialAreas.isEmpty, let shared = fullLeaves[fullSet] { return shared }
+        let word = blob.count
+        blob.append(rx.bitPattern)
+        blob.append(ry.bitPattern)
+        blob.append(UInt64(partialAreas.count) | UInt64(fullSet) << 32)
+        let entryBase = blob.count
+        blob.append(contentsOf: repeatElement(0, count: partialAreas.count))
         var cursor = 0
-        for a in areas {
-            let from = edges.count
+        for (k, a) in partialAreas.enumerated() {
+            var count: UInt64 = 0
             while cursor < byArea.count && edgeArea[Int(byArea[cursor])] < a { cursor += 1 }
             while cursor < byArea.count && edgeArea[Int(byArea[cursor])] == a {
                 let i = Int(byArea[cursor])
-                edges.append(ZoneIndex.Edge(ax: ax[i], ay: ay[i], bx: bx[i], by: by[i]))
+                blob.append(ax[i].bitPattern)
+                blob.append(ay[i].bitPattern)
+                blob.append(bx[i].bitPattern)
+                blob.append(by[i].bitPattern)
+                count += 1
                 cursor += 1
             }
-            let count = UInt32(edges.count - from)
-            let isInside = inside.contains(a)
-            entries.append(ZoneIndex.Entry(
-                area: a, edgeStart: UInt32(from), edgeCountAndInside: count | (isInside ? 0x8000_0000 : 0)))
+            blob[entryBase + k] = UInt64(a) | count << 32 | (inside.contains(a) ? ZoneIndex.insideBit : 0)
+            edgeCount += Int(count)
         }
-        leaves.append(ZoneIndex.Leaf(rx: rx, ry: ry, entryStart: start, entryEnd: UInt32(entries.count)))
-        let reference = ZoneIndex.leafBit | UInt32(leaves.count - 1)
-        if list.isEmpty { fullLeaves[inside] = reference }
+        leafCount += 1
+        entryCount += partialAreas.count
+        precondition(word < Int(ZoneIndex.leafBit), "index larger than 16 GiB")
+        let reference = ZoneIndex.leafBit | UInt32(word)
+        if partialAreas.isEmpty { fullLeaves[fullSet] = reference }
         return reference
     }
 }

@@ -2,21 +2,19 @@ public import CordonCore
 
 extension ZoneIndex {
     /// Appends to `hits` every zone whose core or approach polygon contains `c` (closed), one
-    /// hit per zone: `.core` when the point is in the core, else `.approach`. Hits come in
-    /// increasing zone order. Allocates nothing when `hits` has the capacity.
+    /// hit per zone: `.core` when the point is in the core, else `.approach`. The order of hits
+    /// is unspecified. Allocates nothing when `hits` has the capacity.
     @inlinable
     public func locate(_ c: Coordinate, into hits: inout [ZoneHit]) {
         let x = c.longitude, y = c.latitude
         guard x >= minX, x <= maxX, y >= minY, y <= maxY else { return }  // also refuses NaN
         root.withUnsafeBufferPointer { root in
             internals.withUnsafeBufferPointer { internals in
-                leaves.withUnsafeBufferPointer { leaves in
-                    entries.withUnsafeBufferPointer { entries in
-                        edges.withUnsafeBufferPointer { edges in
-                            Self.locate(
-                                x, y, index: self, root: root, internals: internals, leaves: leaves, entries: entries,
-                                edges: edges) { hits.append($0) }
-                        }
+                let node = Self.descend(x, y, index: self, root: root, internals: internals)
+                guard node != 0 else { return }
+                blob.withUnsafeBufferPointer { blob in
+                    fullSets.withUnsafeBufferPointer { fullSets in
+                        Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob, fullSets: fullSets) { hits.append($0) }
                     }
                 }
             }
@@ -30,43 +28,70 @@ extension ZoneIndex {
         return hits
     }
 
-    /// Batch locate over contiguous coordinates, writing into caller storage and allocating
-    /// nothing. For point i, `counts[i]` hits are written consecutively to `hits`. Stops early
-    /// when the next point might not fit (a point has at most 2 × zone-count hits; the check
-    /// uses the leaf's entry count) and returns how many points and hits were written, so the
-    /// caller can drain `hits` and continue from there.
+    /// Batch locate over contiguous coordinates into caller storage, allocating nothing.
+    ///
+    /// Point i's hits go to `hits[i * stride ..< i * stride + min(counts[i], stride)]`;
+    /// `counts[i]` is the true number of hits, so a point with more than `stride` hits is seen
+    /// (`counts[i] > stride`) and can be asked again with `locate(_:into:)`. Points are processed
+    /// in groups whose tree walks run in lockstep, so their memory accesses overlap.
     public func locate(
-        batch points: UnsafeBufferPointer<Coordinate>, counts: UnsafeMutableBufferPointer<UInt32>,
+        batch points: UnsafeBufferPointer<Coordinate>, stride: Int, counts: UnsafeMutableBufferPointer<UInt32>,
         hits: UnsafeMutableBufferPointer<ZoneHit>
-    ) -> (points: Int, hits: Int) {
-        precondition(counts.count >= points.count, "counts must have room for every point")
-        return root.withUnsafeBufferPointer { root in
+    ) {
+        precondition(counts.count >= points.count && hits.count >= points.count * stride, "output too small")
+        let group = 16
+        root.withUnsafeBufferPointer { root in
             internals.withUnsafeBufferPointer { internals in
-                leaves.withUnsafeBufferPointer { leaves in
-                    entries.withUnsafeBufferPointer { entries in
-                        edges.withUnsafeBufferPointer { edges in
-                            var written = 0
-                            for i in 0..<points.count {
-                                let x = points[i].longitude, y = points[i].latitude
-                                guard x >= minX, x <= maxX, y >= minY, y <= maxY else {
-                                    counts[i] = 0
-                                    continue
+                blob.withUnsafeBufferPointer { blob in
+                    fullSets.withUnsafeBufferPointer { fullSets in
+                        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: group) { nodes in
+                            var base = 0
+                            while base < points.count {
+                                let m = min(group, points.count - base)
+                                // Root cells for the whole group: independent loads.
+                                for g in 0..<m {
+                                    let p = points[base + g]
+                                    let x = p.longitude, y = p.latitude
+                                    if x >= minX, x <= maxX, y >= minY, y <= maxY {
+                                        let ix = min(columns - 1, Int((x - minX) * inverseCellWidth))
+                                        let iy = min(rows - 1, Int((y - minY) * inverseCellHeight))
+                                        nodes[g] = root[iy * columns + ix]
+                                    } else {
+                                        nodes[g] = 0
+                                    }
                                 }
-                                let leaf = Self.leaf(x, y, index: self, root: root, internals: internals)
-                                if leaf == 0 {
-                                    counts[i] = 0
-                                    continue
+                                // Descend one level at a time for every point still at an internal node.
+                                var active = true
+                                while active {
+                                    active = false
+                                    for g in 0..<m {
+                                        let node = nodes[g]
+                                        guard node != 0 && node & Self.leafBit == 0 else { continue }
+                                        let p = points[base + g]
+                                        nodes[g] = Self.child(internals[Int(node)], p.longitude, p.latitude)
+                                        active = true
+                                    }
                                 }
-                                let l = leaves[Int(leaf & ~Self.leafBit)]
-                                if written + Int(l.entryEnd - l.entryStart) > hits.count { return (i, written) }
-                                let before = written
-                                Self.scan(x, y, leaf: l, entries: entries, edges: edges) { hit in
-                                    hits[written] = hit
-                                    written += 1
+                                // Touch each leaf header, then scan.
+                                var touch: UInt64 = 0
+                                for g in 0..<m where nodes[g] != 0 { touch &+= blob[Int(nodes[g] & ~Self.leafBit) + 2] }
+                                Self.sink(touch)
+                                for g in 0..<m {
+                                    let i = base + g
+                                    var count = 0
+                                    if nodes[g] != 0 {
+                                        let p = points[i]
+                                        let out = i * stride
+                                        Self.scan(p.longitude, p.latitude, leaf: Int(nodes[g] & ~Self.leafBit), blob: blob,
+                                                  fullSets: fullSets) { hit in
+                                            if count < stride { hits[out + count] = hit }
+                                            count += 1
+                                        }
+                                    }
+                                    counts[i] = UInt32(truncatingIfNeeded: count)
                                 }
-                                counts[i] = UInt32(written - before)
+                                base += m
                             }
-                            return (points.count, written)
                         }
                     }
                 }
@@ -76,74 +101,85 @@ extension ZoneIndex {
 
     // MARK: - Core of the query
 
-    /// The leaf reference holding (x, y), or 0 when the point lies in an empty cell.
+    /// Keeps the group's header loads (issued together so their misses overlap) from being
+    /// optimised away.
+    @usableFromInline @_optimize(none)
+    static func sink(_ value: UInt64) {}
+
     @inlinable @inline(__always)
-    static func leaf(
+    static func child(_ n: InternalNode, _ x: Double, _ y: Double) -> UInt32 {
+        switch (x >= n.cx ? 1 : 0) | (y >= n.cy ? 2 : 0) {
+        case 0: n.children.0
+        case 1: n.children.1
+        case 2: n.children.2
+        default: n.children.3
+        }
+    }
+
+    /// The leaf reference holding (x, y), or 0 when the point lies in an empty cell. The point
+    /// must be inside the index bounds.
+    @inlinable @inline(__always)
+    static func descend(
         _ x: Double, _ y: Double, index: ZoneIndex, root: UnsafeBufferPointer<UInt32>,
         internals: UnsafeBufferPointer<InternalNode>
     ) -> UInt32 {
         let ix = min(index.columns - 1, Int((x - index.minX) * index.inverseCellWidth))
         let iy = min(index.rows - 1, Int((y - index.minY) * index.inverseCellHeight))
         var node = root[iy * index.columns + ix]
-        while node != 0 && node & leafBit == 0 {
-            let n = internals[Int(node)]
-            let q = (x >= n.cx ? 1 : 0) | (y >= n.cy ? 2 : 0)
-            switch q {
-            case 0: node = n.children.0
-            case 1: node = n.children.1
-            case 2: node = n.children.2
-            default: node = n.children.3
-            }
-        }
+        while node != 0 && node & leafBit == 0 { node = child(internals[Int(node)], x, y) }
         return node
     }
 
-    @inlinable @inline(__always)
-    static func locate(
-        _ x: Double, _ y: Double, index: ZoneIndex, root: UnsafeBufferPointer<UInt32>,
-        internals: UnsafeBufferPointer<InternalNode>, leaves: UnsafeBufferPointer<Leaf>,
-        entries: UnsafeBufferPointer<Entry>, edges: UnsafeBufferPointer<Edge>, emit: (ZoneHit) -> Void
-    ) {
-        let leaf = Self.leaf(x, y, index: index, root: root, internals: internals)
-        guard leaf != 0 else { return }
-        scan(x, y, leaf: leaves[Int(leaf & ~leafBit)], entries: entries, edges: edges, emit: emit)
-    }
-
-    /// Tests every area of a leaf. Entries are sorted by area (zone, then core before
-    /// approach), so a zone's approach hit is dropped when its core already hit.
+    /// Tests the point against one leaf blob: the leaf's shared full set hits without a test
+    /// (the builder keeps in it only areas that need no core/approach arbitration), then the
+    /// partial entries, sorted by area, by the parity walk from the reference point; there a
+    /// zone's approach hit is dropped when its core hit.
     @inlinable @inline(__always)
     static func scan(
-        _ x: Double, _ y: Double, leaf: Leaf, entries: UnsafeBufferPointer<Entry>, edges: UnsafeBufferPointer<Edge>,
+        _ x: Double, _ y: Double, leaf w: Int, blob: UnsafeBufferPointer<UInt64>, fullSets: UnsafeBufferPointer<UInt32>,
         emit: (ZoneHit) -> Void
     ) {
-        var lastCoreZone = UInt32.max
-        let rx = leaf.rx, ry = leaf.ry
+        let header = blob[w + 2]
+        let partial = Int(header & 0xFFFF_FFFF)
+        let fullSet = Int(header >> 32)
+        let fullEnd = fullSet + 1 + Int(fullSets[fullSet])
+        var f = fullSet + 1
+        while f < fullEnd {
+            let area = fullSets[f]
+            emit(ZoneHit(zone: area >> 1, kind: area & 1 == 0 ? .core : .approach))
+            f += 1
+        }
+        guard partial > 0 else { return }
+        let rx = Double(bitPattern: blob[w]), ry = Double(bitPattern: blob[w + 1])
         let loX = min(rx, x), hiX = max(rx, x), loY = min(ry, y), hiY = max(ry, y)
-        for k in Int(leaf.entryStart)..<Int(leaf.entryEnd) {
-            let e = entries[k]
-            let zone = e.area >> 1
-            let kind: AreaKind = e.area & 1 == 0 ? .core : .approach
-            if kind == .approach && zone == lastCoreZone { continue }
-            let count = Int(e.edgeCountAndInside & 0x7FFF_FFFF)
-            var inside = e.edgeCountAndInside & 0x8000_0000 != 0
-            if count > 0 {
-                let start = Int(e.edgeStart)
-                for j in start..<(start + count) {
-                    let g = edges[j]
-                    // Neither the point nor the segment ref→point can touch an edge outside their box.
-                    if max(g.ax, g.bx) < loX || min(g.ax, g.bx) > hiX || max(g.ay, g.by) < loY || min(g.ay, g.by) > hiY {
-                        continue
-                    }
-                    if Predicates.onSegment(x, y, g.ax, g.ay, g.bx, g.by) {
-                        inside = true
-                        break
-                    }
-                    if Predicates.crosses(rx, ry, x, y, g.ax, g.ay, g.bx, g.by) { inside.toggle() }
+        var edge = w + 3 + partial
+        var lastCoreZone = UInt32.max
+        for p in 0..<partial {
+            let entry = blob[w + 3 + p]
+            let area = UInt32(truncatingIfNeeded: entry)
+            var inside = entry & insideBit != 0
+            let end = edge + 4 * Int((entry >> 32) & 0x7FFF_FFFF)
+            var j = edge
+            while j < end {
+                let ax = Double(bitPattern: blob[j]), ay = Double(bitPattern: blob[j + 1])
+                let bx = Double(bitPattern: blob[j + 2]), by = Double(bitPattern: blob[j + 3])
+                j += 4
+                // Neither the point nor the segment ref→point can touch an edge outside their box.
+                if max(ax, bx) < loX || min(ax, bx) > hiX || max(ay, by) < loY || min(ay, by) > hiY { continue }
+                if Predicates.onSegment(x, y, ax, ay, bx, by) {
+                    inside = true
+                    break
                 }
+                if Predicates.crosses(rx, ry, x, y, ax, ay, bx, by) { inside.toggle() }
             }
-            if inside {
-                emit(ZoneHit(zone: zone, kind: kind))
-                if kind == .core { lastCoreZone = zone }
+            edge = end
+            guard inside else { continue }
+            let zone = area >> 1
+            if area & 1 == 0 {
+                lastCoreZone = zone
+                emit(ZoneHit(zone: zone, kind: .core))
+            } else if zone != lastCoreZone {
+                emit(ZoneHit(zone: zone, kind: .approach))
             }
         }
     }

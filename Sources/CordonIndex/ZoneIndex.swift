@@ -45,14 +45,21 @@ public final class ZoneIndex: Sendable {
     @usableFromInline let inverseCellHeight: Double
     @usableFromInline let columns: Int
     @usableFromInline let rows: Int
-    /// Node references: 0 empty, `leafBit | leaf` a leaf, otherwise an index into `internals`.
+    /// Node references: 0 empty, `leafBit | word` a leaf blob at `blob[word]`, otherwise an
+    /// index into `internals`.
     @usableFromInline let root: [UInt32]
     @usableFromInline let internals: [InternalNode]
-    @usableFromInline let leaves: [Leaf]
-    @usableFromInline let entries: [Entry]
-    @usableFromInline let edges: [Edge]
+    /// Leaf blobs, one after another, in 8-byte words (docs/index.md):
+    /// `rx, ry` (Double bits), `partialCount | fullSet << 32`, then `partialCount` entry words
+    /// (`area | edgeCount << 32`, top bit: reference point inside), then each partial entry's
+    /// edges as `ax, ay, bx, by`.
+    @usableFromInline let blob: [UInt64]
+    /// Areas wholly covering leaves, shared between leaves: at offset o, a count then the sorted
+    /// areas. Offset 0 is the empty set.
+    @usableFromInline let fullSets: [UInt32]
 
     @usableFromInline static let leafBit: UInt32 = 0x8000_0000
+    @usableFromInline static let insideBit: UInt64 = 1 << 63
 
     @usableFromInline
     struct InternalNode: Sendable {
@@ -62,36 +69,10 @@ public final class ZoneIndex: Sendable {
         @usableFromInline var children: (UInt32, UInt32, UInt32, UInt32)
     }
 
-    @usableFromInline
-    struct Leaf: Sendable {
-        /// The reference point: its containment in every area listed is known.
-        @usableFromInline var rx: Double
-        @usableFromInline var ry: Double
-        @usableFromInline var entryStart: UInt32
-        @usableFromInline var entryEnd: UInt32
-    }
-
-    /// One area in one leaf. `area` is zone << 1 | kind. With no edges the leaf lies wholly in
-    /// the area; otherwise the area's edges crossing the leaf are `edges[edgeStart..<+count]`.
-    @usableFromInline
-    struct Entry: Sendable {
-        @usableFromInline var area: UInt32
-        @usableFromInline var edgeStart: UInt32
-        /// Edge count in the low 31 bits; the top bit is set when the reference point is inside.
-        @usableFromInline var edgeCountAndInside: UInt32
-    }
-
-    @usableFromInline
-    struct Edge: Sendable {
-        @usableFromInline var ax: Double
-        @usableFromInline var ay: Double
-        @usableFromInline var bx: Double
-        @usableFromInline var by: Double
-    }
-
     init(
         zoneIDs: [String], setName: String, version: Int, bounds: BoundingBox, columns: Int, rows: Int,
-        root: [UInt32], internals: [InternalNode], leaves: [Leaf], entries: [Entry], edges: [Edge]
+        root: [UInt32], internals: [InternalNode], blob: [UInt64], fullSets: [UInt32], leafCount: Int, entryCount: Int,
+        edgeCount: Int
     ) {
         self.zoneIDs = zoneIDs
         self.setName = setName
@@ -106,21 +87,19 @@ public final class ZoneIndex: Sendable {
         self.inverseCellHeight = Double(rows) / max(bounds.maxLatitude - bounds.minLatitude, 1e-300)
         self.root = root
         self.internals = internals
-        self.leaves = leaves
-        self.entries = entries
-        self.edges = edges
+        self.blob = blob
+        self.fullSets = fullSets
+        self.statistics = (root.count, internals.count, leafCount, entryCount, edgeCount)
     }
 
     // MARK: - Size
 
     /// Bytes held by the index structure (excluding zone ids).
     public var memoryBytes: Int {
-        root.count * 4 + internals.count * MemoryLayout<InternalNode>.stride + leaves.count * MemoryLayout<Leaf>.stride
-            + entries.count * MemoryLayout<Entry>.stride + edges.count * MemoryLayout<Edge>.stride
+        root.count * 4 + internals.count * MemoryLayout<InternalNode>.stride + blob.count * 8 + fullSets.count * 4
     }
 
-    /// Counts for docs and benchmarks.
-    public var statistics: (rootCells: Int, internalNodes: Int, leaves: Int, entries: Int, edgeCopies: Int) {
-        (root.count, internals.count, leaves.count, entries.count, edges.count)
-    }
+    /// Counts for docs and benchmarks: root cells, internal nodes, distinct leaf blobs, partial
+    /// entries, edge copies.
+    public let statistics: (rootCells: Int, internalNodes: Int, leaves: Int, entries: Int, edgeCopies: Int)
 }
