@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // MARK: - C
@@ -73,7 +74,10 @@ let package = Package(
             name: "CordonIndexTests", dependencies: ["CordonIndex", "CordonTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "CordonOracleTests",
-            dependencies: ["CordonIndex", "CordonGEOS", "CordonTestSupport"],
+            dependencies: [
+                "CordonIndex", "CordonGEOS", "CordonTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CordonCore
+import CordonGEOS
+import CordonIndex
+import CordonTestSupport
+import PropertyBased
+import Testing
+
+/// The index against GEOS (prepared intersects = covers) on random zone sets: stars, spikes,
+/// holes, multipolygons, collinear and repeated vertices, slivers, tiny and continent-sized
+/// zones, and points exactly on vertices and edges or within 1e-12° of them. Zero misses; any
+/// false positive must lie within 1e-9° of a boundary (the index is exact, so none are expected).
+@Suite struct RandomPolygonTests {
+    /// A small deterministic generator seeded by the property-based input.
+    struct Random {
+        var state: UInt64
+        mutating func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        mutating func int(_ n: Int) -> Int { min(n - 1, Int(next() * Double(n))) }
+    }
+
+    /// A simple (valid) star-shaped ring around c with radii in [r·lo, r·hi].
+    static func star(_ rng: inout Random, center c: Coordinate, radius r: Double, vertices n: Int, lo: Double, hi: Double,
+                     axisAligned: Bool = false) -> [Coordinate] {
+        var out: [Coordinate] = []
+        if axisAligned {
+            // A staircase rectangle: exactly horizontal and vertical edges, collinear runs.
+            let w = r * (0.5 + rng.next()), h = r * (0.5 + rng.next())
+            let xs = [c.longitude - w, c.longitude, c.longitude + w], ys = [c.latitude - h, c.latitude + h]
+            out = [Coordinate(longitude: xs[0], latitude: ys[0]), Coordinate(longitude: xs[1], latitude: ys[0]),
+                   Coordinate(longitude: xs[2], latitude: ys[0]), Coordinate(longitude: xs[2], latitude: ys[1]),
+                   Coordinate(longitude: xs[1], latitude: ys[1]), Coordinate(longitude: xs[0], latitude: ys[1])]
+        } else {
+            for k in 0..<n {
+                let angle = (Double(k) + 0.5 * rng.next()) / Double(n) * 2 * .pi
+                let radius = r * (lo + (hi - lo) * rng.next())
+                out.append(Coordinate(longitude: c.longitude + radius * cos(angle), latitude: c.latitude + radius * sin(angle)))
+            }
+        }
+        if out.count > 3 && rng.next() < 0.3 { out.insert(out[1], at: 1) }  // a repeated vertex
+        out.append(out[0])
+        return out
+    }
+
+    /// A random zone: one of the shapes the issue lists.
+    static func zone(_ rng: inout Random, center c: Coordinate, scale: Double) -> MultiPolygon {
+        switch rng.int(6) {
+        case 0:  // spiky star
+            return MultiPolygon([Polygon(exterior: Ring(star(&rng, center: c, radius: scale, vertices: 8 + rng.int(60), lo: 0.05, hi: 1)))])
+        case 1:  // star with holes
+            let outer = star(&rng, center: c, radius: scale, vertices: 12 + rng.int(30), lo: 0.8, hi: 1)
+            var holes: [Ring] = []
+            for h in 0..<(1 + rng.int(3)) {
+                let hc = Coordinate(longitude: c.longitude + scale * 0.35 * cos(Double(h) * 2.1), latitude: c.latitude + scale * 0.35 * sin(Double(h) * 2.1))
+                holes.append(Ring(star(&rng, center: hc, radius: scale * 0.12, vertices: 5 + rng.int(10), lo: 0.6, hi: 1)))
+            }
+            return MultiPolygon([Polygon(exterior: Ring(outer), holes: holes)])
+        case 2:  // multipolygon
+            var parts: [Polygon] = []
+            for p in 0..<(2 + rng.int(3)) {
+                let pc = Coordinate(longitude: c.longitude + Double(p) * scale * 2.5, latitude: c.latitude)
+                parts.append(Polygon(exterior: Ring(star(&rng, center: pc, radius: scale, vertices: 6 + rng.int(12), lo: 0.5, hi: 1))))
+            }
+            return MultiPolygon(parts)
+        case 3:  // axis-aligned compound with collinear vertices
+            return MultiPolygon([Polygon(exterior: Ring(star(&rng, center: c, radius: scale, vertices: 0, lo: 0, hi: 0, axisAligned: true)))])
+        case 4:  // sliver
+            let a = Coordinate(longitude: c.longitude - scale, latitude: c.latitude)
+            let b = Coordinate(longitude: c.longitude + scale, latitude: c.latitude + scale * 1e-7)
+            let d = Coordinate(longitude: c.longitude, latitude: c.latitude + scale * 1e-4)
+            return MultiPolygon([Polygon(exterior: Ring([a, b, d, a]))])
+        default:  // smooth star
+            return MultiPolygon([Polygon(exterior: Ring(star(&rng, center: c, radius: scale, vertices: 4 + rng.int(200), lo: 0.7, hi: 1)))])
+        }
+    }
+
+    /// Compares index and GEOS on `points`; returns (misses, false positives, checked).
+    static func compare(_ areas: [MultiPolygon], _ points: [Coordinate]) throws -> (Int, Int, Int) {
+        let index = ZoneIndex.Builder().build(
+            zoneIDs: areas.indices.map(String.init), areas: areas.enumerated().map { (UInt32($0.offset) << 1, $0.element) })
+        let context = try GEOSContext()
+        let oracle = try GEOSPointOracle(context: context, areas: areas.enumerated().map { (UInt32($0.offset), $0.element) })
+        var misses = 0, extras = 0
+        for p in points {
+            let mine = Set(index.locate(p).map(\.zone))
+            let truth = Set(try oracle.covering(p))
+            misses += truth.subtracting(mine).count
+            extras += mine.subtracting(truth).count
+        }
+        return (misses, extras, points.count)
+    }
+
+    /// Points on and near the areas' vertices and edges, and anywhere around them.
+    static func points(_ rng: inout Random, _ areas: [MultiPolygon], count: Int) -> [Coordinate] {
+        let vertices = areas.flatMap(\.allCoordinates)
+        var box = BoundingBox.empty
+        for a in areas { box.extend(a.boundingBox) }
+        var out: [Coordinate] = []
+        while out.count < count {
+            let v = vertices[rng.int(vertices.count)]
+            let w = vertices[rng.int(vertices.count)]
+            switch rng.int(6) {
+            case 0: out.append(v)  // exactly on a vertex
+            case 1:  // within 1e-12° of a vertex
+                out.append(Coordinate(longitude: v.longitude + (rng.next() - 0.5) * 2e-12, latitude: v.latitude + (rng.next() - 0.5) * 2e-12))
+            case 2:  // on an edge line between consecutive vertices (as exactly as doubles allow)
+                if let k = vertices.firstIndex(of: v), k + 1 < vertices.count {
+                    let t = rng.next()
+                    let u = vertices[k + 1]
+                    out.append(Coordinate(longitude: v.longitude + (u.longitude - v.longitude) * t, latitude: v.latitude + (u.latitude - v.latitude) * t))
+                }
+            case 3:  // horizontal and vertical alignment with a vertex (ray-casting degeneracies)
+                out.append(Coordinate(longitude: box.minLongitude + rng.next() * (box.maxLongitude - box.minLongitude), latitude: v.latitude))
+            case 4: out.append(Coordinate(longitude: (v.longitude + w.longitude) / 2, latitude: (v.latitude + w.latitude) / 2))
+            default:
+                out.append(Coordinate(
+                    longitude: box.minLongitude + rng.next() * (box.maxLongitude - box.minLongitude),
+                    latitude: box.minLatitude + rng.next() * (box.maxLatitude - box.minLatitude)))
+            }
+        }
+        return out.filter(\.isValid)
+    }
+
+    /// 40 zone sets from seeds drawn with PropertyBased's generator on a fixed Xoshiro state:
+    /// deterministic (CI must be), and each failure names its seed.
+    @Test func randomZoneSetsMatchGEOS() throws {
+        var source = Xoshiro(seed: (0x636F_7264_6F6E, 0x696E_6465_78, 0x2026_1121, 42))
+        let seeds = Gen.int(in: 1...Int.max).array(of: 40...40).run(using: &source)
+        var total = 0
+        for seed in seeds {
+            var rng = Random(state: UInt64(seed))
+            // Scales from tiny (1e-6°, ~10 cm) to continent-sized (20°), overlapping zones.
+            let scale = pow(10, -6 + 7.3 * rng.next())
+            let center = Coordinate(longitude: -150 + 300 * rng.next(), latitude: -60 + 120 * rng.next())
+            var areas: [MultiPolygon] = []
+            for _ in 0..<(1 + rng.int(12)) {
+                let c = Coordinate(longitude: center.longitude + scale * 3 * (rng.next() - 0.5), latitude: center.latitude + scale * 3 * (rng.next() - 0.5))
+                areas.append(Self.zone(&rng, center: c, scale: scale * (0.3 + rng.next())))
+            }
+            areas = areas.filter { $0.allCoordinates.allSatisfy(\.isValid) }
+            guard !areas.isEmpty else { continue }
+            let pts = Self.points(&rng, areas, count: 1500)
+            let (misses, extras, checked) = try Self.compare(areas, pts)
+            #expect(misses == 0, "seed \(seed): \(misses) misses of \(checked)")
+            #expect(extras == 0, "seed \(seed): \(extras) false positives of \(checked)")
+            total += checked
+        }
+        #expect(total > 40 * 1000)
+    }
+
+    @Test func fiftyThousandVertexRing() throws {
+        var rng = Random(state: 50_000)
+        let ring = Self.star(&rng, center: Coordinate(longitude: 104, latitude: 30), radius: 0.5, vertices: 50_000, lo: 0.6, hi: 1)
+        let area = MultiPolygon([Polygon(exterior: Ring(ring))])
+        let pts = Self.points(&rng, [area], count: 20_000)
+        let (misses, extras, checked) = try Self.compare([area], pts)
+        #expect(checked > 19_000 && misses == 0 && extras == 0)
+    }
+}
