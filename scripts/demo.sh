@@ -29,6 +29,15 @@ $CORDON zones export --db "$DB" --set sample --out out/sample-export.geojson
 $CORDON zones export --db "$DB" --set sample --format kml --out out/sample-export.kml
 head -c 400 out/sample-export.geojson; printf '…\n'
 
+step "Check named positions against the active version" "cordon check LAT LON"
+echo "# inside Government site 45:";              $CORDON check --db "$DB" 39.916 116.3764
+echo "# exactly on its first vertex (boundary counts as inside):"; $CORDON check --db "$DB" 39.9154563 116.375986
+echo "# 200 m north of it, in its 300 m approach:"; $CORDON check --db "$DB" 39.918 116.3764
+echo "# outside every zone:";                      $CORDON check --db "$DB" 39.95 116.2
+
+step "Locate a CSV of points, counting approach areas too" "cordon locate --points zones/sample-points.csv --approach"
+$CORDON locate --db "$DB" --points zones/sample-points.csv --approach
+
 step "A bad file is refused with its reason and location (exit code 1)" "cordon zones validate zones/invalid/self-intersection.geojson"
 $CORDON zones validate zones/invalid/self-intersection.geojson || echo "(exit code $?: nothing stored)"
 

@@ -49,7 +49,7 @@ struct CheckCommand: ParsableCommand {
             throw CLIExit.invalid("error: latitude must be in [-90, 90] and longitude in [-180, 180], got \(lat), \(lon)")
         }
         let (set, index) = try source.load()
-        let hits = index.locate(c)
+        let hits = index.locate(c).sorted { naturalIDOrder(set.entries[Int($0.zone)].zone.id, set.entries[Int($1.zone)].zone.id) }
         var out = "\(JSONWriter.number(lat)), \(JSONWriter.number(lon)) (lat, lon) in \"\(set.name)\""
         out += set.version > 0 ? " version \(set.version):\n" : ":\n"
         guard !hits.isEmpty else {

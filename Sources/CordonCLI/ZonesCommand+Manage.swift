@@ -159,16 +159,7 @@ struct ExportCommand: ParsableCommand {
             writeStdout(text)
             return
         }
-        let temporary = out + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-            if FileManager.default.fileExists(atPath: out) { _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: out), withItemAt: URL(fileURLWithPath: temporary)) } else {
-                try FileManager.default.moveItem(atPath: temporary, toPath: out)
-            }
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw CLIExit(code: CLIExit.invalidInput, message: "error: cannot write \(out): \(error.localizedDescription)")
-        }
+        try writeOutput(text, to: out)
         writeStdout("wrote \(set.zones.count.grouped) zones of \"\(set.name)\" version \(set.version) to \(out)\n")
     }
 }

@@ -1,0 +1,71 @@
+import Cordon
+import CordonTestSupport
+import Foundation
+import Testing
+
+/// `cordon check`, `locate` and `bench`: whole output and exit codes.
+@Suite struct IndexCLITests {
+    func importedSample() throws -> URL {
+        let dir = Fixtures.temporaryDirectory()
+        let out = try CLIRunner.run(["zones", "import", Fixtures.path("zones/sample.geojson"), "--set", "sample", "--activate"], in: dir)
+        #expect(out.status == 0)
+        return dir
+    }
+
+    @Test func checkNamedPositions() throws {
+        let dir = try importedSample()
+        var out = try CLIRunner.run(["check", "39.9154563", "116.375986"], in: dir)
+        #expect(out.status == 0)
+        #expect(out.stdout == """
+            39.9154563, 116.375986 (lat, lon) in "sample" version 1:
+              bj-00045  core  government  cameras off: none  data: drop  Government site 45
+
+            """)
+        out = try CLIRunner.run(["check", "39.918", "116.3764"], in: dir)
+        #expect(out.stdout.contains("bj-00045  approach (300 m)  government"))
+        out = try CLIRunner.run(["check", "39.95", "116.2"], in: dir)
+        #expect(out.stdout == "39.95, 116.2 (lat, lon) in \"sample\" version 1:\n  no zone\n")
+        out = try CLIRunner.run(["check", "--", "-33.92", "18.42"], in: dir)
+        #expect(out.status == 0 && out.stdout.hasSuffix("  no zone\n"))
+        out = try CLIRunner.run(["check", "95", "116"], in: dir)
+        #expect(out.status == 1 && out.stderr.contains("latitude must be in [-90, 90]"))
+        out = try CLIRunner.run(["check", "39.9", "116.4", "--set", "nope"], in: dir)
+        #expect(out.status == 1 && out.stderr == "error: no zone set named \"nope\"\n")
+    }
+
+    @Test func locateWritesOneRowPerPointInOrder() throws {
+        let dir = try importedSample()
+        var out = try CLIRunner.run(["locate", "--points", Fixtures.path("zones/sample-points.csv")], in: dir)
+        #expect(out.status == 0)
+        #expect(out.stdout == "id,zone_ids\ninside,bj-00045\nvertex,bj-00045\napproach,\noutside,\n")
+        out = try CLIRunner.run(["locate", "--points", Fixtures.path("zones/sample-points.csv"), "--approach", "--out", "z.csv"], in: dir)
+        #expect(out.status == 0 && out.stdout.isEmpty)
+        let written = try String(contentsOf: dir.appendingPathComponent("z.csv"), encoding: .utf8)
+        #expect(written == "id,zone_ids\ninside,bj-00045\nvertex,bj-00045\napproach,bj-00045\noutside,\n")
+        // --zones reads the file directly; columns in any order; several zones sorted, joined by ';'.
+        let points = dir.appendingPathComponent("p.csv")
+        try "lon,extra,id,lat\n116.3764,x,a,39.916\n116.2,y,b,39.95\n".write(to: points, atomically: true, encoding: .utf8)
+        out = try CLIRunner.run(["locate", "--zones", Fixtures.path("zones/sample.geojson"), "--points", points.path], in: Fixtures.temporaryDirectory())
+        #expect(out.stdout == "id,zone_ids\na,bj-00045\nb,\n")
+        try "id,lat,lon\n1,39.9,abc\n".write(to: points, atomically: true, encoding: .utf8)
+        out = try CLIRunner.run(["locate", "--points", points.path], in: dir)
+        #expect(out.status == 1 && out.stderr.contains("p.csv:2:") && out.stderr.contains("lon is not a number"))
+    }
+
+    @Test func benchReportsEveryMethodInOneJSONObject() throws {
+        let dir = Fixtures.temporaryDirectory()
+        let points = dir.appendingPathComponent("p.csv")
+        var text = "id,lat,lon\n"
+        for k in 0..<2000 { text += "\(k),\(39.90 + Double(k % 50) * 0.0004),\(116.36 + Double(k / 50) * 0.0005)\n" }
+        try text.write(to: points, atomically: true, encoding: .utf8)
+        let out = try CLIRunner.run(
+            ["bench", "--zones", Fixtures.path("zones/sample.geojson"), "--points", points.path, "--json", "--repeats", "1"], in: dir)
+        #expect(out.status == 0, "\(out.stderr)")
+        let json = try JSONParser().parse(Array(out.stdout.utf8), file: "bench")
+        for key in ["cordon_batch_points_per_s", "cordon_single_points_per_s", "geos_points_per_s", "naive_points_per_s", "ratio_vs_geos"] {
+            #expect((json[key]?.numberValue ?? 0) > 0, "\(key)")
+        }
+        #expect(json["mismatches_vs_geos"]?.numberValue == 0)
+        #expect(json["points"]?.numberValue == 2000)
+    }
+}
