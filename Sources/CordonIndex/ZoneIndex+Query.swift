@@ -8,17 +8,9 @@ extension ZoneIndex {
     public func locate(_ c: Coordinate, into hits: inout [ZoneHit]) {
         let x = c.longitude, y = c.latitude
         guard x >= minX, x <= maxX, y >= minY, y <= maxY else { return }  // also refuses NaN
-        root.withUnsafeBufferPointer { root in
-            internals.withUnsafeBufferPointer { internals in
-                let node = Self.descend(x, y, index: self, root: root, internals: internals)
-                guard node != 0 else { return }
-                blob.withUnsafeBufferPointer { blob in
-                    fullSets.withUnsafeBufferPointer { fullSets in
-                        Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob, fullSets: fullSets) { hits.append($0) }
-                    }
-                }
-            }
-        }
+        let node = Self.descend(x, y, index: self, root: root.buffer, internals: internals.buffer)
+        guard node != 0 else { return }
+        Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob.buffer, fullSets: fullSets.buffer) { hits.append($0) }
     }
 
     /// The hits for one position (allocates the result).
@@ -32,69 +24,90 @@ extension ZoneIndex {
     ///
     /// Point i's hits go to `hits[i * stride ..< i * stride + min(counts[i], stride)]`;
     /// `counts[i]` is the true number of hits, so a point with more than `stride` hits is seen
-    /// (`counts[i] > stride`) and can be asked again with `locate(_:into:)`. Points are processed
-    /// in groups whose tree walks run in lockstep, so their memory accesses overlap.
+    /// (`counts[i] > stride`) and can be asked again with `locate(_:into:)`. Points are visited
+    /// in root-cell order (one O(n) counting sort per call, the only allocation) and in groups
+    /// whose tree walks run in lockstep, so neighbours share cache and misses overlap.
     public func locate(
         batch points: UnsafeBufferPointer<Coordinate>, stride: Int, counts: UnsafeMutableBufferPointer<UInt32>,
         hits: UnsafeMutableBufferPointer<ZoneHit>
     ) {
         precondition(counts.count >= points.count && hits.count >= points.count * stride, "output too small")
+        let n = points.count
+        guard n > 0 else { return }
+        let root = self.root.buffer, internals = self.internals.buffer, blob = self.blob.buffer, fullSets = self.fullSets.buffer
+        // Visit the points in root-cell order (a counting sort, O(n + cells)), so that neighbours
+        // share nodes and leaves in cache; small batches keep their order. Outside points go last.
+        var order = [UInt32](unsafeUninitializedCapacity: n) { buffer, initialized in
+            for i in 0..<n { buffer[i] = UInt32(truncatingIfNeeded: i) }
+            initialized = n
+        }
+        if n >= 4096 {
+            let cells = columns * rows
+            var cellOf = [UInt32](repeating: 0, count: n)
+            var bucket = [Int](repeating: 0, count: cells + 2)
+            for i in 0..<n {
+                let x = points[i].longitude, y = points[i].latitude
+                var c = cells
+                if x >= minX, x <= maxX, y >= minY, y <= maxY {
+                    c = min(rows - 1, Int((y - minY) * inverseCellHeight)) * columns + min(columns - 1, Int((x - minX) * inverseCellWidth))
+                }
+                cellOf[i] = UInt32(c)
+                bucket[c + 1] += 1
+            }
+            for c in 0...cells { bucket[c + 1] += bucket[c] }
+            for i in 0..<n {
+                let c = Int(cellOf[i])
+                order[bucket[c]] = UInt32(truncatingIfNeeded: i)
+                bucket[c] += 1
+            }
+        }
         let group = 16
-        root.withUnsafeBufferPointer { root in
-            internals.withUnsafeBufferPointer { internals in
-                blob.withUnsafeBufferPointer { blob in
-                    fullSets.withUnsafeBufferPointer { fullSets in
-                        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: group) { nodes in
-                            var base = 0
-                            while base < points.count {
-                                let m = min(group, points.count - base)
-                                // Root cells for the whole group: independent loads.
-                                for g in 0..<m {
-                                    let p = points[base + g]
-                                    let x = p.longitude, y = p.latitude
-                                    if x >= minX, x <= maxX, y >= minY, y <= maxY {
-                                        let ix = min(columns - 1, Int((x - minX) * inverseCellWidth))
-                                        let iy = min(rows - 1, Int((y - minY) * inverseCellHeight))
-                                        nodes[g] = root[iy * columns + ix]
-                                    } else {
-                                        nodes[g] = 0
-                                    }
-                                }
-                                // Descend one level at a time for every point still at an internal node.
-                                var active = true
-                                while active {
-                                    active = false
-                                    for g in 0..<m {
-                                        let node = nodes[g]
-                                        guard node != 0 && node & Self.leafBit == 0 else { continue }
-                                        let p = points[base + g]
-                                        nodes[g] = Self.child(internals[Int(node)], p.longitude, p.latitude)
-                                        active = true
-                                    }
-                                }
-                                // Touch each leaf header, then scan.
-                                var touch: UInt64 = 0
-                                for g in 0..<m where nodes[g] != 0 { touch &+= blob[Int(nodes[g] & ~Self.leafBit) + 2] }
-                                Self.sink(touch)
-                                for g in 0..<m {
-                                    let i = base + g
-                                    var count = 0
-                                    if nodes[g] != 0 {
-                                        let p = points[i]
-                                        let out = i * stride
-                                        Self.scan(p.longitude, p.latitude, leaf: Int(nodes[g] & ~Self.leafBit), blob: blob,
-                                                  fullSets: fullSets) { hit in
-                                            if count < stride { hits[out + count] = hit }
-                                            count += 1
-                                        }
-                                    }
-                                    counts[i] = UInt32(truncatingIfNeeded: count)
-                                }
-                                base += m
-                            }
-                        }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: group) { nodes in
+            var base = 0
+            while base < n {
+                let m = min(group, n - base)
+                // Root cells for the whole group: independent loads.
+                for g in 0..<m {
+                    let p = points[Int(order[base + g])]
+                    let x = p.longitude, y = p.latitude
+                    if x >= minX, x <= maxX, y >= minY, y <= maxY {
+                        let ix = min(columns - 1, Int((x - minX) * inverseCellWidth))
+                        let iy = min(rows - 1, Int((y - minY) * inverseCellHeight))
+                        nodes[g] = root[iy * columns + ix]
+                    } else {
+                        nodes[g] = 0
                     }
                 }
+                // Descend one level at a time for every point still at an internal node.
+                var active = true
+                while active {
+                    active = false
+                    for g in 0..<m {
+                        let node = nodes[g]
+                        guard node != 0 && node & Self.leafBit == 0 else { continue }
+                        let p = points[Int(order[base + g])]
+                        nodes[g] = Self.child(internals[Int(node)], p.longitude, p.latitude)
+                        active = true
+                    }
+                }
+                // Touch each leaf header, then scan.
+                var touch: UInt64 = 0
+                for g in 0..<m where nodes[g] != 0 { touch &+= blob[Int(nodes[g] & ~Self.leafBit) + 2] }
+                Self.sink(touch)
+                for g in 0..<m {
+                    let i = Int(order[base + g])
+                    var count = 0
+                    if nodes[g] != 0 {
+                        let p = points[i]
+                        let out = i * stride
+                        Self.scan(p.longitude, p.latitude, leaf: Int(nodes[g] & ~Self.leafBit), blob: blob, fullSets: fullSets) { hit in
+                            if count < stride { hits[out + count] = hit }
+                            count += 1
+                        }
+                    }
+                    counts[i] = UInt32(truncatingIfNeeded: count)
+                }
+                base += m
             }
         }
     }

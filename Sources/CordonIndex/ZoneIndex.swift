@@ -47,22 +47,22 @@ public final class ZoneIndex: Sendable {
     @usableFromInline let rows: Int
     /// Node references: 0 empty, `leafBit | word` a leaf blob at `blob[word]`, otherwise an
     /// index into `internals`.
-    @usableFromInline let root: [UInt32]
-    @usableFromInline let internals: [InternalNode]
+    @usableFromInline let root: FrozenBuffer<UInt32>
+    @usableFromInline let internals: FrozenBuffer<InternalNode>
     /// Leaf blobs, one after another, in 8-byte words (docs/index.md):
     /// `rx, ry` (Double bits), `partialCount | fullSet << 32`, then `partialCount` entry words
     /// (`area | edgeCount << 32`, top bit: reference point inside), then each partial entry's
     /// edges as `ax, ay, bx, by`.
-    @usableFromInline let blob: [UInt64]
+    @usableFromInline let blob: FrozenBuffer<UInt64>
     /// Areas wholly covering leaves, shared between leaves: at offset o, a count then the sorted
     /// areas. Offset 0 is the empty set.
-    @usableFromInline let fullSets: [UInt32]
+    @usableFromInline let fullSets: FrozenBuffer<UInt32>
 
     @usableFromInline static let leafBit: UInt32 = 0x8000_0000
     @usableFromInline static let insideBit: UInt64 = 1 << 63
 
     @usableFromInline
-    struct InternalNode: Sendable {
+    struct InternalNode: Sendable, BitwiseCopyable {
         @usableFromInline var cx: Double
         @usableFromInline var cy: Double
         /// Children by quadrant: bit 0 set when x ≥ cx, bit 1 set when y ≥ cy.
@@ -85,10 +85,10 @@ public final class ZoneIndex: Sendable {
         self.rows = rows
         self.inverseCellWidth = Double(columns) / max(bounds.maxLongitude - bounds.minLongitude, 1e-300)
         self.inverseCellHeight = Double(rows) / max(bounds.maxLatitude - bounds.minLatitude, 1e-300)
-        self.root = root
-        self.internals = internals
-        self.blob = blob
-        self.fullSets = fullSets
+        self.root = FrozenBuffer(root)
+        self.internals = FrozenBuffer(internals)
+        self.blob = FrozenBuffer(blob)
+        self.fullSets = FrozenBuffer(fullSets)
         self.statistics = (root.count, internals.count, leafCount, entryCount, edgeCount)
     }
 

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CordonCore
+import CordonIndex
+import CordonTestSupport
+import Testing
+
+@Suite struct ZoneIndexTests {
+    /// Overlapping squares and stars, with an approach area for every other zone.
+    static func areas(count: Int) -> [(area: UInt32, geometry: MultiPolygon)] {
+        var state: UInt64 = 99
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        var out: [(area: UInt32, geometry: MultiPolygon)] = []
+        for z in 0..<count {
+            let cx = 116 + next() * 0.5, cy = 39.5 + next() * 0.5, r = 0.002 + next() * 0.05
+            var ring: [Coordinate] = []
+            let n = 4 + Int(next() * 30)
+            for k in 0..<n {
+                let a = Double(k) / Double(n) * 2 * .pi, rr = r * (0.3 + 0.7 * next())
+                ring.append(Coordinate(longitude: cx + rr * cos(a), latitude: cy + rr * sin(a)))
+            }
+            ring.append(ring[0])
+            out.append((UInt32(z) << 1, MultiPolygon([Polygon(exterior: Ring(ring))])))
+            if z % 2 == 0 {
+                let big = ring.map { Coordinate(longitude: cx + ($0.longitude - cx) * 1.5, latitude: cy + ($0.latitude - cy) * 1.5) }
+                out.append((UInt32(z) << 1 | 1, MultiPolygon([Polygon(exterior: Ring(big))])))
+            }
+        }
+        return out
+    }
+
+    @Test func batchEqualsSingleIncludingOverflowingPoints() {
+        let areas = Self.areas(count: 300)
+        let index = ZoneIndex.Builder().build(zoneIDs: (0..<300).map(String.init), areas: areas)
+        var state: UInt64 = 7
+        var points: [Coordinate] = []
+        for _ in 0..<20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let u = Double(state >> 11) / Double(1 << 53)
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let v = Double(state >> 11) / Double(1 << 53)
+            points.append(Coordinate(longitude: 115.9 + u * 0.7, latitude: 39.4 + v * 0.7))
+        }
+        points.append(Coordinate(longitude: 10, latitude: 10))  // outside everything
+        let stride = 3  // small on purpose: some points have more hits than slots
+        var counts = [UInt32](repeating: 0, count: points.count)
+        var hits = [ZoneHit](repeating: ZoneHit(zone: 0, kind: .core), count: points.count * stride)
+        points.withUnsafeBufferPointer { p in
+            counts.withUnsafeMutableBufferPointer { c in
+                hits.withUnsafeMutableBufferPointer { h in index.locate(batch: p, stride: stride, counts: c, hits: h) }
+            }
+        }
+        var overflowing = 0, withHits = 0
+        for (i, p) in points.enumerated() {
+            let single = index.locate(p).sorted()
+            #expect(Int(counts[i]) == single.count, "point \(i)")
+            if single.count > stride { overflowing += 1; continue }
+            if !single.isEmpty { withHits += 1 }
+            #expect(Array(hits[(i * stride)..<(i * stride + single.count)]).sorted() == single, "point \(i)")
+        }
+        #expect(overflowing > 0 && withHits > 1000)
+    }
+
+    @Test func coreHidesApproachAndBoundaryIsInside() throws {
+        let core = try #require(Fixtures.geometry("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))"))
+        let approach = try #require(Fixtures.geometry("POLYGON ((-2 -2, 12 -2, 12 12, -2 12, -2 -2))"))
+        let hole = try #require(Fixtures.geometry("POLYGON ((20 0, 30 0, 30 10, 20 10, 20 0), (22 2, 22 8, 28 8, 28 2, 22 2))"))
+        let index = ZoneIndex.Builder().build(zoneIDs: ["a", "h"], areas: [(0, core), (1, approach), (2, hole)])
+        #expect(index.locate(Coordinate(longitude: 5, latitude: 5)) == [ZoneHit(zone: 0, kind: .core)])
+        #expect(index.locate(Coordinate(longitude: 10, latitude: 3)) == [ZoneHit(zone: 0, kind: .core)])  // on an edge
+        #expect(index.locate(Coordinate(longitude: 0, latitude: 0)) == [ZoneHit(zone: 0, kind: .core)])  // on a vertex
+        #expect(index.locate(Coordinate(longitude: 11, latitude: 5)) == [ZoneHit(zone: 0, kind: .approach)])
+        #expect(index.locate(Coordinate(longitude: -2, latitude: 12)) == [ZoneHit(zone: 0, kind: .approach)])
+        #expect(index.locate(Coordinate(longitude: 13, latitude: 5)).isEmpty)
+        #expect(index.locate(Coordinate(longitude: 25, latitude: 5)).isEmpty)  // in the hole
+        #expect(index.locate(Coordinate(longitude: 22, latitude: 5)) == [ZoneHit(zone: 1, kind: .core)])  // hole boundary
+        #expect(index.locate(Coordinate(longitude: .nan, latitude: 5)).isEmpty)
+        let empty = ZoneIndex.Builder().build(zoneIDs: [], areas: [])
+        #expect(empty.locate(Coordinate(longitude: 0, latitude: 0)).isEmpty)
+    }
+}
