@@ -193,3 +193,26 @@ public final class GEOSGeometryHandle {
         return r == 1
     }
 }
+
+extension GEOSContext {
+    /// A GEOS line string through `points` (at least two).
+    public func lineString(_ points: [Coordinate]) throws(GEOSError) -> GEOSGeometryHandle {
+        let seq: OpaquePointer? = points.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: Double.self) { doubles -> OpaquePointer? in
+                GEOSCoordSeq_copyFromBuffer_r(handle, doubles.baseAddress, UInt32(points.count), 0, 0)
+            }
+        }
+        guard let seq else { throw failure("copyFromBuffer") }
+        guard let line = GEOSGeom_createLineString_r(handle, seq) else { throw failure("createLineString") }  // takes the sequence
+        return GEOSGeometryHandle(context: self, pointer: line)
+    }
+}
+
+extension GEOSGeometryHandle {
+    /// Planar distance between two geometries, in their units.
+    public func distance(to other: GEOSGeometryHandle) throws(GEOSError) -> Double {
+        var d = 0.0
+        guard GEOSDistance_r(context.handle, pointer, other.pointer, &d) != 0 else { throw context.failure("distance") }  // 0 on exception
+        return d
+    }
+}

@@ -14,7 +14,7 @@ import Testing
 /// false positive must lie within 1e-9° of a boundary (the index is exact, so none are expected).
 @Suite struct RandomPolygonTests {
     /// A small deterministic generator seeded by the property-based input.
-    struct Random {
+    struct Random: Sendable {
         var state: UInt64
         mutating func next() -> Double {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
