@@ -16,8 +16,17 @@ final class FrozenBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
     private let base: UnsafeMutableRawPointer
     private let mappedBytes: Int
 
-    init(_ array: [Element]) {
-        let bytes = max(1, array.count * MemoryLayout<Element>.stride)
+    convenience init(_ array: [Element]) {
+        self.init(count: array.count) { target in
+            array.withUnsafeBufferPointer { source in
+                if let from = source.baseAddress, let to = target.baseAddress { to.initialize(from: from, count: source.count) }
+            }
+        }
+    }
+
+    /// Allocates `count` elements and lets `fill` initialize every one of them.
+    init(count: Int, fill: (UnsafeMutableBufferPointer<Element>) -> Void) {
+        let bytes = max(1, count * MemoryLayout<Element>.stride)
         #if os(Linux)
         let huge = 2 << 20
         let length = (bytes + huge - 1) / huge * huge
@@ -34,11 +43,9 @@ final class FrozenBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
         base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         mappedBytes = 0
         #endif
-        let typed = base.bindMemory(to: Element.self, capacity: array.count)
-        array.withUnsafeBufferPointer { source in
-            if let from = source.baseAddress { typed.initialize(from: from, count: source.count) }
-        }
-        buffer = UnsafeBufferPointer(start: typed, count: array.count)
+        let typed = base.bindMemory(to: Element.self, capacity: count)
+        fill(UnsafeMutableBufferPointer(start: typed, count: count))
+        buffer = UnsafeBufferPointer(start: typed, count: count)
     }
 
     deinit {

@@ -1,3 +1,4 @@
+import Dispatch
 public import CordonCore
 
 extension ZoneIndex {
@@ -51,6 +52,7 @@ struct BuildState {
     var fullSetOffsets: [[UInt32]: UInt32] = [[]: 0]
     var fullLeaves: [UInt32: UInt32] = [:]  // full-set offset → shared leaf with no partial entry
     var leafCount = 0, entryCount = 0, edgeCount = 0
+    var leafWords: [Int] = []
     // Scratch.
     var stamp: [UInt32] = []
     var stampValue: UInt32 = 0
@@ -151,8 +153,8 @@ struct BuildState {
             return ZoneIndex(
                 zoneIDs: zoneIDs, setName: setName, version: version,
                 bounds: BoundingBox(minLongitude: 0, minLatitude: 0, maxLongitude: -1, maxLatitude: -1), columns: 1,
-                rows: 1, root: [0], internals: internals, blob: blob, fullSets: fullSets, leafCount: 0, entryCount: 0,
-                edgeCount: 0)
+                rows: 1, root: FrozenBuffer([0]), internals: FrozenBuffer(internals), blob: FrozenBuffer(blob),
+                fullSets: FrozenBuffer(fullSets), leafCount: 0, entryCount: 0, edgeCount: 0)
         }
         let w = max(box.maxLongitude - box.minLongitude, 1e-9)
         let h = max(box.maxLatitude - box.minLatitude, 1e-9)
@@ -201,9 +203,112 @@ struct BuildState {
             }
         }
 
-        // Row walks give each root cell's reference-point containment; subtrees follow.
+        // Row walks give each root cell's reference-point containment; subtrees follow. Rows are
+        // independent (each starts left of all data), so two workers build halves of them into
+        // their own tables, merged below.
         var root = [UInt32](repeating: 0, count: columns * rows)
-        for j in 0..<rows {
+        let workerCount = rows >= 8 && totalEdges >= 20_000 ? 2 : 1
+        // Split rows so each worker gets about half of the edge references.
+        var splits = [0]
+        if workerCount == 2 {
+            let half = cellStart[columns * rows] / 2
+            var j = 1
+            while j < rows && cellStart[j * columns] < half { j += 1 }
+            splits.append(j)
+        }
+        splits.append(rows)
+        var fresh = self
+        fresh.internals = [ZoneIndex.InternalNode(cx: 0, cy: 0, children: (0, 0, 0, 0))]
+        fresh.blob = []
+        fresh.fullSets = [0]
+        fresh.fullSetOffsets = [[]: 0]
+        fresh.fullLeaves = [:]
+        let workers = WorkerSlots(repeating: fresh, count: workerCount)
+        defer { workers.deallocate() }
+        let rowSplits = splits, starts = cellStart, lists = cellEdges
+        root.withUnsafeMutableBufferPointer { rootBuffer in
+            let rootSlots = RootSlots(buffer: rootBuffer)
+            DispatchQueue.concurrentPerform(iterations: workerCount) { k in
+                workers.pointer[k].buildRows(
+                    rowSplits[k]..<rowSplits[k + 1], columns: columns, rows: rows, x0: x0, y0: y0, cw: cw, ch: ch,
+                    cellStart: starts, cellEdges: lists, root: rootSlots)
+            }
+        }
+        // Merge: worker k's tables are appended; its references are relocated.
+        var internalBase = [1], blobBase = [0], fullBase = [1]
+        for k in 0..<workerCount {
+            internalBase.append(internalBase[k] + workers.pointer[k].internals.count - 1)
+            blobBase.append(blobBase[k] + workers.pointer[k].blob.count)
+            fullBase.append(fullBase[k] + workers.pointer[k].fullSets.count - 1)
+        }
+        func relocate(_ ref: UInt32, _ k: Int) -> UInt32 {
+            if ref == 0 { return 0 }
+            if ref & ZoneIndex.leafBit != 0 { return ZoneIndex.leafBit | (ref & ~ZoneIndex.leafBit + UInt32(blobBase[k])) }
+            return ref - 1 + UInt32(internalBase[k])
+        }
+        // Each table is written once, straight into its final frozen buffer.
+        var leaves = 0, entries = 0, copies = 0
+        for k in 0..<workerCount {
+            for j in splits[k]..<splits[k + 1] {
+                for i in 0..<columns { root[j * columns + i] = relocate(root[j * columns + i], k) }
+            }
+            leaves += workers.pointer[k].leafCount
+            entries += workers.pointer[k].entryCount
+            copies += workers.pointer[k].edgeCount
+        }
+        let internalTable = FrozenBuffer<ZoneIndex.InternalNode>(count: internalBase[workerCount]) { out in
+            out[0] = ZoneIndex.InternalNode(cx: 0, cy: 0, children: (0, 0, 0, 0))
+            for k in 0..<workerCount {
+                var at = internalBase[k]
+                for node in workers.pointer[k].internals.dropFirst() {
+                    var n = node
+                    n.children = (relocate(n.children.0, k), relocate(n.children.1, k), relocate(n.children.2, k), relocate(n.children.3, k))
+                    out[at] = n
+                    at += 1
+                }
+            }
+        }
+        precondition(blobBase[workerCount] < Int(ZoneIndex.leafBit), "index larger than 16 GiB")
+        let blobTable = FrozenBuffer<UInt64>(count: blobBase[workerCount]) { out in
+            for k in 0..<workerCount {
+                let base = blobBase[k]
+                workers.pointer[k].blob.withUnsafeBufferPointer { source in
+                    if let from = source.baseAddress, let to = out.baseAddress { (to + base).initialize(from: from, count: source.count) }
+                }
+                for word in workers.pointer[k].leafWords {
+                    let header = out[base + word + 2]
+                    let fullSet = header >> 32
+                    let moved: UInt64 = fullSet == 0 ? 0 : fullSet - 1 + UInt64(fullBase[k])
+                    out[base + word + 2] = (header & 0xFFFF_FFFF) | moved << 32
+                }
+            }
+        }
+        let fullTable = FrozenBuffer<UInt32>(count: fullBase[workerCount]) { out in
+            out[0] = 0
+            for k in 0..<workerCount {
+                var at = fullBase[k]
+                for v in workers.pointer[k].fullSets.dropFirst() {
+                    out[at] = v
+                    at += 1
+                }
+            }
+        }
+        return ZoneIndex(
+            zoneIDs: zoneIDs, setName: setName, version: version, bounds: box, columns: columns, rows: rows,
+            root: FrozenBuffer(root), internals: internalTable, blob: blobTable, fullSets: fullTable, leafCount: leaves,
+            entryCount: entries, edgeCount: copies)
+    }
+
+    /// Builds the subtrees of root rows `rowRange` into this state's tables.
+    mutating func buildRows(
+        _ rowRange: Range<Int>, columns: Int, rows: Int, x0: Double, y0: Double, cw: Double, ch: Double,
+        cellStart: [Int], cellEdges: [Int32], root: RootSlots
+    ) {
+        func cellRect(_ i: Int, _ j: Int) -> (Double, Double, Double, Double) {
+            (x0 + Double(i) * cw, y0 + Double(j) * ch, i == columns - 1 ? box.maxLongitude : x0 + Double(i + 1) * cw,
+             j == rows - 1 ? box.maxLatitude : y0 + Double(j + 1) * ch)
+        }
+        for j in rowRange {
             var inside: [UInt32] = []
             var previous: ArraySlice<Int32> = []
             var px = x0 - cw, py = 0.0
@@ -217,17 +322,13 @@ struct BuildState {
                     walk(from: px, py, to: rx, ry, candidates: previous, list, inside: &inside)
                 }
                 if !(list.isEmpty && inside.isEmpty) {
-                    root[cell] = node(r.0, r.1, r.2, r.3, edges: Array(list), rx: rx, ry: ry, inside: inside, depth: 0)
+                    root.buffer[cell] = node(r.0, r.1, r.2, r.3, edges: Array(list), rx: rx, ry: ry, inside: inside, depth: 0)
                 }
                 px = rx
                 py = ry
                 previous = list
             }
         }
-        return ZoneIndex(
-            zoneIDs: zoneIDs, setName: setName, version: version, bounds: box, columns: columns, rows: rows,
-            root: root, internals: internals, blob: blob, fullSets: fullSets, leafCount: leafCount,
-            entryCount: entryCount, edgeCount: edgeCount)
     }
 
     /// The node for a cell: empty, a leaf, or four children.
@@ -317,6 +418,7 @@ struct BuildState {
         }
         if partialAreas.isEmpty, let shared = fullLeaves[fullSet] { return shared }
         let word = blob.count
+        leafWords.append(word)
         blob.append(rx.bitPattern)
         blob.append(ry.bitPattern)
         blob.append(UInt64(partialAreas.count) | UInt64(fullSet) << 32)
@@ -345,4 +447,32 @@ struct BuildState {
         if partialAreas.isEmpty { fullLeaves[fullSet] = reference }
         return reference
     }
+}
+
+/// Per-worker build states, each used by exactly one worker thread.
+///
+/// `@unchecked Sendable` is safe: worker k touches only `pointer[k]`, and the merge reads them
+/// after `concurrentPerform` returns, which orders every write before those reads.
+final class WorkerSlots: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<BuildState>
+    let count: Int
+
+    init(repeating value: BuildState, count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: count)
+        pointer.initialize(repeating: value, count: count)
+    }
+
+    func deallocate() {
+        pointer.deinitialize(count: count)
+        pointer.deallocate()
+    }
+}
+
+/// The root table, written by workers at disjoint cells (each owns whole rows).
+///
+/// `@unchecked Sendable` is safe: rows are partitioned between workers, and the buffer is read
+/// only after `concurrentPerform` returns.
+struct RootSlots: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<UInt32>
 }

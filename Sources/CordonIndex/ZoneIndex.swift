@@ -71,8 +71,8 @@ public final class ZoneIndex: Sendable {
 
     init(
         zoneIDs: [String], setName: String, version: Int, bounds: BoundingBox, columns: Int, rows: Int,
-        root: [UInt32], internals: [InternalNode], blob: [UInt64], fullSets: [UInt32], leafCount: Int, entryCount: Int,
-        edgeCount: Int
+        root: FrozenBuffer<UInt32>, internals: FrozenBuffer<InternalNode>, blob: FrozenBuffer<UInt64>,
+        fullSets: FrozenBuffer<UInt32>, leafCount: Int, entryCount: Int, edgeCount: Int
     ) {
         self.zoneIDs = zoneIDs
         self.setName = setName
@@ -85,10 +85,10 @@ public final class ZoneIndex: Sendable {
         self.rows = rows
         self.inverseCellWidth = Double(columns) / max(bounds.maxLongitude - bounds.minLongitude, 1e-300)
         self.inverseCellHeight = Double(rows) / max(bounds.maxLatitude - bounds.minLatitude, 1e-300)
-        self.root = FrozenBuffer(root)
-        self.internals = FrozenBuffer(internals)
-        self.blob = FrozenBuffer(blob)
-        self.fullSets = FrozenBuffer(fullSets)
+        self.root = root
+        self.internals = internals
+        self.blob = blob
+        self.fullSets = fullSets
         self.statistics = (root.count, internals.count, leafCount, entryCount, edgeCount)
     }
 
