@@ -9,7 +9,7 @@ extension ZoneIndex {
     /// the approach polygon. Cost: O(E · depth) for E edges; docs/index.md.
     public struct Builder: Sendable {
         /// A cell with more edges than this is split into four (unless at `maximumDepth`).
-        public var maximumLeafEdges = 16
+        public var maximumLeafEdges = 20
         /// Splits below a root cell; 24 halvings of a 5 km cell reach 0.3 mm.
         public var maximumDepth = 24
         /// Root cells per edge (the root grid covers the data's bounding box).
