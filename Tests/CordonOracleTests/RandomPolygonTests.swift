@@ -78,6 +78,21 @@ import Testing
         }
     }
 
+    /// 1 to `maxZones` overlapping random zones of one size (10^logScale degrees) somewhere
+    /// within the latitude band; zones with an out-of-range vertex are left out.
+    static func zoneSet(_ rng: inout Random, logScale: ClosedRange<Double>, latitudes: ClosedRange<Double>, maxZones: Int) -> [MultiPolygon] {
+        let scale = pow(10, logScale.lowerBound + (logScale.upperBound - logScale.lowerBound) * rng.next())
+        let center = Coordinate(
+            longitude: -150 + 300 * rng.next(),
+            latitude: latitudes.lowerBound + (latitudes.upperBound - latitudes.lowerBound) * rng.next())
+        var areas: [MultiPolygon] = []
+        for _ in 0..<(1 + rng.int(maxZones)) {
+            let c = Coordinate(longitude: center.longitude + scale * 3 * (rng.next() - 0.5), latitude: center.latitude + scale * 3 * (rng.next() - 0.5))
+            areas.append(zone(&rng, center: c, scale: scale * (0.3 + rng.next())))
+        }
+        return areas.filter { $0.allCoordinates.allSatisfy(\.isValid) }
+    }
+
     /// Compares index and GEOS on `points`; returns (misses, false positives, checked).
     static func compare(_ areas: [MultiPolygon], _ points: [Coordinate]) throws -> (Int, Int, Int) {
         let index = ZoneIndex.Builder().build(
@@ -134,14 +149,7 @@ import Testing
         for seed in seeds {
             var rng = Random(state: UInt64(seed))
             // Scales from tiny (1e-6°, ~10 cm) to continent-sized (20°), overlapping zones.
-            let scale = pow(10, -6 + 7.3 * rng.next())
-            let center = Coordinate(longitude: -150 + 300 * rng.next(), latitude: -60 + 120 * rng.next())
-            var areas: [MultiPolygon] = []
-            for _ in 0..<(1 + rng.int(12)) {
-                let c = Coordinate(longitude: center.longitude + scale * 3 * (rng.next() - 0.5), latitude: center.latitude + scale * 3 * (rng.next() - 0.5))
-                areas.append(Self.zone(&rng, center: c, scale: scale * (0.3 + rng.next())))
-            }
-            areas = areas.filter { $0.allCoordinates.allSatisfy(\.isValid) }
+            let areas = Self.zoneSet(&rng, logScale: -6...1.3, latitudes: -60...60, maxZones: 12)
             guard !areas.isEmpty else { continue }
             let pts = Self.points(&rng, areas, count: 1500)
             let (misses, extras, checked) = try Self.compare(areas, pts)

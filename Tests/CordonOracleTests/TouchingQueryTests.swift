@@ -15,13 +15,7 @@ import Testing
         return Gen.int(in: 1...Int.max).array(of: 25...25).run(using: &source).map { seed in
             var rng = RandomPolygonTests.Random(state: UInt64(seed))
             // Metric scales: a 30 m compound to a 30 km zone, around mid latitudes.
-            let scale = pow(10, -3.5 + 3 * rng.next())
-            let center = Coordinate(longitude: -150 + 300 * rng.next(), latitude: -55 + 110 * rng.next())
-            var areas: [MultiPolygon] = []
-            for _ in 0..<(1 + rng.int(8)) {
-                let c = Coordinate(longitude: center.longitude + scale * 3 * (rng.next() - 0.5), latitude: center.latitude + scale * 3 * (rng.next() - 0.5))
-                areas.append(RandomPolygonTests.zone(&rng, center: c, scale: scale * (0.3 + rng.next())))
-            }
+            let areas = RandomPolygonTests.zoneSet(&rng, logScale: -3.5...(-0.5), latitudes: -55...55, maxZones: 8)
             return (areas, rng)
         }
     }
