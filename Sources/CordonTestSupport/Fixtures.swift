@@ -1,6 +1,6 @@
 public import Foundation
 public import CordonCore
-public import CordonFormats
+import CordonFormats
 
 /// Paths and small helpers shared by the test targets. Stateless; `Sendable`.
 public enum Fixtures {
