@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 public import CordonCore
 
 extension ZoneIndex {
@@ -207,14 +208,15 @@ struct BuildState {
         // independent (each starts left of all data), so two workers build halves of them into
         // their own tables, merged below.
         var root = [UInt32](repeating: 0, count: columns * rows)
-        let workerCount = rows >= 8 && totalEdges >= 20_000 ? 2 : 1
-        // Split rows so each worker gets about half of the edge references.
+        // Rows are cut into parts of about equal edge counts; two threads take parts in turn.
+        let workerCount = rows >= 16 && totalEdges >= 20_000 ? 8 : 1
         var splits = [0]
-        if workerCount == 2 {
-            let half = cellStart[columns * rows] / 2
-            var j = 1
-            while j < rows && cellStart[j * columns] < half { j += 1 }
-            splits.append(j)
+        let totalRefs = cellStart[columns * rows]
+        for part in 1..<workerCount {
+            let target = totalRefs * part / workerCount
+            var j = splits[part - 1] + 1
+            while j < rows && cellStart[j * columns] < target { j += 1 }
+            splits.append(min(j, rows))
         }
         splits.append(rows)
         var fresh = self
@@ -228,10 +230,15 @@ struct BuildState {
         let rowSplits = splits, starts = cellStart, lists = cellEdges
         root.withUnsafeMutableBufferPointer { rootBuffer in
             let rootSlots = RootSlots(buffer: rootBuffer)
-            DispatchQueue.concurrentPerform(iterations: workerCount) { k in
-                workers.pointer[k].buildRows(
-                    rowSplits[k]..<rowSplits[k + 1], columns: columns, rows: rows, x0: x0, y0: y0, cw: cw, ch: ch,
-                    cellStart: starts, cellEdges: lists, root: rootSlots)
+            let next = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: min(2, workerCount)) { _ in
+                while true {
+                    let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard k < workerCount else { return }
+                    workers.pointer[k].buildRows(
+                        rowSplits[k]..<rowSplits[k + 1], columns: columns, rows: rows, x0: x0, y0: y0, cw: cw, ch: ch,
+                        cellStart: starts, cellEdges: lists, root: rootSlots)
+                }
             }
         }
         // Merge: worker k's tables are appended; its references are relocated.
@@ -449,10 +456,11 @@ struct BuildState {
     }
 }
 
-/// Per-worker build states, each used by exactly one worker thread.
+/// Build states of the row parts, each used by one thread at a time.
 ///
-/// `@unchecked Sendable` is safe: worker k touches only `pointer[k]`, and the merge reads them
-/// after `concurrentPerform` returns, which orders every write before those reads.
+/// `@unchecked Sendable` is safe: the atomic counter hands each part index k to exactly one
+/// thread, which alone touches `pointer[k]`; the merge reads them after `concurrentPerform`
+/// returns, which orders every write before those reads.
 final class WorkerSlots: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<BuildState>
     let count: Int
