@@ -5,14 +5,8 @@
 #define GEOS_USE_ONLY_R_API
 #include <geos_c.h>
 
-// GEOS 3.11 has no GEOSPreparedContainsXY / GEOSPreparedIntersectsXY (added in 3.12).
-// Callers test CORDON_GEOS_HAS_PREPARED_XY and otherwise build a point per query.
-#if GEOS_VERSION_MAJOR > 3 || (GEOS_VERSION_MAJOR == 3 && GEOS_VERSION_MINOR >= 12)
-#define CORDON_GEOS_HAS_PREPARED_XY 1
-#else
-#define CORDON_GEOS_HAS_PREPARED_XY 0
-#endif
-
-static inline int cordon_geos_has_prepared_xy(void) { return CORDON_GEOS_HAS_PREPARED_XY; }
+// GEOS 3.11 (Debian 12) has no GEOSPreparedContainsXY / GEOSPreparedIntersectsXY (added in
+// 3.12), so the oracle (CordonGEOS/GEOSPointOracle.swift) builds a point per query. No call
+// here depends on the GEOS version yet; version-dependent wrappers go in this file behind #if.
 
 #endif

@@ -19,7 +19,6 @@ public enum JSONValue: Sendable, Hashable {
     public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
     public var numberValue: Double? { if case .number(let n) = self { n } else { nil } }
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
-    public var objectValue: [JSONMember]? { if case .object(let o) = self { o } else { nil } }
 
     /// A short name of the value's type for diagnostics (`string`, `number`, …).
     public var typeName: String {

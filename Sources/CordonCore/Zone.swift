@@ -64,6 +64,4 @@ public struct ZoneSet: Sendable, Hashable {
     }
 
     public var zones: [Zone] { entries.map(\.zone) }
-
-    public func entry(id: String) -> Entry? { entries.first(where: { $0.zone.id == id }) }
 }

@@ -183,9 +183,6 @@ public final class GEOSGeometryHandle {
         return a
     }
 
-    /// Number of parts (1 for a Polygon).
-    public var partCount: Int { Int(GEOSGetNumGeometries_r(context.handle, pointer)) }
-
     /// Closed containment of a point, via GEOS `intersects` (equal to `covers` for a point).
     public func intersects(_ other: GEOSGeometryHandle) throws(GEOSError) -> Bool {
         let r = GEOSIntersects_r(context.handle, pointer, other.pointer)  // 1 true, 0 false, 2 exception

@@ -90,9 +90,4 @@ public struct JSONWriter: Sendable {
         out += "\""
     }
 
-    public static func quoted(_ s: String) -> String {
-        var out = ""
-        quote(s, into: &out)
-        return out
-    }
 }
