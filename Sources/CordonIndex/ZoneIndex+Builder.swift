@@ -49,11 +49,8 @@ struct BuildState {
     // Output.
     var internals: [ZoneIndex.InternalNode] = [ZoneIndex.InternalNode(cx: 0, cy: 0, children: (0, 0, 0, 0))]  // 0 is "empty"
     var blob: [UInt64] = []
-    var fullSets: [UInt32] = [0]  // offset 0: the empty set
-    var fullSetOffsets: [[UInt32]: UInt32] = [[]: 0]
-    var fullLeaves: [UInt32: UInt32] = [:]  // full-set offset → shared leaf with no partial entry
+    var fullLeaves: [[UInt32]: UInt32] = [:]  // full set → shared leaf with no partial entry
     var leafCount = 0, entryCount = 0, edgeCount = 0
-    var leafWords: [Int] = []
     // Scratch.
     var stamp: [UInt32] = []
     var stampValue: UInt32 = 0
@@ -155,7 +152,7 @@ struct BuildState {
                 zoneIDs: zoneIDs, setName: setName, version: version,
                 bounds: BoundingBox(minLongitude: 0, minLatitude: 0, maxLongitude: -1, maxLatitude: -1), columns: 1,
                 rows: 1, root: FrozenBuffer([0]), internals: FrozenBuffer(internals), blob: FrozenBuffer(blob),
-                fullSets: FrozenBuffer(fullSets), leafCount: 0, entryCount: 0, edgeCount: 0)
+                leafCount: 0, entryCount: 0, edgeCount: 0)
         }
         let w = max(box.maxLongitude - box.minLongitude, 1e-9)
         let h = max(box.maxLatitude - box.minLatitude, 1e-9)
@@ -222,8 +219,6 @@ struct BuildState {
         var fresh = self
         fresh.internals = [ZoneIndex.InternalNode(cx: 0, cy: 0, children: (0, 0, 0, 0))]
         fresh.blob = []
-        fresh.fullSets = [0]
-        fresh.fullSetOffsets = [[]: 0]
         fresh.fullLeaves = [:]
         let workers = WorkerSlots(repeating: fresh, count: workerCount)
         defer { workers.deallocate() }
@@ -242,11 +237,10 @@ struct BuildState {
             }
         }
         // Merge: worker k's tables are appended; its references are relocated.
-        var internalBase = [1], blobBase = [0], fullBase = [1]
+        var internalBase = [1], blobBase = [0]
         for k in 0..<workerCount {
             internalBase.append(internalBase[k] + workers.pointer[k].internals.count - 1)
             blobBase.append(blobBase[k] + workers.pointer[k].blob.count)
-            fullBase.append(fullBase[k] + workers.pointer[k].fullSets.count - 1)
         }
         func relocate(_ ref: UInt32, _ k: Int) -> UInt32 {
             if ref == 0 { return 0 }
@@ -282,27 +276,11 @@ struct BuildState {
                 workers.pointer[k].blob.withUnsafeBufferPointer { source in
                     if let from = source.baseAddress, let to = out.baseAddress { (to + base).initialize(from: from, count: source.count) }
                 }
-                for word in workers.pointer[k].leafWords {
-                    let header = out[base + word + 2]
-                    let fullSet = header >> 32
-                    let moved: UInt64 = fullSet == 0 ? 0 : fullSet - 1 + UInt64(fullBase[k])
-                    out[base + word + 2] = (header & 0xFFFF_FFFF) | moved << 32
-                }
-            }
-        }
-        let fullTable = FrozenBuffer<UInt32>(count: fullBase[workerCount]) { out in
-            out[0] = 0
-            for k in 0..<workerCount {
-                var at = fullBase[k]
-                for v in workers.pointer[k].fullSets.dropFirst() {
-                    out[at] = v
-                    at += 1
-                }
             }
         }
         return ZoneIndex(
             zoneIDs: zoneIDs, setName: setName, version: version, bounds: box, columns: columns, rows: rows,
-            root: FrozenBuffer(root), internals: internalTable, blob: blobTable, fullSets: fullTable, leafCount: leaves,
+            root: FrozenBuffer(root), internals: internalTable, blob: blobTable, leafCount: leaves,
             entryCount: entries, edgeCount: copies)
     }
 
@@ -414,44 +392,54 @@ struct BuildState {
         // A partial approach area is moot where the core covers the whole leaf.
         partialAreas.removeAll { a in a & 1 == 1 && full.contains(a & ~1) }
         partialAreas = (partialAreas + forcedInside).sorted()
-        let fullSet: UInt32
-        if let known = fullSetOffsets[full] {
-            fullSet = known
-        } else {
-            fullSet = UInt32(fullSets.count)
-            fullSets.append(UInt32(full.count))
-            fullSets.append(contentsOf: full)
-            fullSetOffsets[full] = fullSet
-        }
-        if partialAreas.isEmpty, let shared = fullLeaves[fullSet] { return shared }
+        if partialAreas.isEmpty, let shared = fullLeaves[full] { return shared }
         let word = blob.count
-        leafWords.append(word)
-        blob.append(rx.bitPattern)
-        blob.append(ry.bitPattern)
-        blob.append(UInt64(partialAreas.count) | UInt64(fullSet) << 32)
-        let entryBase = blob.count
-        blob.append(contentsOf: repeatElement(0, count: partialAreas.count))
-        var cursor = 0
-        for (k, a) in partialAreas.enumerated() {
-            var count: UInt64 = 0
-            while cursor < byArea.count && edgeArea[Int(byArea[cursor])] < a { cursor += 1 }
-            while cursor < byArea.count && edgeArea[Int(byArea[cursor])] == a {
-                let i = Int(byArea[cursor])
-                blob.append(ax[i].bitPattern)
-                blob.append(ay[i].bitPattern)
-                blob.append(bx[i].bitPattern)
-                blob.append(by[i].bitPattern)
-                count += 1
-                cursor += 1
-            }
-            blob[entryBase + k] = UInt64(a) | count << 32 | (inside.contains(a) ? ZoneIndex.insideBit : 0)
-            edgeCount += Int(count)
+        let fullCount = UInt64(full.count)
+        blob.append(0)  // header, below
+        for k in Swift.stride(from: 0, to: full.count, by: 2) {
+            blob.append(UInt64(full[k]) | (k + 1 < full.count ? UInt64(full[k + 1]) << 32 : 0))
         }
+        var slow = false
+        if !partialAreas.isEmpty {
+            blob.append(rx.bitPattern)
+            blob.append(ry.bitPattern)
+            let entryBase = blob.count
+            blob.append(contentsOf: repeatElement(0, count: partialAreas.count))
+            var cursor = 0
+            for (k, a) in partialAreas.enumerated() {
+                var count: UInt64 = 0
+                while cursor < byArea.count && edgeArea[Int(byArea[cursor])] < a { cursor += 1 }
+                while cursor < byArea.count && edgeArea[Int(byArea[cursor])] == a {
+                    let i = Int(byArea[cursor])
+                    // Oriented so that the reference point lies strictly left of a→b; parity
+                    // does not depend on an edge's direction.
+                    let side = Predicates.orientation(ax[i], ay[i], bx[i], by[i], rx, ry)
+                    if side == 0 { slow = true }
+                    if side < 0 {
+                        blob.append(bx[i].bitPattern)
+                        blob.append(by[i].bitPattern)
+                        blob.append(ax[i].bitPattern)
+                        blob.append(ay[i].bitPattern)
+                    } else {
+                        blob.append(ax[i].bitPattern)
+                        blob.append(ay[i].bitPattern)
+                        blob.append(bx[i].bitPattern)
+                        blob.append(by[i].bitPattern)
+                    }
+                    count += 1
+                    cursor += 1
+                }
+                blob[entryBase + k] = UInt64(a) | count << 32 | (inside.contains(a) ? ZoneIndex.insideBit : 0)
+                edgeCount += Int(count)
+            }
+        }
+        precondition(partialAreas.count < Int(ZoneIndex.slowBit), "too many areas in one leaf")
+        blob[word] = UInt64(partialAreas.count) | (slow ? ZoneIndex.slowBit : 0) | fullCount << 32
         leafCount += 1
         entryCount += partialAreas.count
         precondition(word < Int(ZoneIndex.leafBit), "index larger than 16 GiB")
         let reference = ZoneIndex.leafBit | UInt32(word)
-        if partialAreas.isEmpty { fullLeaves[fullSet] = reference }
+        if partialAreas.isEmpty { fullLeaves[full] = reference }
         return reference
     }
 }

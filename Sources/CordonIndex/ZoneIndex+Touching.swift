@@ -64,11 +64,11 @@ extension ZoneIndex {
         guard x >= minX, x <= maxX, y >= minY, y <= maxY else { return }
         let node = Self.descend(x, y, index: self, root: root.buffer, internals: internals.buffer)
         guard node != 0 else { return }
-        let blob = self.blob.buffer, fullSets = self.fullSets.buffer
+        let blob = self.blob.buffer
         let w = Int(node & ~Self.leafBit)
         // The full set and the partial entries, tested without the core/approach arbitration:
         // an approach area the builder folded away lies under a core that contains c anyway.
-        Self.scan(x, y, leaf: w, blob: blob, fullSets: fullSets) { hit in
+        Self.scan(x, y, leaf: w, blob: blob) { hit in
             areas.append(hit.zone << 1 | UInt32(hit.kind.rawValue))
         }
     }
@@ -89,10 +89,11 @@ extension ZoneIndex {
             guard node != 0, box.2 >= x0 - 1e-9, box.0 <= x1 + 1e-9, box.3 >= y0 - 1e-9, box.1 <= y1 + 1e-9 else { return }
             if node & Self.leafBit != 0 {
                 let w = Int(node & ~Self.leafBit)
-                let partial = Int(blob[w + 2] & 0xFFFF_FFFF)
-                var edge = w + 3 + partial
+                let layout = LeafLayout(blob, w)
+                let partial = layout.partialCount
+                var edge = layout.reference + 2 + partial
                 for p in 0..<partial {
-                    let entry = blob[w + 3 + p]
+                    let entry = blob[layout.reference + 2 + p]
                     let area = UInt32(truncatingIfNeeded: entry)
                     let end = edge + 4 * Int((entry >> 32) & 0x7FFF_FFFF)
                     while edge < end {

@@ -49,17 +49,39 @@ public final class ZoneIndex: Sendable {
     /// index into `internals`.
     @usableFromInline let root: FrozenBuffer<UInt32>
     @usableFromInline let internals: FrozenBuffer<InternalNode>
-    /// Leaf blobs, one after another, in 8-byte words (docs/index.md):
-    /// `rx, ry` (Double bits), `partialCount | fullSet << 32`, then `partialCount` entry words
-    /// (`area | edgeCount << 32`, top bit: reference point inside), then each partial entry's
-    /// edges as `ax, ay, bx, by`.
+    /// Leaf blobs, one after another, in 8-byte words (docs/index.md): a header
+    /// `partialCount | slowBit | fullCount << 32`; the `fullCount` areas wholly covering the
+    /// leaf, two per word; then, when `partialCount > 0`, the reference point `rx, ry` (Double
+    /// bits), `partialCount` entry words (`area | edgeCount << 32`, top bit: reference point
+    /// inside) and each entry's edges as `ax, ay, bx, by`, stored so that the reference point
+    /// lies strictly left of a→b (unless the leaf has `slowBit`).
     @usableFromInline let blob: FrozenBuffer<UInt64>
-    /// Areas wholly covering leaves, shared between leaves: at offset o, a count then the sorted
-    /// areas. Offset 0 is the empty set.
-    @usableFromInline let fullSets: FrozenBuffer<UInt32>
 
     @usableFromInline static let leafBit: UInt32 = 0x8000_0000
     @usableFromInline static let insideBit: UInt64 = 1 << 63
+    /// In a leaf header: some edge's line passes through the reference point, so the edges are
+    /// not oriented and every entry takes the general walk.
+    @usableFromInline static let slowBit: UInt64 = 1 << 31
+
+    /// Where the parts of the leaf blob at `w` are.
+    @usableFromInline
+    struct LeafLayout {
+        /// Number of full areas, stored from word `w + 1`, two per word.
+        @usableFromInline var fullCount: Int
+        @usableFromInline var partialCount: Int
+        @usableFromInline var slow: Bool
+        /// Word of `rx` (then `ry`, the entries, the edges); meaningful when `partialCount > 0`.
+        @usableFromInline var reference: Int
+
+        @inlinable @inline(__always)
+        init(_ blob: UnsafeBufferPointer<UInt64>, _ w: Int) {
+            let header = blob[w]
+            fullCount = Int(header >> 32)
+            partialCount = Int(header & 0x7FFF_FFFF)
+            slow = header & ZoneIndex.slowBit != 0
+            reference = w + 1 + (fullCount + 1) >> 1
+        }
+    }
 
     @usableFromInline
     struct InternalNode: Sendable, BitwiseCopyable {
@@ -72,7 +94,7 @@ public final class ZoneIndex: Sendable {
     init(
         zoneIDs: [String], setName: String, version: Int, bounds: BoundingBox, columns: Int, rows: Int,
         root: FrozenBuffer<UInt32>, internals: FrozenBuffer<InternalNode>, blob: FrozenBuffer<UInt64>,
-        fullSets: FrozenBuffer<UInt32>, leafCount: Int, entryCount: Int, edgeCount: Int
+        leafCount: Int, entryCount: Int, edgeCount: Int
     ) {
         self.zoneIDs = zoneIDs
         self.setName = setName
@@ -88,7 +110,6 @@ public final class ZoneIndex: Sendable {
         self.root = root
         self.internals = internals
         self.blob = blob
-        self.fullSets = fullSets
         self.statistics = (root.count, internals.count, leafCount, entryCount, edgeCount)
     }
 
@@ -96,7 +117,7 @@ public final class ZoneIndex: Sendable {
 
     /// Bytes held by the index structure (excluding zone ids).
     public var memoryBytes: Int {
-        root.count * 4 + internals.count * MemoryLayout<InternalNode>.stride + blob.count * 8 + fullSets.count * 4
+        root.count * 4 + internals.count * MemoryLayout<InternalNode>.stride + blob.count * 8
     }
 
     /// Counts for docs and benchmarks: root cells, internal nodes, distinct leaf blobs, partial
