@@ -293,6 +293,11 @@ struct BuildState {
             (x0 + Double(i) * cw, y0 + Double(j) * ch, i == columns - 1 ? box.maxLongitude : x0 + Double(i + 1) * cw,
              j == rows - 1 ? box.maxLatitude : y0 + Double(j + 1) * ch)
         }
+        // Reserve generously (address space only: untouched pages cost nothing) so that the
+        // tables never grow by copying; fresh pages are expensive to fault in.
+        let refs = cellStart[rowRange.upperBound * columns] - cellStart[rowRange.lowerBound * columns]
+        blob.reserveCapacity(refs * 12 + rowRange.count * columns * 2)
+        internals.reserveCapacity(refs / 8 + 16)
         for j in rowRange {
             var inside: [UInt32] = []
             var previous: ArraySlice<Int32> = []
