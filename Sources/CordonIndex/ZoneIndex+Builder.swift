@@ -54,6 +54,13 @@ struct BuildState {
     // Scratch.
     var stamp: [UInt32] = []
     var stampValue: UInt32 = 0
+    /// Edge lists of the cells being built, used as a stack: a node appends its children's
+    /// lists and truncates them when done, so lists are ranges here and nothing is allocated
+    /// per node.
+    var arena: [Int32] = []
+    /// Per-depth copies of the containment sets, and a leaf's working lists, reused.
+    var insideByDepth: [[UInt32]] = []
+    var leafEdges: [Int32] = [], leafPartial: [UInt32] = [], leafFull: [UInt32] = [], leafForced: [UInt32] = []
     var margin = 1e-9
 
     init(parameters: ZoneIndex.Builder) { self.parameters = parameters }
@@ -312,7 +319,10 @@ struct BuildState {
                     walk(from: px, py, to: rx, ry, candidates: previous, list, inside: &inside)
                 }
                 if !(list.isEmpty && inside.isEmpty) {
-                    root.buffer[cell] = node(r.0, r.1, r.2, r.3, edges: Array(list), rx: rx, ry: ry, inside: inside, depth: 0)
+                    let start = arena.count
+                    arena.append(contentsOf: list)
+                    root.buffer[cell] = node(r.0, r.1, r.2, r.3, edges: start..<arena.count, rx: rx, ry: ry, inside: inside, depth: 0)
+                    arena.removeSubrange(start...)
                 }
                 px = rx
                 py = ry
@@ -321,9 +331,9 @@ struct BuildState {
         }
     }
 
-    /// The node for a cell: empty, a leaf, or four children.
+    /// The node for a cell (its edges: `arena[edges]`): empty, a leaf, or four children.
     mutating func node(
-        _ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, edges list: [Int32], rx: Double, ry: Double,
+        _ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, edges list: Range<Int>, rx: Double, ry: Double,
         inside: [UInt32], depth: Int
     ) -> UInt32 {
         if list.isEmpty && inside.isEmpty { return 0 }
@@ -335,57 +345,72 @@ struct BuildState {
         let cx = (x0 + x1) / 2, cy = (y0 + y1) / 2
         let index = internals.count
         internals.append(ZoneIndex.InternalNode(cx: cx, cy: cy, children: (0, 0, 0, 0)))
-        // Distribute edges: an edge whose box lies in one quadrant goes there without a test.
-        var quadrantEdges: [[Int32]] = [[], [], [], []]
-        for e in list {
-            let i = Int(e)
-            let lx = min(ax[i], bx[i]) - margin, hx = max(ax[i], bx[i]) + margin
-            let ly = min(ay[i], by[i]) - margin, hy = max(ay[i], by[i]) + margin
-            let west = lx <= cx, east = hx >= cx, south = ly <= cy, north = hy >= cy
-            for q in 0..<4 {
+        // Distribute edges, one quadrant after another so each list is contiguous in the arena:
+        // an edge whose box lies in one quadrant goes there without a test.
+        let start = arena.count
+        var ranges = (0..<0, 0..<0, 0..<0, 0..<0)
+        for q in 0..<4 {
+            let qx0 = q & 1 == 0 ? x0 : cx, qx1 = q & 1 == 0 ? cx : x1
+            let qy0 = q & 2 == 0 ? y0 : cy, qy1 = q & 2 == 0 ? cy : y1
+            let from = arena.count
+            for k in list {
+                let e = arena[k]
+                let i = Int(e)
+                let lx = min(ax[i], bx[i]) - margin, hx = max(ax[i], bx[i]) + margin
+                let ly = min(ay[i], by[i]) - margin, hy = max(ay[i], by[i]) + margin
+                let west = lx <= cx, east = hx >= cx, south = ly <= cy, north = hy >= cy
                 let inX = q & 1 == 0 ? west : east, inY = q & 2 == 0 ? south : north
                 guard inX && inY else { continue }
-                let single = (west != east) && (south != north)
-                if single {
-                    quadrantEdges[q].append(e)
-                } else {
-                    let qx0 = q & 1 == 0 ? x0 : cx, qx1 = q & 1 == 0 ? cx : x1
-                    let qy0 = q & 2 == 0 ? y0 : cy, qy1 = q & 2 == 0 ? cy : y1
-                    if edgeTouches(i, qx0, qy0, qx1, qy1) { quadrantEdges[q].append(e) }
-                }
+                if (west != east) && (south != north) || edgeTouches(i, qx0, qy0, qx1, qy1) { arena.append(e) }
+            }
+            switch q {
+            case 0: ranges.0 = from..<arena.count
+            case 1: ranges.1 = from..<arena.count
+            case 2: ranges.2 = from..<arena.count
+            default: ranges.3 = from..<arena.count
             }
         }
+        while insideByDepth.count <= depth + 1 { insideByDepth.append([]) }
         var children: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
         for q in 0..<4 {
             let qx0 = q & 1 == 0 ? x0 : cx, qx1 = q & 1 == 0 ? cx : x1
             let qy0 = q & 2 == 0 ? y0 : cy, qy1 = q & 2 == 0 ? cy : y1
-            let childEdges = quadrantEdges[q]
-            let (qrx, qry) = referencePoint(qx0, qy0, qx1, qy1, childEdges[...])
-            var childInside = inside
+            let childEdges = q == 0 ? ranges.0 : q == 1 ? ranges.1 : q == 2 ? ranges.2 : ranges.3
+            let (qrx, qry) = referencePoint(qx0, qy0, qx1, qy1, arena[childEdges])
+            var childInside = insideByDepth[depth + 1]
+            insideByDepth[depth + 1] = []
+            childInside.removeAll(keepingCapacity: true)
+            childInside.append(contentsOf: inside)
             // The walk from the parent's reference point stays inside the child when that point
             // lies in the child's closed cell (always, when it is the exact centre): then only the
             // child's edges can cross it. Otherwise the parent's edges are needed.
             let parentRefInChild = rx >= qx0 && rx <= qx1 && ry >= qy0 && ry <= qy1
-            walk(from: rx, ry, to: qrx, qry, candidates: parentRefInChild ? childEdges[...] : list[...], inside: &childInside)
+            walk(from: rx, ry, to: qrx, qry, candidates: parentRefInChild ? arena[childEdges] : arena[list], inside: &childInside)
             let child = node(qx0, qy0, qx1, qy1, edges: childEdges, rx: qrx, ry: qry, inside: childInside, depth: depth + 1)
+            insideByDepth[depth + 1] = childInside
             switch q {
             case 0: children.0 = child
             case 1: children.1 = child
-            case 2: children.2 = child
-            default: children.3 = child
+            default: if q == 2 { children.2 = child } else { children.3 = child }
             }
         }
+        arena.removeSubrange(start...)
         internals[index].children = children
         return UInt32(index)
     }
 
-    mutating func leaf(edges list: [Int32], rx: Double, ry: Double, inside: [UInt32]) -> UInt32 {
-        let byArea = list.sorted { edgeArea[Int($0)] != edgeArea[Int($1)] ? edgeArea[Int($0)] < edgeArea[Int($1)] : $0 < $1 }
-        var partialAreas: [UInt32] = []
+    mutating func leaf(edges list: Range<Int>, rx: Double, ry: Double, inside: [UInt32]) -> UInt32 {
+        var byArea = leafEdges, partialAreas = leafPartial, full = leafFull, forcedInside = leafForced
+        (leafEdges, leafPartial, leafFull, leafForced) = ([], [], [], [])
+        defer { (leafEdges, leafPartial, leafFull, leafForced) = (byArea, partialAreas, full, forcedInside) }
+        byArea.removeAll(keepingCapacity: true)
+        partialAreas.removeAll(keepingCapacity: true)
+        full.removeAll(keepingCapacity: true)
+        forcedInside.removeAll(keepingCapacity: true)
+        for k in list { byArea.append(arena[k]) }
+        byArea.sort { edgeArea[Int($0)] != edgeArea[Int($1)] ? edgeArea[Int($0)] < edgeArea[Int($1)] : $0 < $1 }
         for e in byArea where partialAreas.last != edgeArea[Int(e)] { partialAreas.append(edgeArea[Int(e)]) }
         // Areas wholly containing the leaf: inside at the reference point, with no edge here.
-        var full: [UInt32] = []
-        var forcedInside: [UInt32] = []  // full approach areas whose core is partial here
         for a in inside where !partialAreas.contains(a) {
             if a & 1 == 1 {
                 let core = a & ~1
@@ -396,7 +421,8 @@ struct BuildState {
         }
         // A partial approach area is moot where the core covers the whole leaf.
         partialAreas.removeAll { a in a & 1 == 1 && full.contains(a & ~1) }
-        partialAreas = (partialAreas + forcedInside).sorted()
+        partialAreas.append(contentsOf: forcedInside)
+        partialAreas.sort()
         if partialAreas.isEmpty, let shared = fullLeaves[full] { return shared }
         let word = blob.count
         let fullCount = UInt64(full.count)
