@@ -173,7 +173,8 @@ struct BuildState {
         // Edges into root cells (CSR): count, then fill.
         var cellStart = [Int](repeating: 0, count: columns * rows + 1)
         func cellRange(_ e: Int) -> (Int, Int, Int, Int) {
-            let lo = { (v: Double, o: Double, s: Double, n: Int) in max(0, min(n - 1, Int(((v - o) / s).rounded(.down)))) }
+            // Truncation equals floor once clamped at 0; the clamp before converting keeps Int() in range.
+            let lo = { (v: Double, o: Double, s: Double, n: Int) in max(0, min(n - 1, Int(max(-1, min(Double(n), (v - o) / s))))) }
             return (
                 lo(min(ax[e], bx[e]) - margin, x0, cw, columns), lo(max(ax[e], bx[e]) + margin, x0, cw, columns),
                 lo(min(ay[e], by[e]) - margin, y0, ch, rows), lo(max(ay[e], by[e]) + margin, y0, ch, rows)
