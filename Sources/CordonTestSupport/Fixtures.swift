@@ -47,6 +47,9 @@ public enum Fixtures {
 extension Fixtures {
     /// The bytes of a gzip file (through `gzip -dc`; Foundation on Linux has no gzip).
     public static func gunzip(_ path: String) throws -> [UInt8] {
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw FixtureError(message: "\(path): missing (the shared test data is expected at ../shared/data beside the repository)")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/gzip")
         process.arguments = ["-dc", path]
@@ -55,6 +58,9 @@ extension Fixtures {
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw FixtureError(message: "\(path): gzip -dc exited with status \(process.terminationStatus)")
+        }
         return [UInt8](data)
     }
 
@@ -69,4 +75,10 @@ extension Fixtures {
         let text = String(decoding: bytes, as: UTF8.self)
         return text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
     }
+}
+
+/// A test fixture that cannot be read; the message names the file. A value; `Sendable`.
+public struct FixtureError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public var description: String { message }
 }
