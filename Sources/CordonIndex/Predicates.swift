@@ -15,13 +15,29 @@ enum Predicates {
     /// Sign of (b − a) × (c − a): +1 when a, b, c turn counter-clockwise, −1 clockwise, 0 collinear.
     @inlinable @inline(__always)
     static func orientation(_ ax: Double, _ ay: Double, _ bx: Double, _ by: Double, _ cx: Double, _ cy: Double) -> Int {
-        let left = (ax - cx) * (by - cy)
-        let right = (ay - cy) * (bx - cx)
-        let det = left - right
-        let bound = orientErrorBound * (abs(left) + abs(right))
+        let (det, bound) = filteredOrientation(ax, ay, bx, by, cx, cy)
         if det > bound { return 1 }
         if -det > bound { return -1 }
         return exactOrientation(ax, ay, bx, by, cx, cy)
+    }
+
+    /// The orientation determinant in floating point and Shewchuk's bound on its error: its
+    /// sign is the true sign whenever `abs(det) > bound`.
+    @inlinable @inline(__always)
+    static func filteredOrientation(
+        _ ax: Double, _ ay: Double, _ bx: Double, _ by: Double, _ cx: Double, _ cy: Double
+    ) -> (det: Double, bound: Double) {
+        let left = (ax - cx) * (by - cy)
+        let right = (ay - cy) * (bx - cx)
+        return (left - right, orientErrorBound * (abs(left) + abs(right)))
+    }
+
+    /// True when segment a–b lies wholly outside the box [loX, hiX] × [loY, hiY] on one side.
+    @inlinable @inline(__always)
+    static func outsideBox(
+        _ ax: Double, _ ay: Double, _ bx: Double, _ by: Double, _ loX: Double, _ hiX: Double, _ loY: Double, _ hiY: Double
+    ) -> Bool {
+        max(ax, bx) < loX || min(ax, bx) > hiX || max(ay, by) < loY || min(ay, by) > hiY
     }
 
     /// The exact sign: the determinant expanded into six products, each split exactly into two

@@ -130,9 +130,7 @@ struct BuildState {
             let i = Int(e)
             if stamp[i] == stampValue { return }
             stamp[i] = stampValue
-            if max(ax[i], bx[i]) < lx || min(ax[i], bx[i]) > hx || max(ay[i], by[i]) < ly || min(ay[i], by[i]) > hy {
-                return
-            }
+            if Predicates.outsideBox(ax[i], ay[i], bx[i], by[i], lx, hx, ly, hy) { return }
             if Predicates.crosses(px, py, qx, qy, ax[i], ay[i], bx[i], by[i]) {
                 Self.toggle(edgeArea[i], in: &inside)
             }
@@ -167,7 +165,8 @@ struct BuildState {
         let side = (w * h / target).squareRoot()
         let columns = max(1, min(1 << 12, Int((w / side).rounded(.up))))
         let rows = max(1, min(1 << 12, Int((h / side).rounded(.up))))
-        let cw = w / Double(columns), ch = h / Double(rows)
+        let grid = RootGrid(box: box, columns: columns, rows: rows)
+        let cw = grid.cellWidth, ch = grid.cellHeight
         let x0 = box.minLongitude, y0 = box.minLatitude
 
         // Edges into root cells (CSR): count, then fill.
@@ -180,10 +179,7 @@ struct BuildState {
                 lo(min(ay[e], by[e]) - margin, y0, ch, rows), lo(max(ay[e], by[e]) + margin, y0, ch, rows)
             )
         }
-        func cellRect(_ i: Int, _ j: Int) -> (Double, Double, Double, Double) {
-            (x0 + Double(i) * cw, y0 + Double(j) * ch, i == columns - 1 ? box.maxLongitude : x0 + Double(i + 1) * cw,
-             j == rows - 1 ? box.maxLatitude : y0 + Double(j + 1) * ch)
-        }
+        let cellRect = grid.rect
         for e in 0..<totalEdges {
             let (i0, i1, j0, j1) = cellRange(e)
             for j in j0...j1 {
@@ -239,7 +235,7 @@ struct BuildState {
                     let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
                     guard k < workerCount else { return }
                     workers.pointer[k].buildRows(
-                        rowSplits[k]..<rowSplits[k + 1], columns: columns, rows: rows, x0: x0, y0: y0, cw: cw, ch: ch,
+                        rowSplits[k]..<rowSplits[k + 1], grid: grid,
                         cellStart: starts, cellEdges: lists, root: rootSlots)
                 }
             }
@@ -294,13 +290,9 @@ struct BuildState {
 
     /// Builds the subtrees of root rows `rowRange` into this state's tables.
     mutating func buildRows(
-        _ rowRange: Range<Int>, columns: Int, rows: Int, x0: Double, y0: Double, cw: Double, ch: Double,
-        cellStart: [Int], cellEdges: [Int32], root: RootSlots
+        _ rowRange: Range<Int>, grid: RootGrid, cellStart: [Int], cellEdges: [Int32], root: RootSlots
     ) {
-        func cellRect(_ i: Int, _ j: Int) -> (Double, Double, Double, Double) {
-            (x0 + Double(i) * cw, y0 + Double(j) * ch, i == columns - 1 ? box.maxLongitude : x0 + Double(i + 1) * cw,
-             j == rows - 1 ? box.maxLatitude : y0 + Double(j + 1) * ch)
-        }
+        let columns = grid.columns
         // Reserve generously (address space only: untouched pages cost nothing) so that the
         // tables never grow by copying; fresh pages are expensive to fault in.
         let refs = cellStart[rowRange.upperBound * columns] - cellStart[rowRange.lowerBound * columns]
@@ -309,11 +301,11 @@ struct BuildState {
         for j in rowRange {
             var inside: [UInt32] = []
             var previous: ArraySlice<Int32> = []
-            var px = x0 - cw, py = 0.0
+            var px = grid.box.minLongitude - grid.cellWidth, py = 0.0
             for i in 0..<columns {
                 let cell = j * columns + i
                 let list = cellEdges[cellStart[cell]..<cellStart[cell + 1]]
-                let r = cellRect(i, j)
+                let r = grid.rect(i, j)
                 let (rx, ry) = list.isEmpty ? ((r.0 + r.2) / 2, (r.1 + r.3) / 2) : referencePoint(r.0, r.1, r.2, r.3, list)
                 if i == 0 { py = ry }
                 if !(previous.isEmpty && list.isEmpty) {
@@ -431,7 +423,6 @@ struct BuildState {
         for k in Swift.stride(from: 0, to: full.count, by: 2) {
             blob.append(UInt64(full[k]) | (k + 1 < full.count ? UInt64(full[k + 1]) << 32 : 0))
         }
-        var slow = false
         if !partialAreas.isEmpty {
             blob.append(rx.bitPattern)
             blob.append(ry.bitPattern)
@@ -443,11 +434,9 @@ struct BuildState {
                 while cursor < byArea.count && edgeArea[Int(byArea[cursor])] < a { cursor += 1 }
                 while cursor < byArea.count && edgeArea[Int(byArea[cursor])] == a {
                     let i = Int(byArea[cursor])
-                    // Oriented so that the reference point lies strictly left of a→b; parity
+                    // Oriented so that the reference point does not lie right of a→b; parity
                     // does not depend on an edge's direction.
-                    let side = Predicates.orientation(ax[i], ay[i], bx[i], by[i], rx, ry)
-                    if side == 0 { slow = true }
-                    if side < 0 {
+                    if Predicates.orientation(ax[i], ay[i], bx[i], by[i], rx, ry) < 0 {
                         blob.append(bx[i].bitPattern)
                         blob.append(by[i].bitPattern)
                         blob.append(ax[i].bitPattern)
@@ -465,14 +454,40 @@ struct BuildState {
                 edgeCount += Int(count)
             }
         }
-        precondition(partialAreas.count < Int(ZoneIndex.slowBit), "too many areas in one leaf")
-        blob[word] = UInt64(partialAreas.count) | (slow ? ZoneIndex.slowBit : 0) | fullCount << 32
+        precondition(partialAreas.count <= Int(UInt32.max), "too many areas in one leaf")
+        blob[word] = UInt64(partialAreas.count) | fullCount << 32
         leafCount += 1
         entryCount += partialAreas.count
         precondition(word < Int(ZoneIndex.leafBit), "index larger than 16 GiB")
         let reference = ZoneIndex.leafBit | UInt32(word)
         if partialAreas.isEmpty { fullLeaves[full] = reference }
         return reference
+    }
+}
+
+/// The root grid's geometry: `columns × rows` equal cells over `box`, the last column and row
+/// ending exactly on the box. A value.
+struct RootGrid: Sendable {
+    let box: BoundingBox
+    let columns: Int, rows: Int
+    let cellWidth: Double, cellHeight: Double
+
+    init(box: BoundingBox, columns: Int, rows: Int) {
+        self.box = box
+        self.columns = columns
+        self.rows = rows
+        cellWidth = max(box.maxLongitude - box.minLongitude, 1e-9) / Double(columns)
+        cellHeight = max(box.maxLatitude - box.minLatitude, 1e-9) / Double(rows)
+    }
+
+    /// Cell (i, j) as (min x, min y, max x, max y).
+    func rect(_ i: Int, _ j: Int) -> (Double, Double, Double, Double) {
+        let x0 = box.minLongitude, y0 = box.minLatitude
+        return (
+            x0 + Double(i) * cellWidth, y0 + Double(j) * cellHeight,
+            i == columns - 1 ? box.maxLongitude : x0 + Double(i + 1) * cellWidth,
+            j == rows - 1 ? box.maxLatitude : y0 + Double(j + 1) * cellHeight
+        )
     }
 }
 

@@ -25,8 +25,9 @@ extension ZoneIndex {
     /// Point i's hits go to `hits[i * stride ..< i * stride + min(counts[i], stride)]`;
     /// `counts[i]` is the true number of hits, so a point with more than `stride` hits is seen
     /// (`counts[i] > stride`) and can be asked again with `locate(_:into:)`. Points are visited
-    /// in root-cell order (one O(n) counting sort per call, the only allocation) and in groups
-    /// whose tree walks run in lockstep, so neighbours share cache and misses overlap.
+    /// in root-cell order (one O(n) counting sort per call; its scratch is this call's only
+    /// allocation) and in groups whose tree walks run in lockstep, so neighbours share cache
+    /// and misses overlap.
     public func locate(
         batch points: UnsafeBufferPointer<Coordinate>, stride: Int, counts: UnsafeMutableBufferPointer<UInt32>,
         hits: UnsafeMutableBufferPointer<ZoneHit>
@@ -75,8 +76,8 @@ extension ZoneIndex {
         }
     }
 
-    /// Locates the points in groups of 16 whose tree walks run in lockstep (branch-free), so
-    /// the cache misses of different points overlap; then scans each point's leaf.
+    /// Locates the points in groups of 16 whose tree walks run in lockstep, so the cache misses
+    /// of different points overlap; then scans each point's leaf.
     func locateGroups(
         _ points: UnsafeBufferPointer<Coordinate>, order: UnsafeBufferPointer<UInt32>, stride: Int,
         counts: UnsafeMutableBufferPointer<UInt32>, hits: UnsafeMutableBufferPointer<ZoneHit>
@@ -199,18 +200,17 @@ extension ZoneIndex {
             let entry = blob[entries + p]
             let area = UInt32(truncatingIfNeeded: entry)
             let end = edge + 4 * Int((entry >> 32) & 0x7FFF_FFFF)
-            var inside: Bool
-            if layout.slow {
-                inside = walkInside(x, y, rx, ry, entry: entry, edges: edge..<end, blob: blob)
-            } else {
-                // Edges run with R strictly on their left. R→P crosses a→b when P is strictly
-                // right of it and a, b lie on different sides of line R→P. Filtered signs,
-                // without branches; an edge whose signs the filter cannot settle (P on or
-                // within rounding of an edge or of line R→P through a vertex) sends the whole
-                // entry to the exact walk.
+            let inside: Bool
+            do {
+                // Edges run with R not on their right. R→P crosses a→b when P is strictly right
+                // of it and a, b lie on different sides of line R→P. (When R is on the line of
+                // a→b, outside the edge, a and b are on one side of every other line through R,
+                // so no crossing is counted, as in the exact walk.) Filtered signs, without
+                // branches; an edge whose signs the filter cannot settle (P on or within
+                // rounding of an edge or of line R→P through a vertex) sends the whole entry to
+                // the exact walk.
                 var parity: UInt64 = 0
                 var unsure: UInt64 = 0
-                let bound = Predicates.orientErrorBound
                 let loX = min(rx, x), hiX = max(rx, x), loY = min(ry, y), hiY = max(ry, y)
                 var j = edge
                 while j < end {
@@ -218,13 +218,10 @@ extension ZoneIndex {
                     let bx = Double(bitPattern: blob[j + 2]), by = Double(bitPattern: blob[j + 3])
                     j += 4
                     // Neither P nor R→P can touch an edge outside their box.
-                    if max(ax, bx) < loX || min(ax, bx) > hiX || max(ay, by) < loY || min(ay, by) > hiY { continue }
-                    let l = (ax - x) * (by - y), r = (ay - y) * (bx - x)
-                    let t = l - r, tb = bound * (abs(l) + abs(r))
-                    let la = (rx - ax) * (y - ay), ra = (ry - ay) * (x - ax)
-                    let oa = la - ra, ab = bound * (abs(la) + abs(ra))
-                    let lb = (rx - bx) * (y - by), rb = (ry - by) * (x - bx)
-                    let ob = lb - rb, bb = bound * (abs(lb) + abs(rb))
+                    if Predicates.outsideBox(ax, ay, bx, by, loX, hiX, loY, hiY) { continue }
+                    let (t, tb) = Predicates.filteredOrientation(ax, ay, bx, by, x, y)  // P against a→b
+                    let (oa, ab) = Predicates.filteredOrientation(rx, ry, x, y, ax, ay)  // a against R→P
+                    let (ob, bb) = Predicates.filteredOrientation(rx, ry, x, y, bx, by)  // b against R→P
                     let right: UInt64 = t < -tb ? 1 : 0
                     let split: UInt64 = (oa >= 0) != (ob >= 0) ? 1 : 0
                     let unsureEdge: UInt64 = abs(t) > tb ? 0 : 1
@@ -274,7 +271,7 @@ extension ZoneIndex {
             let bx = Double(bitPattern: blob[j + 2]), by = Double(bitPattern: blob[j + 3])
             j += 4
             // Neither the point nor the segment ref→point can touch an edge outside their box.
-            if max(ax, bx) < loX || min(ax, bx) > hiX || max(ay, by) < loY || min(ay, by) > hiY { continue }
+            if Predicates.outsideBox(ax, ay, bx, by, loX, hiX, loY, hiY) { continue }
             if Predicates.onSegment(x, y, ax, ay, bx, by) { return true }
             if Predicates.crosses(rx, ry, x, y, ax, ay, bx, by) { inside.toggle() }
         }

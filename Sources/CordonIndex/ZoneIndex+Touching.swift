@@ -137,9 +137,7 @@ extension Predicates {
     @inlinable
     static func segmentsIntersect(_ ax: Double, _ ay: Double, _ bx: Double, _ by: Double,
                                   _ cx: Double, _ cy: Double, _ dx: Double, _ dy: Double) -> Bool {
-        if max(ax, bx) < min(cx, dx) || max(cx, dx) < min(ax, bx) || max(ay, by) < min(cy, dy) || max(cy, dy) < min(ay, by) {
-            return false
-        }
+        if outsideBox(ax, ay, bx, by, min(cx, dx), max(cx, dx), min(cy, dy), max(cy, dy)) { return false }
         let o1 = orientation(ax, ay, bx, by, cx, cy), o2 = orientation(ax, ay, bx, by, dx, dy)
         let o3 = orientation(cx, cy, dx, dy, ax, ay), o4 = orientation(cx, cy, dx, dy, bx, by)
         if o1 * o2 < 0 && o3 * o4 < 0 { return true }

@@ -50,18 +50,15 @@ public final class ZoneIndex: Sendable {
     @usableFromInline let root: FrozenBuffer<UInt32>
     @usableFromInline let internals: FrozenBuffer<InternalNode>
     /// Leaf blobs, one after another, in 8-byte words (docs/index.md): a header
-    /// `partialCount | slowBit | fullCount << 32`; the `fullCount` areas wholly covering the
+    /// `partialCount | fullCount << 32`; the `fullCount` areas wholly covering the
     /// leaf, two per word; then, when `partialCount > 0`, the reference point `rx, ry` (Double
     /// bits), `partialCount` entry words (`area | edgeCount << 32`, top bit: reference point
     /// inside) and each entry's edges as `ax, ay, bx, by`, stored so that the reference point
-    /// lies strictly left of a→b (unless the leaf has `slowBit`).
+    /// is not right of a→b.
     @usableFromInline let blob: FrozenBuffer<UInt64>
 
     @usableFromInline static let leafBit: UInt32 = 0x8000_0000
     @usableFromInline static let insideBit: UInt64 = 1 << 63
-    /// In a leaf header: some edge's line passes through the reference point, so the edges are
-    /// not oriented and every entry takes the general walk.
-    @usableFromInline static let slowBit: UInt64 = 1 << 31
 
     /// Where the parts of the leaf blob at `w` are.
     @usableFromInline
@@ -69,7 +66,6 @@ public final class ZoneIndex: Sendable {
         /// Number of full areas, stored from word `w + 1`, two per word.
         @usableFromInline var fullCount: Int
         @usableFromInline var partialCount: Int
-        @usableFromInline var slow: Bool
         /// Word of `rx` (then `ry`, the entries, the edges); meaningful when `partialCount > 0`.
         @usableFromInline var reference: Int
 
@@ -77,8 +73,7 @@ public final class ZoneIndex: Sendable {
         init(_ blob: UnsafeBufferPointer<UInt64>, _ w: Int) {
             let header = blob[w]
             fullCount = Int(header >> 32)
-            partialCount = Int(header & 0x7FFF_FFFF)
-            slow = header & ZoneIndex.slowBit != 0
+            partialCount = Int(header & 0xFFFF_FFFF)
             reference = w + 1 + (fullCount + 1) >> 1
         }
     }

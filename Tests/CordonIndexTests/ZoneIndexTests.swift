@@ -82,4 +82,37 @@ import Testing
         let empty = ZoneIndex.Builder().build(zoneIDs: [], areas: [])
         #expect(empty.locate(Coordinate(longitude: 0, latitude: 0)).isEmpty)
     }
+
+    /// Edges whose *line* passes through the leaf's reference point (R = the centre of the one
+    /// root cell, (1, 1), on the diagonal y = x and on the line x = 1) cannot be turned to have
+    /// R strictly on their left; the fast path must still agree with the exact naive scan,
+    /// for points off, on and next to those lines and edges.
+    @Test func edgeLinesThroughTheReferencePointAgreeWithTheNaiveScan() throws {
+        let notch = try #require(Fixtures.geometry("POLYGON ((0 0, 2 0, 2 2, 1.6 1.6, 0 2, 0 0))"))
+        let bar = try #require(Fixtures.geometry("POLYGON ((1 1.5, 1.4 1.5, 1.4 1.9, 1 1.9, 1 1.5))"))
+        let areas: [(area: UInt32, geometry: MultiPolygon)] = [(0, notch), (2, bar)]
+        var builder = ZoneIndex.Builder()
+        builder.rootCellsPerEdge = 0.01  // one root cell, one leaf: R is the box centre
+        let index = builder.build(zoneIDs: ["notch", "bar"], areas: areas)
+        let naive = NaiveLocator(areas: areas)
+        var points: [Coordinate] = []
+        for i in -4...44 {
+            for j in -4...44 { points.append(Coordinate(longitude: Double(i) * 0.05, latitude: Double(j) * 0.05)) }
+        }
+        for t in Swift.stride(from: -0.5, through: 2.5, by: 0.01) {
+            for d in [0, 1e-12, -1e-12] {
+                points.append(Coordinate(longitude: t, latitude: t + d))  // on and beside y = x
+                points.append(Coordinate(longitude: 1 + d, latitude: t))  // on and beside x = 1
+            }
+        }
+        var inside = 0
+        for p in points {
+            var expected: [UInt32] = []
+            naive.locate(p, into: &expected)
+            let got = index.locate(p).map { $0.zone << 1 }.sorted()
+            #expect(got == expected.sorted(), "\(p.longitude), \(p.latitude)")
+            inside += expected.isEmpty ? 0 : 1
+        }
+        #expect(inside > 500 && inside < points.count - 500)
+    }
 }
