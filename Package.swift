@@ -2,7 +2,7 @@
 //
 // Cordon: restricted-zone geofencing and camera suppression.
 //
-// Dependencies point inward: Core <- Formats; Core + CGEOS <- GEOS; Core + GRDB <- Store;
+// Dependencies point inward: Core <- Index <- Engine; Core <- Formats; Core + CGEOS <- GEOS; Core + GRDB <- Store;
 // all of them <- Cordon <- CLI. CordonCore depends on the standard library only.
 
 import PackageDescription
@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Cordon", targets: ["Cordon"]),
         .library(name: "CordonCore", targets: ["CordonCore"]),
         .library(name: "CordonIndex", targets: ["CordonIndex"]),
+        .library(name: "CordonEngine", targets: ["CordonEngine"]),
         .library(name: "CordonFormats", targets: ["CordonFormats"]),
         .library(name: "CordonGEOS", targets: ["CordonGEOS"]),
         .library(name: "CordonStore", targets: ["CordonStore"]),
@@ -42,6 +43,7 @@ let package = Package(
         // MARK: - Libraries
         .target(name: "CordonCore", swiftSettings: strict),
         .target(name: "CordonIndex", dependencies: ["CordonCore"], swiftSettings: strict),
+        .target(name: "CordonEngine", dependencies: ["CordonCore", "CordonIndex"], swiftSettings: strict),
         .target(name: "CordonFormats", dependencies: ["CordonCore"], swiftSettings: strict),
         .target(name: "CordonGEOS", dependencies: ["CordonCore", "CGEOS"], swiftSettings: strict),
         .target(
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "Cordon",
             dependencies: [
-                "CordonCore", "CordonIndex", "CordonFormats", "CordonGEOS", "CordonStore",
+                "CordonCore", "CordonIndex", "CordonEngine", "CordonFormats", "CordonGEOS", "CordonStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -72,6 +74,14 @@ let package = Package(
         .testTarget(name: "CordonCoreTests", dependencies: ["CordonCore", "CordonTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "CordonIndexTests", dependencies: ["CordonIndex", "CordonTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CordonEngineTests",
+            dependencies: [
+                "CordonEngine", "CordonFormats", "CordonTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CordonOracleTests",
             dependencies: [

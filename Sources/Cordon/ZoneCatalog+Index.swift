@@ -21,9 +21,3 @@ extension ZoneCatalog {
         return (set, ZoneIndex.Builder().build(set))
     }
 }
-
-/// Orders zone ids as people expect: numerically when both are integers, else by text.
-public func naturalIDOrder(_ a: String, _ b: String) -> Bool {
-    if let x = Int(a), let y = Int(b) { return x < y }
-    return a < b
-}

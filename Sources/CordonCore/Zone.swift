@@ -65,3 +65,15 @@ public struct ZoneSet: Sendable, Hashable {
 
     public var zones: [Zone] { entries.map(\.zone) }
 }
+
+/// Orders zone ids as people expect: integer ids first, numerically (ties by text), then the
+/// others by text. A strict total order; every listing of zone ids (CLI output, directives)
+/// uses it.
+public func naturalIDOrder(_ a: String, _ b: String) -> Bool {
+    switch (Int(a), Int(b)) {
+    case (let x?, let y?): return x != y ? x < y : a < b
+    case (.some, nil): return true
+    case (nil, .some): return false
+    case (nil, nil): return a < b
+    }
+}

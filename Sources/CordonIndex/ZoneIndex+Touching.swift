@@ -13,16 +13,28 @@ extension ZoneIndex {
     /// Exact: an area is touched when it contains a, or when one of its edges meets the segment
     /// (exact orientation tests, collinear overlaps included).
     public func zones(touchingSegment a: Coordinate, _ b: Coordinate, into hits: inout [ZoneHit]) {
-        guard a.isValid, b.isValid else { return }
         var areas: [UInt32] = []
-        collectContaining(a, into: &areas)
+        forEachArea(touchingSegment: a, b) { areas.append($0) }
+        Self.emitZones(areas, into: &hits)
+    }
+
+    /// Appends the number of every zone whose core or approach polygon the segment a→b
+    /// touches, as `zones(touchingSegment:_:into:)` decides it; unsorted, a zone may repeat.
+    /// Allocates only when `zones` must grow, so a caller that keeps the array allocates
+    /// nothing in the steady state.
+    public func collectZones(touchingSegment a: Coordinate, _ b: Coordinate, into zones: inout [UInt32]) {
+        forEachArea(touchingSegment: a, b) { zones.append($0 >> 1) }
+    }
+
+    func forEachArea(touchingSegment a: Coordinate, _ b: Coordinate, _ body: (UInt32) -> Void) {
+        guard a.isValid, b.isValid else { return }
+        forEachAreaContaining(a, body)
         let box = (min(a.longitude, b.longitude), min(a.latitude, b.latitude), max(a.longitude, b.longitude), max(a.latitude, b.latitude))
         forEachEdge(in: box) { area, ax, ay, bx, by in
             if Predicates.segmentsIntersect(a.longitude, a.latitude, b.longitude, b.latitude, ax, ay, bx, by) {
-                areas.append(area)
+                body(area)
             }
         }
-        Self.emitZones(areas, into: &hits)
     }
 
     /// Appends one hit per zone whose core or approach polygon comes within `radiusMeters` of
@@ -34,9 +46,22 @@ extension ZoneIndex {
     /// for edges under 1 km within 10 km of the centre this differs from the geodesic distance
     /// to the lon/lat edge by less than 1 cm (docs/index.md).
     public func zones(touchingDisk center: Coordinate, radiusMeters r: Double, into hits: inout [ZoneHit]) {
-        guard center.isValid, r.isFinite, r >= 0 else { return }
         var areas: [UInt32] = []
-        collectContaining(center, into: &areas)
+        forEachArea(touchingDisk: center, radiusMeters: r) { areas.append($0) }
+        Self.emitZones(areas, into: &hits)
+    }
+
+    /// Appends the number of every zone whose core or approach polygon comes within
+    /// `radiusMeters` of `center`, as `zones(touchingDisk:radiusMeters:into:)` decides it;
+    /// unsorted, a zone may repeat. Allocates only when `zones` must grow.
+    public func collectZones(touchingDisk center: Coordinate, radiusMeters r: Double, into zones: inout [UInt32]) {
+        forEachArea(touchingDisk: center, radiusMeters: r) { zones.append($0 >> 1) }
+    }
+
+    func forEachArea(touchingDisk center: Coordinate, radiusMeters r: Double, _ body: (UInt32) -> Void) {
+        guard center.isValid, r.isFinite, r >= 0 else { return }
+        forEachAreaContaining(center, body)
+        guard r > 0 else { return }
         // A box in degrees that surely holds the disk (1 % and 1e-9° of slack).
         let dLat = r * 1.01 / (WGS84.authalicRadius * .pi / 180) + 1e-9
         let cosLat = cos(min(89.999, abs(center.latitude) + dLat) * .pi / 180)
@@ -51,25 +76,28 @@ extension ZoneIndex {
             let len2 = dx * dx + dy * dy
             let t = len2 == 0 ? 0 : max(0, min(1, -(p.x * dx + p.y * dy) / len2))
             let x = p.x + t * dx, y = p.y + t * dy
-            if x * x + y * y <= r2 { areas.append(area) }
+            if x * x + y * y <= r2 { body(area) }
         }
-        Self.emitZones(areas, into: &hits)
+    }
+
+    /// Appends the number of every zone whose core or approach polygon contains `c` (closed);
+    /// unsorted, a zone may repeat. Allocates only when `zones` must grow.
+    public func collectZones(containing c: Coordinate, into zones: inout [UInt32]) {
+        forEachAreaContaining(c) { zones.append($0 >> 1) }
     }
 
     // MARK: - Helpers
 
-    /// Areas containing `c` (both core and approach, before arbitration).
-    func collectContaining(_ c: Coordinate, into areas: inout [UInt32]) {
+    /// Calls `body` with every area containing `c` (core and approach alike, before
+    /// arbitration: an approach area the builder folded away lies under a core that contains
+    /// `c` anyway).
+    func forEachAreaContaining(_ c: Coordinate, _ body: (UInt32) -> Void) {
         let x = c.longitude, y = c.latitude
         guard x >= minX, x <= maxX, y >= minY, y <= maxY else { return }
         let node = Self.descend(x, y, index: self, root: root.buffer, internals: internals.buffer)
         guard node != 0 else { return }
-        let blob = self.blob.buffer
-        let w = Int(node & ~Self.leafBit)
-        // The full set and the partial entries, tested without the core/approach arbitration:
-        // an approach area the builder folded away lies under a core that contains c anyway.
-        Self.scan(x, y, leaf: w, blob: blob) { hit in
-            areas.append(hit.zone << 1 | UInt32(hit.kind.rawValue))
+        Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob.buffer) { hit in
+            body(hit.zone << 1 | UInt32(hit.kind.rawValue))
         }
     }
 

@@ -81,4 +81,5 @@ extension Fixtures {
 public struct FixtureError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }

@@ -1,0 +1,87 @@
+/// One position report of a vehicle: who, when, where, and what the receiver knows about it.
+///
+/// A value type; `Sendable`. `coordinate` is nil for a lost fix (the receiver reported no
+/// position). `accuracy` is the radius in metres of the receiver's uncertainty disk; `speed`
+/// is in m/s and `heading` in degrees clockwise from north. `problem` is the range check
+/// every input path applies before a fix may change a vehicle's state.
+public struct PositionFix: Sendable, Hashable {
+    public var vehicleID: String
+    public var time: Timestamp
+    public var coordinate: Coordinate?
+    public var accuracy: Double?
+    public var speed: Double?
+    public var heading: Double?
+
+    public init(
+        vehicleID: String, time: Timestamp, coordinate: Coordinate?, accuracy: Double? = nil,
+        speed: Double? = nil, heading: Double? = nil
+    ) {
+        self.vehicleID = vehicleID
+        self.time = time
+        self.coordinate = coordinate
+        self.accuracy = accuracy
+        self.speed = speed
+        self.heading = heading
+    }
+
+    /// Convenience for the usual GPS-log order.
+    public init(
+        vehicleID: String, time: Timestamp, latitude: Double, longitude: Double, accuracy: Double? = nil,
+        speed: Double? = nil, heading: Double? = nil
+    ) {
+        self.init(
+            vehicleID: vehicleID, time: time, coordinate: Coordinate(longitude: longitude, latitude: latitude),
+            accuracy: accuracy, speed: speed, heading: heading)
+    }
+
+    /// Why this fix may not be applied, or nil when it is usable: a position is present and in
+    /// range, and accuracy and speed (when given) are finite and not negative, heading finite.
+    public var problem: FixProblem? {
+        guard let c = coordinate else { return .noPosition }
+        guard c.latitude.isFinite, c.latitude >= -90, c.latitude <= 90 else { return .invalidField("lat", c.latitude) }
+        guard c.longitude.isFinite, c.longitude >= -180, c.longitude <= 180 else {
+            return .invalidField("lon", c.longitude)
+        }
+        if let a = accuracy, !(a.isFinite && a >= 0) { return .invalidField("accuracy", a) }
+        if let s = speed, !(s.isFinite && s >= 0) { return .invalidField("speed", s) }
+        if let h = heading, !h.isFinite { return .invalidField("heading", h) }
+        return nil
+    }
+}
+
+/// Why a fix was not applied. A value; `Sendable`.
+public enum FixProblem: Sendable, Hashable, CustomStringConvertible {
+    /// The receiver reported no position.
+    case noPosition
+    /// A field is out of range or not finite: its name and value.
+    case invalidField(String, Double)
+    /// Earlier than the vehicle's last applied fix.
+    case outOfOrder(last: Timestamp)
+    /// At the same time as the vehicle's last applied fix.
+    case duplicate
+
+    /// The stable reason code written in `fix.rejected` directives.
+    public var code: String {
+        switch self {
+        case .noPosition: "no_position"
+        case .invalidField: "invalid_position"
+        case .outOfOrder: "out_of_order"
+        case .duplicate: "duplicate"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .noPosition: "no position"
+        case .invalidField(let field, let value):
+            switch field {
+            case "lat": "lat \(value) is outside [-90, 90] or not finite"
+            case "lon": "lon \(value) is outside [-180, 180] or not finite"
+            case "heading": "heading \(value) is not finite"
+            default: "\(field) \(value) must be finite and not negative"
+            }
+        case .outOfOrder(let last): "time is before the last applied fix (\(last.iso8601))"
+        case .duplicate: "time equals the last applied fix"
+        }
+    }
+}

@@ -1,0 +1,45 @@
+public import CordonCore
+
+/// What the engine remembers about one vehicle between fixes.
+///
+/// A value type; `Sendable`. The caller owns it and passes it to `VehicleTracker.apply`; it is
+/// not shared between vehicles. `FleetEngine` keeps one per vehicle under its lock.
+public struct VehicleState: Sendable {
+    /// A zone currently holding the vehicle (its policy is in force).
+    public struct Hold: Sendable, Hashable {
+        /// The zone's number in `zoneSetVersion`'s snapshot.
+        public internal(set) var zone: UInt32
+        public internal(set) var id: String
+        public internal(set) var category: Category
+        public internal(set) var policy: Policy
+        /// Start of the current run of clear fixes, nil while the vehicle is near the zone.
+        public internal(set) var clearSince: Timestamp?
+    }
+
+    public let vehicleID: String
+    /// Sequence number of the last directive issued (0 before the first).
+    public internal(set) var seq = 0
+    /// Time and position of the last applied fix.
+    public internal(set) var lastTime: Timestamp?
+    public internal(set) var lastPosition: Coordinate?
+    /// The zones holding the vehicle, in the order they took hold.
+    public internal(set) var holds: [Hold] = []
+    /// The camera groups and the data action currently in force (combined over `holds`).
+    public internal(set) var cameras: CameraGroups = []
+    public internal(set) var data: DataAction = .none
+    /// The zone-set version the holds are numbered in.
+    public internal(set) var zoneSetName: String?
+    public internal(set) var zoneSetVersion: Int?
+    /// Counters: fixes applied, fixes rejected, transitions from no hold to held.
+    public internal(set) var fixesApplied = 0
+    public internal(set) var fixesRejected = 0
+    public internal(set) var enters = 0
+
+    public init(vehicleID: String) {
+        self.vehicleID = vehicleID
+        holds.reserveCapacity(8)
+    }
+
+    /// True while some zone holds the vehicle.
+    public var isSuppressed: Bool { !holds.isEmpty }
+}

@@ -1,0 +1,239 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import CordonCore
+import CordonIndex
+
+/// The per-vehicle state machine: (state, fix, zone snapshot, configuration) → (state,
+/// directives). Pure: no I/O, no clock but the fix's time, no shared state; the same inputs
+/// give the same directives. The rules are in docs/directives.md.
+///
+/// `apply` may be called from any thread; the caller serialises calls for one vehicle (it owns
+/// that vehicle's `VehicleState`) and owns the `Scratch` it passes.
+public enum VehicleTracker {
+    /// Working storage reused from fix to fix, so the steady state allocates nothing.
+    /// A value type; one per thread (or per call site), never shared concurrently.
+    public struct Scratch: Sendable {
+        var touched: [UInt32] = []
+        var near: [UInt32] = []
+        var released: [VehicleState.Hold] = []
+
+        public init() {
+            touched.reserveCapacity(64)
+            near.reserveCapacity(64)
+            released.reserveCapacity(8)
+        }
+    }
+
+    /// Applies one fix to `state` and appends the directives it causes to `out`.
+    ///
+    /// A fix earlier than or at the same time as the last applied one, or without a usable
+    /// position, is reported (`fix.rejected`) and changes nothing but the sequence number.
+    public static func apply(
+        _ fix: PositionFix, to state: inout VehicleState, zones: ZoneSnapshot, configuration: EngineConfiguration,
+        scratch: inout Scratch, into out: inout [Directive]
+    ) {
+        let t = fix.time
+        if let last = state.lastTime {
+            if t < last { return reject(fix, .outOfOrder(last: last), &state, zones, &out) }
+            if t == last { return reject(fix, .duplicate, &state, zones, &out) }
+        }
+        if let problem = fix.problem { return reject(fix, problem, &state, zones, &out) }
+        guard let c = fix.coordinate else { return }  // `problem` refuses a fix without one
+
+        let wasHeld = !state.holds.isEmpty
+        scratch.released.removeAll(keepingCapacity: true)
+        if state.zoneSetName != zones.setName || state.zoneSetVersion != zones.version {
+            rebase(&state, on: zones, released: &scratch.released)
+        }
+
+        // What the fix touches: its accuracy disk and its look-ahead path.
+        let cfg = configuration
+        let elapsed = state.lastTime.map { Double(t.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) / 1000 }
+        let gapped = elapsed.map { $0 > cfg.maxGapSeconds } ?? true
+        let radius = min(fix.accuracy ?? 0, cfg.maxAccuracyMeters)
+        var uncertain = (fix.accuracy ?? 0) > cfg.maxAccuracyMeters
+        if !uncertain, let previous = state.lastPosition, let dt = elapsed, dt > 0,
+            sphericalDistance(previous, c) > cfg.maxPlausibleSpeed * dt
+        {
+            uncertain = true
+        }
+        let index = zones.index
+        scratch.touched.removeAll(keepingCapacity: true)
+        index.collectZones(touchingDisk: c, radiusMeters: radius, into: &scratch.touched)
+        if let end = lookaheadEnd(fix, from: c, cfg) {
+            index.collectZones(touchingSegment: c, end, into: &scratch.touched)
+        }
+        sortUnique(&scratch.touched)
+        if zones.isTimeDependent {
+            scratch.touched.removeAll { !zones.rules[Int($0)].isEnforced(at: t) }
+        }
+
+        // Holds: kept while touched or near; released once clear for the hold time, or at
+        // once when the zone is no longer enforced.
+        var nearKnown = false
+        var k = 0
+        while k < state.holds.count {
+            var hold = state.holds[k]
+            var release = false
+            if !zones.rules[Int(hold.zone)].isEnforced(at: t) {
+                release = true
+            } else if contains(scratch.touched, hold.zone) {
+                hold.clearSince = nil
+            } else {
+                if !nearKnown {
+                    scratch.near.removeAll(keepingCapacity: true)
+                    index.collectZones(touchingDisk: c, radiusMeters: radius + cfg.exitMarginMeters, into: &scratch.near)
+                    sortUnique(&scratch.near)
+                    nearKnown = true
+                }
+                if uncertain || contains(scratch.near, hold.zone) {
+                    hold.clearSince = nil
+                } else {
+                    let since = gapped ? t : (hold.clearSince ?? t)
+                    hold.clearSince = since
+                    release = Double(t.millisecondsSinceEpoch - since.millisecondsSinceEpoch) >= cfg.exitHoldSeconds * 1000
+                }
+            }
+            if release {
+                scratch.released.append(hold)
+                state.holds.remove(at: k)
+            } else {
+                state.holds[k] = hold
+                k += 1
+            }
+        }
+        for zone in scratch.touched where !state.holds.contains(where: { $0.zone == zone }) {
+            let rule = zones.rules[Int(zone)]
+            state.holds.append(.init(zone: zone, id: rule.id, category: rule.category, policy: rule.policy, clearSince: nil))
+        }
+
+        // Directives for the change of the combined policy.
+        var cameras: CameraGroups = []
+        var data = DataAction.none
+        for hold in state.holds {
+            cameras.formUnion(hold.policy.cameras)
+            data = DataAction.strictest(data, hold.policy.data)
+        }
+        let nowHeld = !state.holds.isEmpty
+        if cameras != state.cameras || data != state.data {
+            var preroll = Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch - Int64((cfg.prerollSeconds * 1000).rounded()))
+            if gapped, let last = state.lastTime, last < preroll { preroll = last }
+            let change = Change(
+                fix: fix, zones: zones, held: state.holds, released: scratch.released, wasHeld: wasHeld, nowHeld: nowHeld,
+                stricter: isStricter(data, than: state.data), preroll: preroll)
+            emitChanges(change, from: (state.cameras, state.data), to: (cameras, data), state: &state, into: &out)
+        }
+        state.cameras = cameras
+        state.data = data
+        if !wasHeld && nowHeld { state.enters += 1 }
+        state.lastTime = t
+        state.lastPosition = c
+        state.fixesApplied += 1
+    }
+
+    /// Convenience: applies one fix with fresh scratch storage and returns its directives.
+    public static func apply(
+        _ fix: PositionFix, to state: inout VehicleState, zones: ZoneSnapshot,
+        configuration: EngineConfiguration = EngineConfiguration()
+    ) -> [Directive] {
+        var scratch = Scratch()
+        var out: [Directive] = []
+        apply(fix, to: &state, zones: zones, configuration: configuration, scratch: &scratch, into: &out)
+        return out
+    }
+
+    // MARK: - Steps
+
+    /// Renumbers the holds in a new zone-set version; holds whose zone is gone are released.
+    static func rebase(_ state: inout VehicleState, on zones: ZoneSnapshot, released: inout [VehicleState.Hold]) {
+        var k = 0
+        while k < state.holds.count {
+            if let n = zones.number(of: state.holds[k].id) {
+                let rule = zones.rules[Int(n)]
+                state.holds[k].zone = n
+                state.holds[k].category = rule.category
+                state.holds[k].policy = rule.policy
+                k += 1
+            } else {
+                released.append(state.holds.remove(at: k))
+            }
+        }
+        state.zoneSetName = zones.setName
+        state.zoneSetVersion = zones.version
+    }
+
+    /// Where the look-ahead path ends: speed × `lookahead_s` (capped) along the heading; nil
+    /// when the fix has no speed or heading, or is standing still.
+    static func lookaheadEnd(_ fix: PositionFix, from c: Coordinate, _ cfg: EngineConfiguration) -> Coordinate? {
+        guard let speed = fix.speed, let heading = fix.heading, speed > 0, cfg.lookaheadSeconds > 0 else { return nil }
+        let d = min(speed * cfg.lookaheadSeconds, cfg.maxLookaheadMeters)
+        guard d > 0 else { return nil }
+        // Over at most a few kilometres the sphere is flat to well under a centimetre.
+        let degree = WGS84.authalicRadius * .pi / 180
+        let h = heading * .pi / 180
+        let cosLat = max(cos(c.latitude * .pi / 180), 1e-6)
+        let lat = max(-90, min(90, c.latitude + d * cos(h) / degree))
+        let lon = max(-180, min(180, c.longitude + d * sin(h) / (degree * cosLat)))
+        return Coordinate(longitude: lon, latitude: lat)
+    }
+
+    static func reject(
+        _ fix: PositionFix, _ problem: FixProblem, _ state: inout VehicleState, _ zones: ZoneSnapshot,
+        _ out: inout [Directive]
+    ) {
+        let reason: Directive.Reason =
+            switch problem {
+            case .noPosition: .noPosition
+            case .invalidField: .invalidPosition
+            case .outOfOrder: .outOfOrder
+            case .duplicate: .duplicate
+            }
+        state.seq += 1
+        state.fixesRejected += 1
+        out.append(
+            Directive(
+                vehicleID: state.vehicleID, seq: state.seq, kind: .fixRejected, reason: reason, time: fix.time,
+                effectiveAt: fix.time, zoneIDs: [], categories: [], zoneSetName: zones.setName,
+                zoneSetVersion: zones.version, detail: problem.description))
+    }
+
+    // MARK: - Helpers
+
+    /// Sorts a short list in place (insertion sort: no allocation) and removes repeats.
+    static func sortUnique(_ a: inout [UInt32]) {
+        guard a.count > 1 else { return }
+        for i in 1..<a.count {
+            let v = a[i]
+            var j = i
+            while j > 0 && a[j - 1] > v {
+                a[j] = a[j - 1]
+                j -= 1
+            }
+            a[j] = v
+        }
+        var w = 1
+        for i in 1..<a.count where a[i] != a[w - 1] {
+            a[w] = a[i]
+            w += 1
+        }
+        a.removeLast(a.count - w)
+    }
+
+    static func contains(_ sorted: [UInt32], _ v: UInt32) -> Bool {
+        var lo = 0, hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if sorted[mid] < v { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < sorted.count && sorted[lo] == v
+    }
+
+    /// Whether `a` is a strictly stricter data action than `b`.
+    static func isStricter(_ a: DataAction, than b: DataAction) -> Bool {
+        let sa = a.strictness, sb = b.strictness
+        return sa.rank != sb.rank ? sa.rank > sb.rank : sa.meters > sb.meters
+    }
+}
