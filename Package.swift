@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(
             name: "CordonEngineTests",
             dependencies: [
-                "CordonEngine", "CordonFormats", "CordonTestSupport",
+                "CordonEngine", "CordonFormats", "CordonGEOS", "CordonTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict

@@ -1,0 +1,82 @@
+import CordonCore
+import CordonEngine
+import CordonFormats
+import CordonTestSupport
+import Foundation
+import Testing
+
+/// The wire form of directives against docs/schemas/directive.schema.json and
+/// docs/directives.md.
+@Suite("Directive schema")
+struct DirectiveSchemaTests {
+    static func schema() throws -> JSONSchema {
+        let path = Fixtures.path("docs/schemas/directive.schema.json")
+        let bytes = try #require(FileManager.default.contents(atPath: path), "\(path) missing")
+        return JSONSchema(try JSONParser().parse(Array(bytes), file: path))
+    }
+
+    /// Every directive every scenario produces.
+    static func allDirectives() throws -> [Directive] {
+        try ScenarioTests.names.flatMap { try ScenarioTests.run(Scenario.load("\(ScenarioTests.directory)/\($0).json")) }
+    }
+
+    @Test("every directive of every scenario validates, and every kind and reason occurs")
+    func scenariosValidate() throws {
+        let schema = try Self.schema()
+        let directives = try Self.allDirectives()
+        var kinds = Set<Directive.Kind>(), reasons = Set<Directive.Reason>()
+        for d in directives {
+            let line = d.jsonLine
+            let parsed = try JSONParser().parse(Array(line.utf8), file: "line")
+            #expect(parsed == d.json, "the NDJSON line reads back as written: \(line)")
+            #expect(try schema.validate(parsed) == [], "\(line)")
+            #expect(d.effectiveAt <= d.time, "\(line)")
+            kinds.insert(d.kind)
+            reasons.insert(d.reason)
+        }
+        #expect(kinds == Set(Directive.Kind.allCases), "kinds never produced: \(Set(Directive.Kind.allCases).subtracting(kinds))")
+        #expect(reasons == Set(Directive.Reason.allCases), "reasons never produced: \(Set(Directive.Reason.allCases).subtracting(reasons))")
+    }
+
+    @Test("sequence numbers run from 1 without gaps for each vehicle")
+    func sequenceNumbers() throws {
+        for name in ScenarioTests.names {
+            var next: [String: Int] = [:]
+            for d in try ScenarioTests.run(Scenario.load("\(ScenarioTests.directory)/\(name).json")) {
+                #expect(d.seq == next[d.vehicleID, default: 1], "\(name): \(d.jsonLine)")
+                next[d.vehicleID] = d.seq + 1
+            }
+        }
+    }
+
+    @Test(
+        "the schema refuses malformed directives",
+        arguments: [
+            ("missing seq", #"{"vehicle_id":"V","kind":"data.drop.begin","reason":"enter","time":"2026-03-02T00:00:00Z","effective_at":"2026-03-02T00:00:00Z","zone_ids":["a"],"categories":["military"],"zone_set":"s","zone_set_version":1}"#),
+            ("unknown kind", #"{"vehicle_id":"V","seq":1,"kind":"camera.off","reason":"enter","time":"2026-03-02T00:00:00Z","effective_at":"2026-03-02T00:00:00Z","zone_ids":["a"],"categories":["military"],"zone_set":"s","zone_set_version":1}"#),
+            ("camera kind without cameras", #"{"vehicle_id":"V","seq":1,"kind":"camera.disable","reason":"enter","time":"2026-03-02T00:00:00Z","effective_at":"2026-03-02T00:00:00Z","zone_ids":["a"],"categories":["military"],"zone_set":"s","zone_set_version":1}"#),
+            ("cameras on a data kind", #"{"vehicle_id":"V","seq":1,"kind":"data.drop.begin","reason":"enter","time":"2026-03-02T00:00:00Z","effective_at":"2026-03-02T00:00:00Z","zone_ids":["a"],"categories":["military"],"zone_set":"s","zone_set_version":1,"cameras":["cabin"]}"#),
+            ("coarsen without precision", #"{"vehicle_id":"V","seq":1,"kind":"data.coarsen.begin","reason":"enter","time":"2026-03-02T00:00:00Z","effective_at":"2026-03-02T00:00:00Z","zone_ids":["a"],"categories":["custom"],"zone_set":"s","zone_set_version":1}"#),
+            ("local time", #"{"vehicle_id":"V","seq":1,"kind":"data.drop.begin","reason":"enter","time":"2026-03-02T08:00:00+08:00","effective_at":"2026-03-02T00:00:00Z","zone_ids":["a"],"categories":["military"],"zone_set":"s","zone_set_version":1}"#),
+            ("extra member", #"{"vehicle_id":"V","seq":1,"kind":"data.drop.begin","reason":"enter","time":"2026-03-02T00:00:00Z","effective_at":"2026-03-02T00:00:00Z","zone_ids":["a"],"categories":["military"],"zone_set":"s","zone_set_version":1,"geometry":[]}"#),
+            ("begin without zones", #"{"vehicle_id":"V","seq":1,"kind":"data.drop.begin","reason":"enter","time":"2026-03-02T00:00:00Z","effective_at":"2026-03-02T00:00:00Z","zone_ids":[],"categories":[],"zone_set":"s","zone_set_version":1}"#),
+            ("rejection with an enter reason", #"{"vehicle_id":"V","seq":1,"kind":"fix.rejected","reason":"enter","time":"2026-03-02T00:00:00Z","effective_at":"2026-03-02T00:00:00Z","zone_ids":[],"categories":[],"zone_set":"s","zone_set_version":1,"detail":"x"}"#),
+            ("unknown category", #"{"vehicle_id":"V","seq":1,"kind":"data.drop.begin","reason":"enter","time":"2026-03-02T00:00:00Z","effective_at":"2026-03-02T00:00:00Z","zone_ids":["a"],"categories":["police"],"zone_set":"s","zone_set_version":1}"#),
+        ])
+    func refusesMalformed(_ label: String, _ text: String) throws {
+        let value = try JSONParser().parse(Array(text.utf8), file: label)
+        #expect(try Self.schema().validate(value) != [], "\(label) should be refused")
+    }
+
+    @Test("docs/directives.md describes every kind and reason with an example")
+    func documented() throws {
+        let path = Fixtures.path("docs/directives.md")
+        let text = try #require(FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) })
+        for kind in Directive.Kind.allCases {
+            #expect(text.contains("### `\(kind.rawValue)`"), "no section for \(kind.rawValue)")
+            #expect(text.contains("\"kind\":\"\(kind.rawValue)\""), "no example of \(kind.rawValue)")
+        }
+        for reason in Directive.Reason.allCases { #expect(text.contains("`\(reason.rawValue)`"), "reason \(reason.rawValue) not described") }
+        for key in EngineConfiguration.keys { #expect(text.contains("`\(key)`"), "parameter \(key) not described") }
+    }
+}

@@ -1,0 +1,112 @@
+import CordonCore
+import CordonEngine
+import CordonFormats
+import CordonTestSupport
+import Testing
+
+@Suite("Engine units")
+struct EngineUnitTests {
+    static let monday = Scenario.base  // 2026-03-02T00:00:00Z, a Monday
+
+    static func at(_ seconds: Int64) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: monday.millisecondsSinceEpoch + seconds * 1000)
+    }
+
+    @Test("an overnight window runs into the next day, which need not be listed")
+    func overnightWindow() {
+        // Mondays 22:00 to 06:00, UTC.
+        let s = CompiledSchedule(Schedule(timeZone: "UTC", windows: [.init(days: [.monday], startMinute: 22 * 60, endMinute: 6 * 60)]))
+        #expect(!s.isActive(at: Self.at(21 * 3600 + 3599)))
+        #expect(s.isActive(at: Self.at(22 * 3600)))
+        #expect(s.isActive(at: Self.at(29 * 3600 + 3599)))  // Tuesday 05:59:59
+        #expect(!s.isActive(at: Self.at(30 * 3600)))  // Tuesday 06:00, end exclusive
+        #expect(!s.isActive(at: Self.at(-2 * 3600)))  // Sunday 22:00: not listed
+    }
+
+    @Test("weekdays and local midnight follow the zone's offset")
+    func offsets() {
+        // Asia/Shanghai is UTC+8: Monday 00:00 UTC is Monday 08:00 local; Sunday 20:00 UTC is
+        // Monday 04:00 local.
+        let s = CompiledSchedule(Schedule(timeZone: "Asia/Shanghai", windows: [.init(days: [.monday], startMinute: 0, endMinute: 5 * 60)]))
+        #expect(s.isActive(at: Self.at(-4 * 3600)))
+        #expect(!s.isActive(at: Self.at(-8 * 3600 - 1)))  // Sunday 23:59:59 local
+        #expect(!s.isActive(at: Self.at(0)))  // 08:00 local
+    }
+
+    @Test("validity dates bound enforcement: from inclusive, until exclusive")
+    func validity() throws {
+        let zone = try #require(Fixtures.zone("a", "POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))"))
+        var z = zone
+        z.validFrom = Self.at(10)
+        z.validUntil = Self.at(20)
+        let snapshot = ZoneSnapshot(ZoneSet(name: "s", version: 1, entries: [.init(zone: z, approach: z.geometry)]))
+        let rule = snapshot.rules[0]
+        #expect(!rule.isEnforced(at: Self.at(9)))
+        #expect(rule.isEnforced(at: Self.at(10)))
+        #expect(rule.isEnforced(at: Self.at(19)))
+        #expect(!rule.isEnforced(at: Self.at(20)))
+        #expect(snapshot.isTimeDependent)
+    }
+
+    @Test("configuration overrides are checked by key and value")
+    func configuration() throws {
+        let c = try EngineConfiguration(overrides: [("exit_hold_s", 12), ("preroll_s", 0)])
+        #expect(c.exitHoldSeconds == 12 && c.prerollSeconds == 0 && c.lookaheadSeconds == EngineConfiguration().lookaheadSeconds)
+        #expect(c[key: "exit_hold_s"] == 12 && c[key: "nope"] == nil)
+        #expect(throws: EngineError.unknownParameter("exit_hold", known: EngineConfiguration.keys)) {
+            try EngineConfiguration(overrides: [("exit_hold", 1)])
+        }
+        #expect(throws: EngineError.invalidParameter("preroll_s", -1)) { try EngineConfiguration(overrides: [("preroll_s", -1)]) }
+        for key in EngineConfiguration.keys { #expect(EngineConfiguration()[key: key] != nil) }
+    }
+
+    @Test("concurrent evaluation of different vehicles gives what sequential evaluation gives")
+    func concurrentFleet() async throws {
+        let scenario = try Scenario.load(Fixtures.path("zones/cases/drive-through.json"))
+        let fixes: [PositionFix] = scenario.steps.compactMap { if case .fix(let f) = $0 { f } else { nil } }
+        let snapshot = ZoneSnapshot(scenario.zoneSets[0])
+        let vehicles = (0..<16).map { "V\($0)" }
+        let engine = FleetEngine(zones: snapshot)
+        let lines = await withTaskGroup(of: (String, [String]).self) { group in
+            for v in vehicles {
+                group.addTask {
+                    var out: [String] = []
+                    for var f in fixes {
+                        f.vehicleID = v
+                        out += engine.evaluate(f).map(\.jsonLine)
+                    }
+                    return (v, out)
+                }
+            }
+            var all: [String: [String]] = [:]
+            for await (v, out) in group { all[v] = out }
+            return all
+        }
+        let sequential = FleetEngine(zones: snapshot)
+        for v in vehicles {
+            var expected: [String] = []
+            for var f in fixes {
+                f.vehicleID = v
+                expected += sequential.evaluate(f).map(\.jsonLine)
+            }
+            #expect(lines[v] == expected)
+            #expect(expected.count == 4)
+        }
+        #expect(engine.vehicleCount == 16)
+        #expect(engine.state(of: "V3")?.enters == 1)
+    }
+
+    @Test("a batch is evaluated against one snapshot even while another is activated")
+    func batchSnapshot() throws {
+        let scenario = try Scenario.load(Fixtures.path("zones/cases/swap-keeps-zone.json"))
+        let fixes: [PositionFix] = scenario.steps.compactMap { if case .fix(let f) = $0 { f } else { nil } }
+        let v1 = ZoneSnapshot(scenario.zoneSets[0]), v2 = ZoneSnapshot(scenario.zoneSets[1])
+        let engine = FleetEngine(zones: v1)
+        let (used, results) = engine.evaluate(fixes)
+        #expect(used.version == 1)
+        #expect(results.count == fixes.count)
+        #expect(results.joined().allSatisfy { $0.zoneSetVersion == 1 })
+        engine.activate(v2)
+        #expect(engine.zones.version == 2)
+    }
+}
