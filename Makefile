@@ -28,6 +28,8 @@ demo: build
 
 test: deps
 	$(SWIFT) build --product cordon
+	$(SWIFT) build --product vehicle-logger-example
+	.build/debug/vehicle-logger-example | tail -1 | grep -q "enters: 1," || { echo "vehicle-logger-example: unexpected output"; exit 1; }
 	$(SWIFT) test
 
 # Import benchmark of the shared zone set (release build); see docs/benchmarks.md.

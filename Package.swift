@@ -18,6 +18,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "cordon", targets: ["CordonCLI"]),
+        .executable(name: "vehicle-logger-example", targets: ["VehicleLoggerExample"]),
         .library(name: "Cordon", targets: ["Cordon"]),
         .library(name: "CordonCore", targets: ["CordonCore"]),
         .library(name: "CordonIndex", targets: ["CordonIndex"]),
@@ -62,6 +63,12 @@ let package = Package(
         .executableTarget(
             name: "CordonCLI",
             dependencies: ["Cordon", "CordonGEOS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "VehicleLoggerExample",
+            dependencies: ["Cordon"],
+            path: "Examples/VehicleLogger",
             swiftSettings: strict
         ),
         .target(
