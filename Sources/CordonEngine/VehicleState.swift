@@ -7,9 +7,9 @@ public import CordonCore
 public struct VehicleState: Sendable {
     /// A zone currently holding the vehicle (its policy is in force).
     public struct Hold: Sendable, Hashable {
-        /// The zone's number in `zoneSetVersion`'s snapshot.
+        /// The zone's number in the state's snapshot (its id: `VehicleState.heldZoneIDs`).
+        /// Plain data, so the per-fix loop over holds copies no references.
         public internal(set) var zone: UInt32
-        public internal(set) var id: String
         public internal(set) var category: Category
         public internal(set) var policy: Policy
         /// Start of the current run of clear fixes, nil while the vehicle is near the zone.
@@ -28,8 +28,9 @@ public struct VehicleState: Sendable {
     public internal(set) var cameras: CameraGroups = []
     public internal(set) var data: DataAction = .none
     /// The zone-set version the holds are numbered in.
-    public internal(set) var zoneSetName: String?
-    public internal(set) var zoneSetVersion: Int?
+    var snapshot: ZoneSnapshot?
+    public var zoneSetName: String? { snapshot?.setName }
+    public var zoneSetVersion: Int? { snapshot?.version }
     /// Counters: fixes applied, fixes rejected, transitions from no hold to held.
     public internal(set) var fixesApplied = 0
     public internal(set) var fixesRejected = 0
@@ -38,6 +39,12 @@ public struct VehicleState: Sendable {
     public init(vehicleID: String) {
         self.vehicleID = vehicleID
         holds.reserveCapacity(8)
+    }
+
+    /// The ids of the zones holding the vehicle, in the order they took hold.
+    public var heldZoneIDs: [String] {
+        guard let snapshot else { return [] }
+        return holds.map { snapshot.rules[Int($0.zone)].id }
     }
 
     /// True while some zone holds the vehicle.

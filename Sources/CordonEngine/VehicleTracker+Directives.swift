@@ -7,6 +7,7 @@ extension VehicleTracker {
         let zones: ZoneSnapshot
         let held: [VehicleState.Hold]
         let released: [VehicleState.Hold]
+        let releasedIDs: [String]
         let wasHeld: Bool
         let nowHeld: Bool
         /// The new data action is stricter than the old one.
@@ -23,8 +24,9 @@ extension VehicleTracker {
         state: inout VehicleState, into out: inout [Directive]
     ) {
         let t = change.fix.time
-        let heldNames = names(change.held)
-        let releasedNames = change.released.isEmpty ? heldNames : names(change.released)
+        let rules = change.zones.rules
+        let heldNames = names(change.held.map { rules[Int($0.zone)].id }, change.held)
+        let releasedNames = change.released.isEmpty ? heldNames : names(change.releasedIDs, change.released)
         func emit(
             _ kind: Directive.Kind, _ reason: Directive.Reason, at effective: Timestamp,
             _ zones: (ids: [String], categories: [Category]), cameras: CameraGroups = [], precision: Double? = nil
@@ -65,8 +67,8 @@ extension VehicleTracker {
     }
 
     /// Sorted zone ids and sorted distinct categories of some holds.
-    static func names(_ holds: [VehicleState.Hold]) -> (ids: [String], categories: [Category]) {
-        var ids = holds.map(\.id)
+    static func names(_ ids: [String], _ holds: [VehicleState.Hold]) -> (ids: [String], categories: [Category]) {
+        var ids = ids
         ids.sort(by: naturalIDOrder)
         var categories: [Category] = []
         for h in holds where !categories.contains(h.category) { categories.append(h.category) }

@@ -18,12 +18,17 @@ public enum VehicleTracker {
     public struct Scratch: Sendable {
         var touched: [UInt32] = []
         var near: [UInt32] = []
+        var held: [UInt32] = []
         var released: [VehicleState.Hold] = []
+        /// Ids of `released`, resolved in the snapshot each was numbered in.
+        var releasedIDs: [String] = []
 
         public init() {
             touched.reserveCapacity(64)
             near.reserveCapacity(64)
+            held.reserveCapacity(16)
             released.reserveCapacity(8)
+            releasedIDs.reserveCapacity(8)
         }
     }
 
@@ -45,8 +50,9 @@ public enum VehicleTracker {
 
         let wasHeld = !state.holds.isEmpty
         scratch.released.removeAll(keepingCapacity: true)
-        if state.zoneSetName != zones.setName || state.zoneSetVersion != zones.version {
-            rebase(&state, on: zones, released: &scratch.released)
+        scratch.releasedIDs.removeAll(keepingCapacity: true)
+        if state.snapshot !== zones {
+            rebase(&state, on: zones, scratch: &scratch)
         }
 
         // What the fix touches: its accuracy disk and its look-ahead path.
@@ -54,17 +60,20 @@ public enum VehicleTracker {
         let elapsed = state.lastTime.map { Double(t.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) / 1000 }
         let gapped = elapsed.map { $0 > cfg.maxGapSeconds } ?? true
         let radius = min(fix.accuracy ?? 0, cfg.maxAccuracyMeters)
+        let cosLat = max(cos(c.latitude * .pi / 180), 1e-6)
         var uncertain = (fix.accuracy ?? 0) > cfg.maxAccuracyMeters
-        if !uncertain, let previous = state.lastPosition, let dt = elapsed, dt > 0,
-            sphericalDistance(previous, c) > cfg.maxPlausibleSpeed * dt
-        {
-            uncertain = true
+        if !uncertain, let previous = state.lastPosition, let dt = elapsed, dt > 0 {
+            // Equirectangular distance: exact enough for telling a jump from driving.
+            let dy = (c.latitude - previous.latitude) * Self.metresPerDegree
+            let dx = (c.longitude - previous.longitude) * Self.metresPerDegree * cosLat
+            let reach = cfg.maxPlausibleSpeed * dt
+            uncertain = dx * dx + dy * dy > reach * reach
         }
         let index = zones.index
         scratch.touched.removeAll(keepingCapacity: true)
         index.collectZones(touchingDisk: c, radiusMeters: radius, into: &scratch.touched)
-        if let end = lookaheadEnd(fix, from: c, cfg) {
-            index.collectZones(touchingSegment: c, end, into: &scratch.touched)
+        if let end = lookaheadEnd(fix, from: c, cosLat: cosLat, cfg) {
+            index.collectZones(touchingSegment: c, end, containingStart: false, into: &scratch.touched)
         }
         sortUnique(&scratch.touched)
         if zones.isTimeDependent {
@@ -84,8 +93,14 @@ public enum VehicleTracker {
                 hold.clearSince = nil
             } else {
                 if !nearKnown {
+                    // Only the holding zones' edges matter: the others cannot keep a hold.
                     scratch.near.removeAll(keepingCapacity: true)
-                    index.collectZones(touchingDisk: c, radiusMeters: radius + cfg.exitMarginMeters, into: &scratch.near)
+                    scratch.held.removeAll(keepingCapacity: true)
+                    for h in state.holds { scratch.held.append(h.zone) }
+                    let wanted = scratch.held
+                    index.collectZones(
+                        touchingDisk: c, radiusMeters: radius + cfg.exitMarginMeters, containingCenter: false,
+                        among: { wanted.contains($0) }, into: &scratch.near)
                     sortUnique(&scratch.near)
                     nearKnown = true
                 }
@@ -99,6 +114,7 @@ public enum VehicleTracker {
             }
             if release {
                 scratch.released.append(hold)
+                scratch.releasedIDs.append(zones.rules[Int(hold.zone)].id)
                 state.holds.remove(at: k)
             } else {
                 state.holds[k] = hold
@@ -107,7 +123,7 @@ public enum VehicleTracker {
         }
         for zone in scratch.touched where !state.holds.contains(where: { $0.zone == zone }) {
             let rule = zones.rules[Int(zone)]
-            state.holds.append(.init(zone: zone, id: rule.id, category: rule.category, policy: rule.policy, clearSince: nil))
+            state.holds.append(.init(zone: zone, category: rule.category, policy: rule.policy, clearSince: nil))
         }
 
         // Directives for the change of the combined policy.
@@ -122,7 +138,8 @@ public enum VehicleTracker {
             var preroll = Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch - Int64((cfg.prerollSeconds * 1000).rounded()))
             if gapped, let last = state.lastTime, last < preroll { preroll = last }
             let change = Change(
-                fix: fix, zones: zones, held: state.holds, released: scratch.released, wasHeld: wasHeld, nowHeld: nowHeld,
+                fix: fix, zones: zones, held: state.holds, released: scratch.released, releasedIDs: scratch.releasedIDs,
+                wasHeld: wasHeld, nowHeld: nowHeld,
                 stricter: isStricter(data, than: state.data), preroll: preroll)
             emitChanges(change, from: (state.cameras, state.data), to: (cameras, data), state: &state, into: &out)
         }
@@ -148,37 +165,38 @@ public enum VehicleTracker {
     // MARK: - Steps
 
     /// Renumbers the holds in a new zone-set version; holds whose zone is gone are released.
-    static func rebase(_ state: inout VehicleState, on zones: ZoneSnapshot, released: inout [VehicleState.Hold]) {
+    static func rebase(_ state: inout VehicleState, on zones: ZoneSnapshot, scratch: inout Scratch) {
         var k = 0
         while k < state.holds.count {
-            if let n = zones.number(of: state.holds[k].id) {
+            let id = state.snapshot.map { $0.rules[Int(state.holds[k].zone)].id } ?? ""
+            if let n = zones.number(of: id) {
                 let rule = zones.rules[Int(n)]
                 state.holds[k].zone = n
                 state.holds[k].category = rule.category
                 state.holds[k].policy = rule.policy
                 k += 1
             } else {
-                released.append(state.holds.remove(at: k))
+                scratch.released.append(state.holds.remove(at: k))
+                scratch.releasedIDs.append(id)
             }
         }
-        state.zoneSetName = zones.setName
-        state.zoneSetVersion = zones.version
+        state.snapshot = zones
     }
 
     /// Where the look-ahead path ends: speed × `lookahead_s` (capped) along the heading; nil
     /// when the fix has no speed or heading, or is standing still.
-    static func lookaheadEnd(_ fix: PositionFix, from c: Coordinate, _ cfg: EngineConfiguration) -> Coordinate? {
+    static func lookaheadEnd(_ fix: PositionFix, from c: Coordinate, cosLat: Double, _ cfg: EngineConfiguration) -> Coordinate? {
         guard let speed = fix.speed, let heading = fix.heading, speed > 0, cfg.lookaheadSeconds > 0 else { return nil }
         let d = min(speed * cfg.lookaheadSeconds, cfg.maxLookaheadMeters)
         guard d > 0 else { return nil }
         // Over at most a few kilometres the sphere is flat to well under a centimetre.
-        let degree = WGS84.authalicRadius * .pi / 180
         let h = heading * .pi / 180
-        let cosLat = max(cos(c.latitude * .pi / 180), 1e-6)
-        let lat = max(-90, min(90, c.latitude + d * cos(h) / degree))
-        let lon = max(-180, min(180, c.longitude + d * sin(h) / (degree * cosLat)))
+        let lat = max(-90, min(90, c.latitude + d * cos(h) / metresPerDegree))
+        let lon = max(-180, min(180, c.longitude + d * sin(h) / (metresPerDegree * cosLat)))
         return Coordinate(longitude: lon, latitude: lat)
     }
+
+    static let metresPerDegree = WGS84.authalicRadius * .pi / 180
 
     static func reject(
         _ fix: PositionFix, _ problem: FixProblem, _ state: inout VehicleState, _ zones: ZoneSnapshot,

@@ -22,15 +22,20 @@ extension ZoneIndex {
     /// touches, as `zones(touchingSegment:_:into:)` decides it; unsorted, a zone may repeat.
     /// Allocates only when `zones` must grow, so a caller that keeps the array allocates
     /// nothing in the steady state.
-    public func collectZones(touchingSegment a: Coordinate, _ b: Coordinate, into zones: inout [UInt32]) {
-        forEachArea(touchingSegment: a, b) { zones.append($0 >> 1) }
+    ///
+    /// With `containingStart: false` the zones whose areas contain `a` are reported only when
+    /// the segment also meets one of their edges (for a caller that has just asked the point
+    /// query for `a`).
+    public func collectZones(
+        touchingSegment a: Coordinate, _ b: Coordinate, containingStart: Bool = true, into zones: inout [UInt32]
+    ) {
+        forEachArea(touchingSegment: a, b, containing: containingStart) { zones.append($0 >> 1) }
     }
 
-    func forEachArea(touchingSegment a: Coordinate, _ b: Coordinate, _ body: (UInt32) -> Void) {
+    func forEachArea(touchingSegment a: Coordinate, _ b: Coordinate, containing: Bool = true, _ body: (UInt32) -> Void) {
         guard a.isValid, b.isValid else { return }
-        forEachAreaContaining(a, body)
         let box = (min(a.longitude, b.longitude), min(a.latitude, b.latitude), max(a.longitude, b.longitude), max(a.latitude, b.latitude))
-        forEachEdge(in: box) { area, ax, ay, bx, by in
+        forEachEdge(around: a, in: box, containing: containing, areas: body) { area, ax, ay, bx, by in
             if Predicates.segmentsIntersect(a.longitude, a.latitude, b.longitude, b.latitude, ax, ay, bx, by) {
                 body(area)
             }
@@ -54,29 +59,38 @@ extension ZoneIndex {
     /// Appends the number of every zone whose core or approach polygon comes within
     /// `radiusMeters` of `center`, as `zones(touchingDisk:radiusMeters:into:)` decides it;
     /// unsorted, a zone may repeat. Allocates only when `zones` must grow.
-    public func collectZones(touchingDisk center: Coordinate, radiusMeters r: Double, into zones: inout [UInt32]) {
-        forEachArea(touchingDisk: center, radiusMeters: r) { zones.append($0 >> 1) }
+    ///
+    /// With `containingCenter: false` the zones whose areas contain `center` are reported only
+    /// when one of their edges is within the radius (for a caller that has just asked the point
+    /// query for `center`).
+    /// `among` limits the edge tests to the zones it accepts (by number), e.g. the few whose
+    /// distance a caller needs; zones containing the centre are reported regardless.
+    public func collectZones(
+        touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true,
+        among: (UInt32) -> Bool = { _ in true }, into zones: inout [UInt32]
+    ) {
+        forEachArea(touchingDisk: center, radiusMeters: r, containing: containingCenter, wants: { among($0 >> 1) }) {
+            zones.append($0 >> 1)
+        }
     }
 
-    func forEachArea(touchingDisk center: Coordinate, radiusMeters r: Double, _ body: (UInt32) -> Void) {
+    func forEachArea(
+        touchingDisk center: Coordinate, radiusMeters r: Double, containing: Bool = true,
+        wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32) -> Void
+    ) {
         guard center.isValid, r.isFinite, r >= 0 else { return }
-        forEachAreaContaining(center, body)
-        guard r > 0 else { return }
+        guard r > 0 else {
+            if containing { forEachAreaContaining(center, body) }
+            return
+        }
         // A box in degrees that surely holds the disk (1 % and 1e-9° of slack).
         let dLat = r * 1.01 / (WGS84.authalicRadius * .pi / 180) + 1e-9
         let cosLat = cos(min(89.999, abs(center.latitude) + dLat) * .pi / 180)
         let dLon = min(360, dLat / max(cosLat, 1e-9))
         let box = (center.longitude - dLon, center.latitude - dLat, center.longitude + dLon, center.latitude + dLat)
-        let plane = LocalProjection(center: center, radius: WGS84.authalicRadius)
-        let r2 = r * r
-        forEachEdge(in: box) { area, ax, ay, bx, by in
-            let p = plane.forward(Coordinate(longitude: ax, latitude: ay))
-            let q = plane.forward(Coordinate(longitude: bx, latitude: by))
-            let dx = q.x - p.x, dy = q.y - p.y
-            let len2 = dx * dx + dy * dy
-            let t = len2 == 0 ? 0 : max(0, min(1, -(p.x * dx + p.y * dy) / len2))
-            let x = p.x + t * dx, y = p.y + t * dy
-            if x * x + y * y <= r2 { body(area) }
+        let disk = DiskTest(center: center, radius: r)
+        forEachEdge(around: center, in: box, containing: containing, areas: body, wants: wants) { area, ax, ay, bx, by in
+            if disk.touches(ax, ay, bx, by) { body(area) }
         }
     }
 
@@ -101,10 +115,79 @@ extension ZoneIndex {
         }
     }
 
+    /// Like `forEachEdge(in:_:)` for a box around `c`, and first, when `containing` is true,
+    /// calls `areas` with every area containing `c`. When the box lies inside the leaf cell holding
+    /// `c` (the common case for a vehicle's disk or look-ahead path), only that leaf's edges are
+    /// visited, found by the one descent the point query needs anyway.
+    func forEachEdge(
+        around c: Coordinate, in box: (Double, Double, Double, Double), containing: Bool, areas: (UInt32) -> Void,
+        wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32, Double, Double, Double, Double) -> Void
+    ) {
+        let x = c.longitude, y = c.latitude
+        guard x >= minX, x <= maxX, y >= minY, y <= maxY, columns > 0 else { return forEachEdge(in: box, wants: wants, body) }
+        let cw = (maxX - minX) / Double(columns), ch = (maxY - minY) / Double(rows)
+        let ix = min(columns - 1, Int((x - minX) * inverseCellWidth))
+        let iy = min(rows - 1, Int((y - minY) * inverseCellHeight))
+        var x0 = minX + Double(ix) * cw, y0 = minY + Double(iy) * ch
+        var x1 = ix == columns - 1 ? maxX : minX + Double(ix + 1) * cw
+        var y1 = iy == rows - 1 ? maxY : minY + Double(iy + 1) * ch
+        let internals = self.internals.buffer, blob = self.blob.buffer
+        var node = root.buffer[iy * columns + ix]
+        while node != 0 && node & Self.leafBit == 0 {
+            let n = internals[Int(node)]
+            if x >= n.cx { x0 = n.cx } else { x1 = n.cx }
+            if y >= n.cy { y0 = n.cy } else { y1 = n.cy }
+            node = Self.child(n, x, y)
+        }
+        if containing, node != 0 {
+            Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob) { hit in
+                areas(hit.zone << 1 | UInt32(hit.kind.rawValue))
+            }
+        }
+        // Rounding may misplace a cell border by an ulp: demand 1e-9° of room, as `visit` grows
+        // cells by as much.
+        guard box.0 > x0 + 1e-9, box.2 < x1 - 1e-9, box.1 > y0 + 1e-9, box.3 < y1 - 1e-9 else {
+            return forEachEdge(in: box, wants: wants, body)
+        }
+        guard node != 0 else { return }
+        Self.forEachEdge(ofLeaf: Int(node & ~Self.leafBit), blob: blob, box: box, wants: wants, body)
+    }
+
+    /// Calls `body(area, ax, ay, bx, by)` for every edge of the leaf blob at word `w`.
+    @inline(__always)
+    /// Edges wholly outside `box` and areas `wants` refuses are skipped.
+    static func forEachEdge(
+        ofLeaf w: Int, blob: UnsafeBufferPointer<UInt64>, box: (Double, Double, Double, Double), wants: (UInt32) -> Bool,
+        _ body: (UInt32, Double, Double, Double, Double) -> Void
+    ) {
+        let layout = LeafLayout(blob, w)
+        let partial = layout.partialCount
+        var edge = layout.reference + 2 + partial
+        for p in 0..<partial {
+            let entry = blob[layout.reference + 2 + p]
+            let area = UInt32(truncatingIfNeeded: entry)
+            let end = edge + 4 * Int((entry >> 32) & 0x7FFF_FFFF)
+            guard wants(area) else {
+                edge = end
+                continue
+            }
+            while edge < end {
+                let ax = Double(bitPattern: blob[edge]), ay = Double(bitPattern: blob[edge + 1])
+                let bx = Double(bitPattern: blob[edge + 2]), by = Double(bitPattern: blob[edge + 3])
+                edge += 4
+                if Predicates.outsideBox(ax, ay, bx, by, box.0, box.2, box.1, box.3) { continue }
+                body(area, ax, ay, bx, by)
+            }
+        }
+    }
+
     /// Calls `body(area, ax, ay, bx, by)` for every edge stored in a leaf whose cell meets `box`
     /// (min lon, min lat, max lon, max lat). Edges may repeat (an edge lives in every leaf it
     /// touches).
-    func forEachEdge(in box: (Double, Double, Double, Double), _ body: (UInt32, Double, Double, Double, Double) -> Void) {
+    func forEachEdge(
+        in box: (Double, Double, Double, Double), wants: (UInt32) -> Bool = { _ in true },
+        _ body: (UInt32, Double, Double, Double, Double) -> Void
+    ) {
         guard box.2 >= minX, box.0 <= maxX, box.3 >= minY, box.1 <= maxY, columns > 0 else { return }
         let cw = (maxX - minX) / Double(columns), ch = (maxY - minY) / Double(rows)
         let i0 = max(0, min(columns - 1, Int((box.0 - minX) * inverseCellWidth)))
@@ -116,20 +199,7 @@ extension ZoneIndex {
             // Cells are closed and rounding may misplace a point by an ulp: grow them by 1e-9°.
             guard node != 0, box.2 >= x0 - 1e-9, box.0 <= x1 + 1e-9, box.3 >= y0 - 1e-9, box.1 <= y1 + 1e-9 else { return }
             if node & Self.leafBit != 0 {
-                let w = Int(node & ~Self.leafBit)
-                let layout = LeafLayout(blob, w)
-                let partial = layout.partialCount
-                var edge = layout.reference + 2 + partial
-                for p in 0..<partial {
-                    let entry = blob[layout.reference + 2 + p]
-                    let area = UInt32(truncatingIfNeeded: entry)
-                    let end = edge + 4 * Int((entry >> 32) & 0x7FFF_FFFF)
-                    while edge < end {
-                        body(area, Double(bitPattern: blob[edge]), Double(bitPattern: blob[edge + 1]),
-                             Double(bitPattern: blob[edge + 2]), Double(bitPattern: blob[edge + 3]))
-                        edge += 4
-                    }
-                }
+                Self.forEachEdge(ofLeaf: Int(node & ~Self.leafBit), blob: blob, box: box, wants: wants, body)
                 return
             }
             let n = internals[Int(node)]

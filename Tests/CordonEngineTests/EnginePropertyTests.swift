@@ -209,10 +209,10 @@ struct EnginePropertyTests {
             var visits: [Int: Int] = [:]
             var inVisit: Set<Int> = [], farSince: [Int: Timestamp] = [:]
             for sample in Self.trip(seed, city: city, jitter: jitter, calm: true) {
-                let before = Set(state.holds.map(\.id))
+                let before = Set(state.heldZoneIDs)
                 var out: [Directive] = []
                 VehicleTracker.apply(sample.fix, to: &state, zones: city.snapshot, configuration: configuration, scratch: &scratch, into: &out)
-                for id in Set(state.holds.map(\.id)).subtracting(before) { starts[id, default: 0] += 1 }
+                for id in Set(state.heldZoneIDs).subtracting(before) { starts[id, default: 0] += 1 }
                 let accuracy = sample.fix.accuracy ?? 0
                 let t = sample.fix.time
                 for z in city.candidates(sample.truth, metres: accuracy + configuration.exitMarginMeters + jitter) {
