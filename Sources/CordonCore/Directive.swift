@@ -54,6 +54,16 @@ public struct Directive: Sendable, Hashable {
         case duplicate
         case noPosition = "no_position"
         case invalidPosition = "invalid_position"
+
+        /// The reason a `fix.rejected` directive gives for a fix with this problem.
+        public init(_ problem: FixProblem) {
+            switch problem {
+            case .noPosition: self = .noPosition
+            case .invalidField: self = .invalidPosition
+            case .outOfOrder: self = .outOfOrder
+            case .duplicate: self = .duplicate
+            }
+        }
     }
 
     public var vehicleID: String

@@ -60,16 +60,6 @@ public enum FixProblem: Sendable, Hashable, CustomStringConvertible {
     /// At the same time as the vehicle's last applied fix.
     case duplicate
 
-    /// The stable reason code written in `fix.rejected` directives.
-    public var code: String {
-        switch self {
-        case .noPosition: "no_position"
-        case .invalidField: "invalid_position"
-        case .outOfOrder: "out_of_order"
-        case .duplicate: "duplicate"
-        }
-    }
-
     public var description: String {
         switch self {
         case .noPosition: "no position"

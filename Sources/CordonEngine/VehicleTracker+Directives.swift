@@ -6,8 +6,7 @@ extension VehicleTracker {
         let fix: PositionFix
         let zones: ZoneSnapshot
         let held: [VehicleState.Hold]
-        let released: [VehicleState.Hold]
-        let releasedIDs: [String]
+        let released: [(id: String, category: Category)]
         let wasHeld: Bool
         let nowHeld: Bool
         /// The new data action is stricter than the old one.
@@ -25,8 +24,8 @@ extension VehicleTracker {
     ) {
         let t = change.fix.time
         let rules = change.zones.rules
-        let heldNames = names(change.held.map { rules[Int($0.zone)].id }, change.held)
-        let releasedNames = change.released.isEmpty ? heldNames : names(change.releasedIDs, change.released)
+        let heldNames = names(change.held.map { (rules[Int($0.zone)].id, $0.category) })
+        let releasedNames = change.released.isEmpty ? heldNames : names(change.released)
         func emit(
             _ kind: Directive.Kind, _ reason: Directive.Reason, at effective: Timestamp,
             _ zones: (ids: [String], categories: [Category]), cameras: CameraGroups = [], precision: Double? = nil
@@ -66,12 +65,12 @@ extension VehicleTracker {
         return nil
     }
 
-    /// Sorted zone ids and sorted distinct categories of some holds.
-    static func names(_ ids: [String], _ holds: [VehicleState.Hold]) -> (ids: [String], categories: [Category]) {
-        var ids = ids
+    /// Sorted zone ids and sorted distinct categories of some zones.
+    static func names(_ zones: [(id: String, category: Category)]) -> (ids: [String], categories: [Category]) {
+        var ids = zones.map(\.id)
         ids.sort(by: naturalIDOrder)
         var categories: [Category] = []
-        for h in holds where !categories.contains(h.category) { categories.append(h.category) }
+        for z in zones where !categories.contains(z.category) { categories.append(z.category) }
         categories.sort()
         return (ids, categories)
     }

@@ -19,16 +19,14 @@ public enum VehicleTracker {
         var touched: [UInt32] = []
         var near: [UInt32] = []
         var held: [UInt32] = []
-        var released: [VehicleState.Hold] = []
-        /// Ids of `released`, resolved in the snapshot each was numbered in.
-        var releasedIDs: [String] = []
+        /// Zones released at this fix, their ids resolved in the snapshot each was numbered in.
+        var released: [(id: String, category: Category)] = []
 
         public init() {
             touched.reserveCapacity(64)
             near.reserveCapacity(64)
             held.reserveCapacity(16)
             released.reserveCapacity(8)
-            releasedIDs.reserveCapacity(8)
         }
     }
 
@@ -50,7 +48,6 @@ public enum VehicleTracker {
 
         let wasHeld = !state.holds.isEmpty
         scratch.released.removeAll(keepingCapacity: true)
-        scratch.releasedIDs.removeAll(keepingCapacity: true)
         if state.snapshot !== zones {
             rebase(&state, on: zones, scratch: &scratch)
         }
@@ -113,8 +110,7 @@ public enum VehicleTracker {
                 }
             }
             if release {
-                scratch.released.append(hold)
-                scratch.releasedIDs.append(zones.rules[Int(hold.zone)].id)
+                scratch.released.append((zones.rules[Int(hold.zone)].id, hold.category))
                 state.holds.remove(at: k)
             } else {
                 state.holds[k] = hold
@@ -138,9 +134,9 @@ public enum VehicleTracker {
             var preroll = Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch - Int64((cfg.prerollSeconds * 1000).rounded()))
             if gapped, let last = state.lastTime, last < preroll { preroll = last }
             let change = Change(
-                fix: fix, zones: zones, held: state.holds, released: scratch.released, releasedIDs: scratch.releasedIDs,
+                fix: fix, zones: zones, held: state.holds, released: scratch.released,
                 wasHeld: wasHeld, nowHeld: nowHeld,
-                stricter: isStricter(data, than: state.data), preroll: preroll)
+                stricter: data != state.data && DataAction.strictest(data, state.data) == data, preroll: preroll)
             emitChanges(change, from: (state.cameras, state.data), to: (cameras, data), state: &state, into: &out)
         }
         state.cameras = cameras
@@ -176,8 +172,7 @@ public enum VehicleTracker {
                 state.holds[k].policy = rule.policy
                 k += 1
             } else {
-                scratch.released.append(state.holds.remove(at: k))
-                scratch.releasedIDs.append(id)
+                scratch.released.append((id, state.holds.remove(at: k).category))
             }
         }
         state.snapshot = zones
@@ -202,18 +197,11 @@ public enum VehicleTracker {
         _ fix: PositionFix, _ problem: FixProblem, _ state: inout VehicleState, _ zones: ZoneSnapshot,
         _ out: inout [Directive]
     ) {
-        let reason: Directive.Reason =
-            switch problem {
-            case .noPosition: .noPosition
-            case .invalidField: .invalidPosition
-            case .outOfOrder: .outOfOrder
-            case .duplicate: .duplicate
-            }
         state.seq += 1
         state.fixesRejected += 1
         out.append(
             Directive(
-                vehicleID: state.vehicleID, seq: state.seq, kind: .fixRejected, reason: reason, time: fix.time,
+                vehicleID: state.vehicleID, seq: state.seq, kind: .fixRejected, reason: Directive.Reason(problem), time: fix.time,
                 effectiveAt: fix.time, zoneIDs: [], categories: [], zoneSetName: zones.setName,
                 zoneSetVersion: zones.version, detail: problem.description))
     }
@@ -247,11 +235,5 @@ public enum VehicleTracker {
             if sorted[mid] < v { lo = mid + 1 } else { hi = mid }
         }
         return lo < sorted.count && sorted[lo] == v
-    }
-
-    /// Whether `a` is a strictly stricter data action than `b`.
-    static func isStricter(_ a: DataAction, than b: DataAction) -> Bool {
-        let sa = a.strictness, sb = b.strictness
-        return sa.rank != sb.rank ? sa.rank > sb.rank : sa.meters > sb.meters
     }
 }

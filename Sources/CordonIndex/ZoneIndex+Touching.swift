@@ -63,6 +63,7 @@ extension ZoneIndex {
     /// With `containingCenter: false` the zones whose areas contain `center` are reported only
     /// when one of their edges is within the radius (for a caller that has just asked the point
     /// query for `center`).
+    ///
     /// `among` limits the edge tests to the zones it accepts (by number), e.g. the few whose
     /// distance a caller needs; zones containing the centre are reported regardless.
     public func collectZones(
@@ -94,13 +95,14 @@ extension ZoneIndex {
         }
     }
 
-    /// Appends the number of every zone whose core or approach polygon contains `c` (closed);
-    /// unsorted, a zone may repeat. Allocates only when `zones` must grow.
-    public func collectZones(containing c: Coordinate, into zones: inout [UInt32]) {
-        forEachAreaContaining(c) { zones.append($0 >> 1) }
-    }
-
     // MARK: - Helpers
+
+    /// The root cells' geometry, exactly as the builder laid them out.
+    var rootGrid: RootGrid {
+        RootGrid(
+            box: BoundingBox(minLongitude: minX, minLatitude: minY, maxLongitude: maxX, maxLatitude: maxY),
+            columns: columns, rows: rows)
+    }
 
     /// Calls `body` with every area containing `c` (core and approach alike, before
     /// arbitration: an approach area the builder folded away lies under a core that contains
@@ -109,10 +111,15 @@ extension ZoneIndex {
         let x = c.longitude, y = c.latitude
         guard x >= minX, x <= maxX, y >= minY, y <= maxY else { return }
         let node = Self.descend(x, y, index: self, root: root.buffer, internals: internals.buffer)
+        Self.scanAreas(x, y, node: node, blob: blob.buffer, body)
+    }
+
+    /// Calls `body` with the area code (`zone << 1 | kind`) of every hit of leaf reference
+    /// `node` (nothing for an empty cell).
+    @inline(__always)
+    static func scanAreas(_ x: Double, _ y: Double, node: UInt32, blob: UnsafeBufferPointer<UInt64>, _ body: (UInt32) -> Void) {
         guard node != 0 else { return }
-        Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob.buffer) { hit in
-            body(hit.zone << 1 | UInt32(hit.kind.rawValue))
-        }
+        scan(x, y, leaf: Int(node & ~leafBit), blob: blob) { hit in body(hit.zone << 1 | UInt32(hit.kind.rawValue)) }
     }
 
     /// Like `forEachEdge(in:_:)` for a box around `c`, and first, when `containing` is true,
@@ -125,12 +132,9 @@ extension ZoneIndex {
     ) {
         let x = c.longitude, y = c.latitude
         guard x >= minX, x <= maxX, y >= minY, y <= maxY, columns > 0 else { return forEachEdge(in: box, wants: wants, body) }
-        let cw = (maxX - minX) / Double(columns), ch = (maxY - minY) / Double(rows)
         let ix = min(columns - 1, Int((x - minX) * inverseCellWidth))
         let iy = min(rows - 1, Int((y - minY) * inverseCellHeight))
-        var x0 = minX + Double(ix) * cw, y0 = minY + Double(iy) * ch
-        var x1 = ix == columns - 1 ? maxX : minX + Double(ix + 1) * cw
-        var y1 = iy == rows - 1 ? maxY : minY + Double(iy + 1) * ch
+        var (x0, y0, x1, y1) = rootGrid.rect(ix, iy)
         let internals = self.internals.buffer, blob = self.blob.buffer
         var node = root.buffer[iy * columns + ix]
         while node != 0 && node & Self.leafBit == 0 {
@@ -139,11 +143,7 @@ extension ZoneIndex {
             if y >= n.cy { y0 = n.cy } else { y1 = n.cy }
             node = Self.child(n, x, y)
         }
-        if containing, node != 0 {
-            Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob) { hit in
-                areas(hit.zone << 1 | UInt32(hit.kind.rawValue))
-            }
-        }
+        if containing { Self.scanAreas(x, y, node: node, blob: blob, areas) }
         // Rounding may misplace a cell border by an ulp: demand 1e-9° of room, as `visit` grows
         // cells by as much.
         guard box.0 > x0 + 1e-9, box.2 < x1 - 1e-9, box.1 > y0 + 1e-9, box.3 < y1 - 1e-9 else {
@@ -154,8 +154,8 @@ extension ZoneIndex {
     }
 
     /// Calls `body(area, ax, ay, bx, by)` for every edge of the leaf blob at word `w`.
-    @inline(__always)
     /// Edges wholly outside `box` and areas `wants` refuses are skipped.
+    @inline(__always)
     static func forEachEdge(
         ofLeaf w: Int, blob: UnsafeBufferPointer<UInt64>, box: (Double, Double, Double, Double), wants: (UInt32) -> Bool,
         _ body: (UInt32, Double, Double, Double, Double) -> Void
@@ -189,7 +189,7 @@ extension ZoneIndex {
         _ body: (UInt32, Double, Double, Double, Double) -> Void
     ) {
         guard box.2 >= minX, box.0 <= maxX, box.3 >= minY, box.1 <= maxY, columns > 0 else { return }
-        let cw = (maxX - minX) / Double(columns), ch = (maxY - minY) / Double(rows)
+        let grid = rootGrid
         let i0 = max(0, min(columns - 1, Int((box.0 - minX) * inverseCellWidth)))
         let i1 = max(0, min(columns - 1, Int((box.2 - minX) * inverseCellWidth)))
         let j0 = max(0, min(rows - 1, Int((box.1 - minY) * inverseCellHeight)))
@@ -210,8 +210,8 @@ extension ZoneIndex {
         }
         for j in j0...j1 {
             for i in i0...i1 {
-                visit(root[j * columns + i], minX + Double(i) * cw, minY + Double(j) * ch,
-                      i == columns - 1 ? maxX : minX + Double(i + 1) * cw, j == rows - 1 ? maxY : minY + Double(j + 1) * ch)
+                let (x0, y0, x1, y1) = grid.rect(i, j)
+                visit(root[j * columns + i], x0, y0, x1, y1)
             }
         }
     }

@@ -76,6 +76,13 @@ struct DirectiveSchemaTests {
             #expect(text.contains("### `\(kind.rawValue)`"), "no section for \(kind.rawValue)")
             #expect(text.contains("\"kind\":\"\(kind.rawValue)\""), "no example of \(kind.rawValue)")
         }
+        // The examples themselves are valid directives.
+        let schema = try Self.schema()
+        let examples = text.split(separator: "\n").filter { $0.hasPrefix("{\"vehicle_id\"") }
+        #expect(examples.count >= Directive.Kind.allCases.count)
+        for line in examples {
+            #expect(try schema.validate(JSONParser().parse(Array(line.utf8), file: "docs/directives.md")) == [], "\(line)")
+        }
         for reason in Directive.Reason.allCases { #expect(text.contains("`\(reason.rawValue)`"), "reason \(reason.rawValue) not described") }
         for key in EngineConfiguration.keys { #expect(text.contains("`\(key)`"), "parameter \(key) not described") }
     }

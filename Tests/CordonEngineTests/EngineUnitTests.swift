@@ -2,6 +2,7 @@ import CordonCore
 import CordonEngine
 import CordonFormats
 import CordonTestSupport
+import Synchronization
 import Testing
 
 @Suite("Engine units")
@@ -96,17 +97,55 @@ struct EngineUnitTests {
         #expect(engine.state(of: "V3")?.enters == 1)
     }
 
-    @Test("a batch is evaluated against one snapshot even while another is activated")
-    func batchSnapshot() throws {
+    @Test("a batch is evaluated against one snapshot even while versions are swapped under it")
+    func batchSnapshot() async throws {
         let scenario = try Scenario.load(Fixtures.path("zones/cases/swap-keeps-zone.json"))
-        let fixes: [PositionFix] = scenario.steps.compactMap { if case .fix(let f) = $0 { f } else { nil } }
+        let track: [PositionFix] = scenario.steps.compactMap { if case .fix(let f) = $0 { f } else { nil } }
         let v1 = ZoneSnapshot(scenario.zoneSets[0]), v2 = ZoneSnapshot(scenario.zoneSets[1])
         let engine = FleetEngine(zones: v1)
-        let (used, results) = engine.evaluate(fixes)
-        #expect(used.version == 1)
-        #expect(results.count == fixes.count)
-        #expect(results.joined().allSatisfy { $0.zoneSetVersion == 1 })
+        // Each batch drives fresh vehicles through the zone, so every batch emits directives,
+        // and each of them names the version the batch ran on, while another task keeps
+        // swapping versions.
+        let batches = 200
+        let done = Flag()
+        let versions = await withTaskGroup(of: [Int].self) { group in
+            group.addTask {
+                var k = 0
+                while !done.value.load(ordering: .acquiring) {
+                    engine.activate(k % 2 == 0 ? v2 : v1)
+                    k += 1
+                }
+                return []
+            }
+            group.addTask {
+                var mixed: [Int] = []
+                for b in 0..<batches {
+                    let fixes = track.map { var f = $0; f.vehicleID = "B\(b)"; return f }
+                    let (used, results) = engine.evaluate(fixes)
+                    let named = Set(results.joined().map(\.zoneSetVersion))
+                    #expect(results.count == fixes.count)
+                    #expect(named == [used.version], "batch \(b) ran on \(used.version) but names \(named)")
+                    mixed.append(used.version)
+                }
+                done.value.store(true, ordering: .releasing)
+                return mixed
+            }
+            var all: [Int] = []
+            for await v in group { all += v }
+            return all
+        }
+        #expect(versions.count == batches)
         engine.activate(v2)
         #expect(engine.zones.version == 2)
+        var after = track[0]
+        after.vehicleID = "late"
+        after.coordinate = Coordinate(longitude: 116.005, latitude: 40.005)
+        let late = engine.evaluate(after)
+        #expect(!late.isEmpty && late.allSatisfy { $0.zoneSetVersion == 2 }, "a fix after the swap is evaluated on version 2")
     }
+}
+
+/// A flag shared between tasks (Atomic is not copyable, so it lives in a class).
+final class Flag: Sendable {
+    let value = Atomic(false)
 }
