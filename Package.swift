@@ -2,7 +2,7 @@
 //
 // Cordon: restricted-zone geofencing and camera suppression.
 //
-// Dependencies point inward: Core <- Index <- Engine; Core <- Formats; Core + CGEOS <- GEOS; Core + GRDB <- Store;
+// Dependencies point inward: Core <- Index <- Engine; Core <- Formats; Engine + Formats + CZlib <- Replay; Core + CGEOS <- GEOS; Core + GRDB <- Store;
 // all of them <- Cordon <- CLI. CordonCore depends on the standard library only.
 
 import PackageDescription
@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "CordonFormats", targets: ["CordonFormats"]),
         .library(name: "CordonGEOS", targets: ["CordonGEOS"]),
         .library(name: "CordonStore", targets: ["CordonStore"]),
+        .library(name: "CordonReplay", targets: ["CordonReplay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,11 +42,21 @@ let package = Package(
             providers: [.apt(["libgeos-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
         // MARK: - Libraries
         .target(name: "CordonCore", swiftSettings: strict),
         .target(name: "CordonIndex", dependencies: ["CordonCore"], swiftSettings: strict),
         .target(name: "CordonEngine", dependencies: ["CordonCore", "CordonIndex"], swiftSettings: strict),
         .target(name: "CordonFormats", dependencies: ["CordonCore"], swiftSettings: strict),
+        .target(
+            name: "CordonReplay",
+            dependencies: ["CordonCore", "CordonIndex", "CordonEngine", "CordonFormats", "CZlib"],
+            swiftSettings: strict
+        ),
         .target(name: "CordonGEOS", dependencies: ["CordonCore", "CGEOS"], swiftSettings: strict),
         .target(
             name: "CordonStore",
@@ -55,7 +66,7 @@ let package = Package(
         .target(
             name: "Cordon",
             dependencies: [
-                "CordonCore", "CordonIndex", "CordonEngine", "CordonFormats", "CordonGEOS", "CordonStore",
+                "CordonCore", "CordonIndex", "CordonEngine", "CordonFormats", "CordonGEOS", "CordonStore", "CordonReplay",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -113,6 +124,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "CordonTests", dependencies: ["Cordon", "CordonTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CordonReplayTests",
+            dependencies: ["CordonReplay", "Cordon", "CordonTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CordonCLITests",
             dependencies: ["CordonCLI", "Cordon", "CordonTestSupport"],

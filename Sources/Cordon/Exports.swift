@@ -3,3 +3,4 @@
 @_exported public import CordonEngine
 @_exported public import CordonFormats
 @_exported public import CordonStore
+@_exported public import CordonReplay

@@ -10,7 +10,7 @@ struct CordonCommand: ParsableCommand {
         commandName: "cordon",
         abstract: "Restricted-zone geofencing and camera suppression.",
         version: "0.1.0",
-        subcommands: [ZonesCommand.self, CheckCommand.self, LocateCommand.self, BenchCommand.self])
+        subcommands: [ZonesCommand.self, CheckCommand.self, LocateCommand.self, ReplayCommand.self, BenchCommand.self])
 
     static func main() {
         do {

@@ -1,0 +1,138 @@
+import Dispatch
+import CordonCore
+import CordonEngine
+import CordonIndex
+
+/// Pass 1's state: every vehicle's engine state and directives, split into shards by a hash
+/// of the vehicle id so shards can run on different threads.
+///
+/// Owned by one `Replay.run`; `apply` runs each shard on its own worker, and no shard is
+/// touched by two workers.
+struct Evaluation {
+    /// One vehicle's replay so far.
+    final class Vehicle {
+        var state: VehicleState
+        var directives: [Directive] = []
+        var lastTime: Int64?
+        init(state: VehicleState) { self.state = state }
+    }
+
+    final class Shard: @unchecked Sendable {
+        var index: [String: Int] = [:]
+        var vehicles: [Vehicle] = []
+        var scratch = VehicleTracker.Scratch()
+        /// Engine-rejected rows (usable fixes refused for their time): (file, row).
+        var rejected: [(Int, Int)] = []
+        var unordered = false
+        var bounds = Bounds()
+    }
+
+    let zones: ZoneSnapshot
+    let configuration: EngineConfiguration
+    let shards: [Shard]
+    /// Bounding box of the positions applied.
+    var bounds: Bounds { shards.reduce(Bounds()) { $0.union($1.bounds) } }
+
+    init(zones: ZoneSnapshot, configuration: EngineConfiguration, inputs: Int, threads: Int) {
+        self.zones = zones
+        self.configuration = configuration
+        self.shards = (0..<threads).map { _ in Shard() }
+    }
+
+    static func shard(of vehicle: String, count: Int) -> Int {
+        guard count > 1 else { return 0 }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in vehicle.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int(h % UInt64(count))
+    }
+
+    /// Applies a block's rows (in input order per vehicle); false when some vehicle's fix is
+    /// earlier than its previous one (the caller then switches to sorted evaluation).
+    mutating func apply(_ rows: [TripRow], file: Int, firstRow: Int) -> Bool {
+        let shards = self.shards
+        let zones = self.zones, configuration = self.configuration
+        let work = { (s: Int) in
+            let shard = shards[s]
+            for (k, row) in rows.enumerated() where row.malformed == nil {
+                if shards.count > 1 && Self.shard(of: row.vehicle, count: shards.count) != s { continue }
+                if !Self.step(row, file: file, row: firstRow + k, shard: shard, zones: zones, configuration: configuration, ordered: true) {
+                    shard.unordered = true
+                    return
+                }
+            }
+        }
+        if shards.count > 1 && rows.count > 256 {
+            let rows = UnsafeSendable(work)
+            DispatchQueue.concurrentPerform(iterations: shards.count) { s in rows.value(s) }
+        } else {
+            for s in 0..<shards.count { work(s) }
+        }
+        return !shards.contains { $0.unordered }
+    }
+
+    /// Applies one record of the sorted stream.
+    mutating func applySorted(_ record: SortRecord) {
+        _ = Self.step(record.row, file: record.file, row: record.rowNumber, shard: shards[0], zones: zones, configuration: configuration, ordered: false)
+    }
+
+    /// One row through its vehicle's state machine. False when `ordered` and the row is
+    /// earlier than the vehicle's last row.
+    static func step(_ row: TripRow, file: Int, row number: Int, shard: Shard, zones: ZoneSnapshot, configuration: EngineConfiguration, ordered: Bool) -> Bool {
+        let k: Int
+        if let found = shard.index[row.vehicle] {
+            k = found
+        } else {
+            k = shard.vehicles.count
+            shard.index[row.vehicle] = k
+            shard.vehicles.append(Vehicle(state: VehicleState(vehicleID: row.vehicle)))
+        }
+        let v = shard.vehicles[k]
+        if ordered, let last = v.lastTime, row.time < last { return false }
+        v.lastTime = max(v.lastTime ?? .min, row.time)
+        let fix = row.fix
+        let usable = fix.problem == nil
+        let before = v.directives.count
+        VehicleTracker.apply(fix, to: &v.state, zones: zones, configuration: configuration, scratch: &shard.scratch, into: &v.directives)
+        if usable {
+            if v.directives.count > before, v.directives[before].kind == .fixRejected {
+                shard.rejected.append((file, number))
+            } else {
+                shard.bounds.add(lat: row.lat, lon: row.lon)
+            }
+        }
+        return true
+    }
+
+    /// Ascending engine-rejected row numbers of one input.
+    func rejectedRows(of file: Int) -> [Int] {
+        var rows: [Int] = []
+        for shard in shards { for (f, r) in shard.rejected where f == file { rows.append(r) } }
+        rows.sort()
+        return rows
+    }
+
+    /// Every vehicle's final state and directives, by id.
+    func finish() -> [String: Vehicle] {
+        var all: [String: Vehicle] = [:]
+        for shard in shards { for v in shard.vehicles { all[v.state.vehicleID] = v } }
+        return all
+    }
+}
+
+/// A latitude/longitude bounding box that starts empty. A value; `Sendable`.
+struct Bounds: Sendable {
+    var minLat = Double.infinity, maxLat = -Double.infinity
+    var minLon = Double.infinity, maxLon = -Double.infinity
+    var isEmpty: Bool { minLat > maxLat }
+
+    mutating func add(lat: Double, lon: Double) {
+        minLat = min(minLat, lat)
+        maxLat = max(maxLat, lat)
+        minLon = min(minLon, lon)
+        maxLon = max(maxLon, lon)
+    }
+
+    func union(_ o: Bounds) -> Bounds {
+        Bounds(minLat: min(minLat, o.minLat), maxLat: max(maxLat, o.maxLat), minLon: min(minLon, o.minLon), maxLon: max(maxLon, o.maxLon))
+    }
+}

@@ -1,0 +1,337 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CordonCore
+import CordonFormats
+
+/// Reads GPX 1.1 trip logs as a stream: each `<trk>` is a vehicle named `FILE/TRACK` (the
+/// file name without extensions and the track's `<name>`, or its 1-based number), each
+/// `<trkpt lat= lon=>` with a `<time>` is a row. `<speed>` (m/s) and `<course>` (degrees) are
+/// read wherever they sit inside the point (GPX 1.0 or an extension such as Garmin's
+/// TrackPointExtension). A row's bytes are the point element and the whitespace before it,
+/// so dropping it leaves the document well formed.
+///
+/// Stateful (the enclosing track); not shared between threads.
+struct GPXScanner {
+    let file: String
+    let stem: String
+    private var stack: [String] = []
+    private var trackNumber = 0
+    private var trackName: String?
+    private var nameText: [UInt8]?
+
+    init(file: String) {
+        self.file = file
+        var name = file.split(separator: "/").last.map(String.init) ?? file
+        if name.lowercased().hasSuffix(".gz") { name.removeLast(3) }
+        if let dot = name.lastIndex(of: "."), dot != name.startIndex { name = String(name[..<dot]) }
+        stem = name
+    }
+
+    private var vehicle: String { stem + "/" + (trackName ?? String(trackNumber)) }
+
+    /// Scans complete elements of `b` from `from`; appends rows. Returns how many bytes were
+    /// consumed (a point cut by the end of the buffer is left for the next call) and the line
+    /// of the first unconsumed byte.
+    mutating func scan(_ b: UnsafeBufferPointer<UInt8>, from: Int, atEnd: Bool, firstLine: Int, into rows: inout [TripRow]) throws(ReplayError)
+        -> (consumed: Int, line: Int)
+    {
+        var i = from
+        var line = firstLine
+        let n = b.count
+        while i < n {
+            guard let lt = find(b, UInt8(ascii: "<"), from: i, to: n) else {
+                guard atEnd else { return (i, line) }
+                if nameText != nil { nameText?.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<n])) }
+                return (n, line + newlines(b, i, n))
+            }
+            guard let tag = Tag.read(b, at: lt, end: n) else {
+                if atEnd { throw .input(file: file, message: "line \(line + newlines(b, i, lt)): unterminated markup") }
+                return (i, line)
+            }
+            let lineAtTag = line + newlines(b, i, lt)
+            switch tag.kind {
+            case .open, .empty:
+                let local = tag.localName
+                if local == "trkpt" && stack.last == "trkseg" {
+                    // Whitespace before the point belongs to its row.
+                    var s = lt
+                    while s > i, b[s - 1] == 32 || b[s - 1] == 9 || b[s - 1] == 10 || b[s - 1] == 13 { s -= 1 }
+                    guard let (row, after, afterLine) = point(b, tag: tag, start: s, line: lineAtTag) else {
+                        if atEnd { throw .input(file: file, message: "line \(lineAtTag): unterminated <trkpt>") }
+                        return (i, line)
+                    }
+                    if nameText != nil { nameText?.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<s])) }
+                    rows.append(row)
+                    i = after
+                    line = afterLine
+                    continue
+                }
+                if nameText != nil { nameText?.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<lt])) }
+                if tag.kind == .open {
+                    if local == "trk" {
+                        trackNumber += 1
+                        trackName = nil
+                    }
+                    if local == "name" && stack.last == "trk" { nameText = [] }
+                    stack.append(local)
+                }
+            case .close:
+                if nameText != nil { nameText?.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<lt])) }
+                let local = tag.localName
+                if local == "name", let text = nameText, stack.count >= 2, stack[stack.count - 2] == "trk" {
+                    let decoded = decodeEntities(text).trimmingCharacters()
+                    if !decoded.isEmpty { trackName = decoded }
+                    nameText = nil
+                }
+                if let k = stack.lastIndex(of: local) { stack.removeSubrange(k...) }
+            case .other:
+                if nameText != nil {
+                    nameText?.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<lt]))
+                    if let cdata = tag.cdata { nameText?.append(contentsOf: UnsafeBufferPointer(rebasing: b[cdata])) }
+                }
+            }
+            line = lineAtTag + newlines(b, lt, tag.end)
+            i = tag.end
+        }
+        return (i, line)
+    }
+
+    /// Reads one track point from its start tag to its end; nil when the buffer ends first.
+    private func point(_ b: UnsafeBufferPointer<UInt8>, tag: Tag, start: Int, line: Int) -> (TripRow, Int, Int)? {
+        var row = TripRow()
+        row.start = start
+        row.line = line
+        row.vehicle = vehicle
+        let lat = tag.attribute("lat", in: b), lon = tag.attribute("lon", in: b)
+        var time: Range<Int>?
+        var speed: Range<Int>?
+        var course: Range<Int>?
+        var end = tag.end
+        var l = line + newlines(b, tag.start, tag.end)
+        if tag.kind == .open {
+            var capture: (String, Int)?
+            var i = tag.end
+            var closed = false
+            while i < b.count {
+                guard let lt = find(b, UInt8(ascii: "<"), from: i, to: b.count) else { return nil }
+                guard let inner = Tag.read(b, at: lt, end: b.count) else { return nil }
+                l += newlines(b, i, inner.end)
+                switch inner.kind {
+                case .open:
+                    let local = inner.localName
+                    if local == "time" || local == "speed" || local == "course" { capture = (local, inner.end) }
+                case .close:
+                    let local = inner.localName
+                    if let (name, s) = capture, name == local {
+                        switch name {
+                        case "time": time = s..<lt
+                        case "speed": speed = s..<lt
+                        default: course = s..<lt
+                        }
+                        capture = nil
+                    }
+                    if local == "trkpt" {
+                        closed = true
+                    }
+                case .empty, .other:
+                    break
+                }
+                i = inner.end
+                if closed { break }
+            }
+            guard closed else { return nil }
+            end = i
+        }
+        row.end = end
+        func number(_ r: Range<Int>?) -> Double?? {
+            guard let r else { return .some(nil) }
+            let t = trimmed(b, r)
+            return FieldParse.optionalNumber(UnsafeBufferPointer(rebasing: b[t]))
+        }
+        guard let la = lat, let lo = lon else {
+            row.malformed = "<trkpt> lacks a lat or lon attribute"
+            return (row, end, l)
+        }
+        row.latStart = la.lowerBound
+        row.latEnd = la.upperBound
+        row.lonStart = lo.lowerBound
+        row.lonEnd = lo.upperBound
+        guard let tr = time else {
+            row.malformed = "<trkpt> has no <time>"
+            return (row, end, l)
+        }
+        let tb = UnsafeBufferPointer(rebasing: b[trimmed(b, tr)])
+        guard let t = Timestamp.parse(tb) else {
+            row.malformed = "time \"\(FieldParse.preview(tb))\" is not ISO 8601 with a zone"
+            return (row, end, l)
+        }
+        row.time = t
+        guard let y = parseDecimalOrSpecial(UnsafeBufferPointer(rebasing: b[trimmed(b, la)])) else {
+            row.malformed = "lat is not a number"
+            return (row, end, l)
+        }
+        guard let x = parseDecimalOrSpecial(UnsafeBufferPointer(rebasing: b[trimmed(b, lo)])) else {
+            row.malformed = "lon is not a number"
+            return (row, end, l)
+        }
+        row.lat = y
+        row.lon = x
+        row.hasPosition = true
+        guard let s = number(speed) else { row.malformed = "speed is not a number"; return (row, end, l) }
+        guard let h = number(course) else { row.malformed = "course is not a number"; return (row, end, l) }
+        row.speed = s
+        row.heading = h
+        return (row, end, l)
+    }
+}
+
+/// One piece of markup: a start, end or empty-element tag, or something else (comment,
+/// CDATA, declaration, processing instruction).
+private struct Tag {
+    enum Kind { case open, close, empty, other }
+    let kind: Kind
+    let start: Int
+    /// Just after the closing `>`.
+    let end: Int
+    let name: String
+    let attributes: Range<Int>
+    var cdata: Range<Int>?
+
+    var localName: String {
+        guard let colon = name.lastIndex(of: ":") else { return name }
+        return String(name[name.index(after: colon)...])
+    }
+
+    static func read(_ b: UnsafeBufferPointer<UInt8>, at s: Int, end n: Int) -> Tag? {
+        func starts(_ text: String) -> Bool {
+            let u = Array(text.utf8)
+            guard s + u.count <= n else { return false }
+            for k in 0..<u.count where b[s + k] != u[k] { return false }
+            return true
+        }
+        func through(_ text: String, from: Int) -> Int? {
+            let u = Array(text.utf8)
+            var k = from
+            while k + u.count <= n {
+                guard let p = find(b, u[0], from: k, to: n - u.count + 1) else { return nil }
+                var match = true
+                for j in 1..<u.count where b[p + j] != u[j] { match = false; break }
+                if match { return p + u.count }
+                k = p + 1
+            }
+            return nil
+        }
+        if starts("<!--") {
+            guard let e = through("-->", from: s + 4) else { return nil }
+            return Tag(kind: .other, start: s, end: e, name: "", attributes: s..<s)
+        }
+        if starts("<![CDATA[") {
+            guard let e = through("]]>", from: s + 9) else { return nil }
+            return Tag(kind: .other, start: s, end: e, name: "", attributes: s..<s, cdata: (s + 9)..<(e - 3))
+        }
+        if starts("<?") {
+            guard let e = through("?>", from: s + 2) else { return nil }
+            return Tag(kind: .other, start: s, end: e, name: "", attributes: s..<s)
+        }
+        // A tag: find its `>` outside quoted attribute values.
+        var k = s + 1
+        var quote: UInt8 = 0
+        while k < n {
+            let c = b[k]
+            if quote != 0 {
+                if c == quote { quote = 0 }
+            } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+                quote = c
+            } else if c == UInt8(ascii: ">") {
+                break
+            }
+            k += 1
+        }
+        guard k < n else { return nil }
+        let e = k + 1
+        if starts("<!") { return Tag(kind: .other, start: s, end: e, name: "", attributes: s..<s) }
+        let closing = s + 1 < n && b[s + 1] == UInt8(ascii: "/")
+        var ns = s + (closing ? 2 : 1)
+        while ns < k, b[ns] == 32 { ns += 1 }
+        var ne = ns
+        while ne < k, b[ne] != 32, b[ne] != 9, b[ne] != 10, b[ne] != 13, b[ne] != UInt8(ascii: "/"), b[ne] != UInt8(ascii: ">") { ne += 1 }
+        let name = String(decoding: UnsafeBufferPointer(rebasing: b[ns..<ne]), as: UTF8.self)
+        let empty = !closing && k > s && b[k - 1] == UInt8(ascii: "/")
+        return Tag(kind: closing ? .close : (empty ? .empty : .open), start: s, end: e, name: name, attributes: ne..<k)
+    }
+
+    /// The value range (inside the quotes) of attribute `name`.
+    func attribute(_ name: String, in b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        let u = Array(name.utf8)
+        var k = attributes.lowerBound
+        let n = attributes.upperBound
+        while k < n {
+            while k < n, b[k] == 32 || b[k] == 9 || b[k] == 10 || b[k] == 13 || b[k] == UInt8(ascii: "/") { k += 1 }
+            let ns = k
+            while k < n, b[k] != UInt8(ascii: "="), b[k] != 32, b[k] != 9, b[k] != 10, b[k] != 13 { k += 1 }
+            let ne = k
+            while k < n, b[k] == 32 || b[k] == 9 || b[k] == 10 || b[k] == 13 { k += 1 }
+            guard k < n, b[k] == UInt8(ascii: "=") else { return nil }
+            k += 1
+            while k < n, b[k] == 32 || b[k] == 9 || b[k] == 10 || b[k] == 13 { k += 1 }
+            guard k < n, b[k] == UInt8(ascii: "\"") || b[k] == UInt8(ascii: "'") else { return nil }
+            let q = b[k]
+            k += 1
+            let vs = k
+            while k < n, b[k] != q { k += 1 }
+            guard k < n else { return nil }
+            let ve = k
+            k += 1
+            if ne - ns == u.count && (0..<u.count).allSatisfy({ b[ns + $0] == u[$0] }) { return vs..<ve }
+        }
+        return nil
+    }
+}
+
+private func find(_ b: UnsafeBufferPointer<UInt8>, _ byte: UInt8, from: Int, to: Int) -> Int? {
+    guard from < to, let base = b.baseAddress, let p = memchr(base + from, Int32(byte), to - from) else { return nil }
+    return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+}
+
+private func newlines(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int {
+    var count = 0
+    var k = from
+    while let p = find(b, 10, from: k, to: to) {
+        count += 1
+        k = p + 1
+    }
+    return count
+}
+
+private func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {
+    var s = r.lowerBound, e = r.upperBound
+    while s < e, b[s] == 32 || b[s] == 9 || b[s] == 10 || b[s] == 13 { s += 1 }
+    while e > s, b[e - 1] == 32 || b[e - 1] == 9 || b[e - 1] == 10 || b[e - 1] == 13 { e -= 1 }
+    return s..<e
+}
+
+private func decodeEntities(_ bytes: [UInt8]) -> String {
+    var text = String(decoding: bytes, as: UTF8.self)
+    guard text.contains("&") else { return text }
+    for (entity, value) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&apos;", "'"), ("&amp;", "&")] {
+        text = text.replacingAll(entity, with: value)
+    }
+    return text
+}
+
+extension String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var out = ""
+        var rest = self[...]
+        while let r = rest.firstRange(of: target) {
+            out += rest[..<r.lowerBound]
+            out += replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}

@@ -1,0 +1,204 @@
+import CordonFormats
+
+/// Reads NDJSON trip logs: one JSON object per line with the same fields as the CSV header
+/// (`vehicle_id`, `timestamp` or `time`, `lat`, `lon`, optional `accuracy`, `speed`,
+/// `heading`); other members are carried through untouched. Values may be numbers or strings
+/// holding numbers; `null` means absent. Blank lines are not rows.
+///
+/// A value; `Sendable`, so the halves of a block can be scanned on different threads.
+struct NDJSONScanner: Sendable {
+    let file: String
+    let names: ColumnNames
+
+    /// Scans the whole lines in `b[range]`; appends their rows. Returns the next line number.
+    func scan(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int, into rows: inout [TripRow]) -> Int {
+        var i = range.lowerBound
+        var line = firstLine
+        while i < range.upperBound {
+            let end = CSVScanner.lineEnd(UnsafeBufferPointer(rebasing: b[0..<range.upperBound]), from: i).map { $0 + 1 } ?? range.upperBound
+            defer {
+                i = end
+                line += 1
+            }
+            var k = i
+            while k < end, b[k] == 32 || b[k] == 9 || b[k] == 13 || b[k] == 10 { k += 1 }
+            if k == end { continue }  // blank
+            var row = TripRow()
+            row.start = i
+            row.end = end
+            row.line = line
+            var parser = FlatObject(b: b, i: k, end: end)
+            if let problem = parser.parse(names: names) {
+                row.malformed = problem
+            } else {
+                parser.fill(&row, b: b)
+            }
+            rows.append(row)
+        }
+        return line
+    }
+}
+
+/// A one-level JSON object scanner recording where the values of the known members are.
+private struct FlatObject {
+    let b: UnsafeBufferPointer<UInt8>
+    var i: Int
+    let end: Int
+    /// Value byte ranges per role (strings without their quotes), and whether quoted.
+    var found: [ColumnNames.Role: (Int, Int, quoted: Bool, escaped: Bool, null: Bool)] = [:]
+
+    init(b: UnsafeBufferPointer<UInt8>, i: Int, end: Int) {
+        self.b = b
+        self.i = i
+        self.end = end
+    }
+
+    mutating func skipSpace() {
+        while i < end, b[i] == 32 || b[i] == 9 || b[i] == 13 || b[i] == 10 { i += 1 }
+    }
+
+    func at(_ what: String) -> String { "column \(i - lineStart + 1): \(what)" }
+    var lineStart: Int {
+        var s = i
+        while s > 0, b[s - 1] != 10 { s -= 1 }
+        return s
+    }
+
+    /// Scans a string at `i` (on the opening quote); returns its content range and whether it has escapes.
+    mutating func string() -> (Int, Int, Bool)? {
+        guard i < end, b[i] == UInt8(ascii: "\"") else { return nil }
+        i += 1
+        let s = i
+        var escaped = false
+        while i < end {
+            let c = b[i]
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                return (s, i - 1, escaped)
+            }
+            if c == UInt8(ascii: "\\") { escaped = true; i += 2; continue }
+            if c < 0x20 { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Skips any value; returns its range (strings without quotes), and whether it was quoted, escaped, null.
+    mutating func value() -> (Int, Int, quoted: Bool, escaped: Bool, null: Bool)? {
+        skipSpace()
+        guard i < end else { return nil }
+        switch b[i] {
+        case UInt8(ascii: "\""):
+            guard let (s, e, esc) = string() else { return nil }
+            return (s, e, true, esc, false)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let s = i
+            var depth = 0
+            while i < end {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") {
+                    guard string() != nil else { return nil }
+                    continue
+                }
+                if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { depth += 1 }
+                if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+                    depth -= 1
+                    if depth == 0 { i += 1; return (s, i, false, false, false) }
+                }
+                i += 1
+            }
+            return nil
+        default:
+            let s = i
+            while i < end {
+                let c = b[i]
+                if c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c == 32 || c == 9 || c == 13 || c == 10 { break }
+                i += 1
+            }
+            guard i > s else { return nil }
+            let isNull = i - s == 4 && b[s] == UInt8(ascii: "n") && b[s + 1] == UInt8(ascii: "u") && b[s + 2] == UInt8(ascii: "l") && b[s + 3] == UInt8(ascii: "l")
+            return (s, i, false, false, isNull)
+        }
+    }
+
+    /// Parses the object; nil when well formed, else the problem.
+    mutating func parse(names: ColumnNames) -> String? {
+        guard i < end, b[i] == UInt8(ascii: "{") else { return "not a JSON object (\(at("expected {")))" }
+        i += 1
+        skipSpace()
+        if i < end, b[i] == UInt8(ascii: "}") {
+            i += 1
+        } else {
+            while true {
+                skipSpace()
+                guard let (ks, ke, kesc) = string() else { return "malformed JSON (\(at("expected a member name")))" }
+                skipSpace()
+                guard i < end, b[i] == UInt8(ascii: ":") else { return "malformed JSON (\(at("expected :")))" }
+                i += 1
+                guard let v = value() else { return "malformed JSON (\(at("expected a value")))" }
+                let key = kesc ? decodeJSONString(ks, ke) : String(decoding: UnsafeBufferPointer(rebasing: b[ks..<ke]), as: UTF8.self)
+                if let role = names.role(of: key), found[role] == nil { found[role] = v }
+                skipSpace()
+                guard i < end else { return "malformed JSON (\(at("unterminated object")))" }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "}") { i += 1; break }
+                return "malformed JSON (\(at("expected , or }")))"
+            }
+        }
+        skipSpace()
+        guard i == end else { return "malformed JSON (\(at("text after the object")))" }
+        let missing = [ColumnNames.Role.vehicleID, .timestamp, .lat, .lon].filter { found[$0] == nil }
+        guard missing.isEmpty else { return "missing \(missing.map(\.rawValue).joined(separator: ", "))" }
+        return nil
+    }
+
+    func decodeJSONString(_ s: Int, _ e: Int) -> String {
+        var text = [UInt8]()
+        text.append(UInt8(ascii: "\""))
+        text.append(contentsOf: UnsafeBufferPointer(rebasing: b[s..<e]))
+        text.append(UInt8(ascii: "\""))
+        if let value = try? JSONParser().parse(text, file: ""), case .string(let v) = value { return v }
+        return String(decoding: UnsafeBufferPointer(rebasing: b[s..<e]), as: UTF8.self)
+    }
+
+    /// Fills the row from the members found (after `parse` succeeded).
+    func fill(_ row: inout TripRow, b: UnsafeBufferPointer<UInt8>) {
+        func bytes(_ v: (Int, Int, quoted: Bool, escaped: Bool, null: Bool)) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: b[v.0..<v.1])
+        }
+        guard let v = found[.vehicleID], let t = found[.timestamp], let la = found[.lat], let lo = found[.lon] else { return }
+        if v.null { row.malformed = "vehicle_id is null"; return }
+        row.vehicle = v.escaped ? decodeJSONString(v.0, v.1) : FieldParse.text(bytes(v))
+        guard !row.vehicle.isEmpty else { row.malformed = "vehicle_id is empty"; return }
+        guard !t.null, let time = FieldParse.time(bytes(t)) else {
+            row.malformed = "timestamp \"\(FieldParse.preview(bytes(t)))\" is not ISO 8601 with a zone, nor epoch seconds or milliseconds"
+            return
+        }
+        row.time = time
+        row.latStart = la.0
+        row.latEnd = la.1
+        row.lonStart = lo.0
+        row.lonEnd = lo.1
+        if la.null && lo.null {
+            row.hasPosition = false
+        } else {
+            guard !la.null, let y = parseDecimalOrSpecial(bytes(la)) else { row.malformed = "lat \"\(FieldParse.preview(bytes(la)))\" is not a number"; return }
+            guard !lo.null, let x = parseDecimalOrSpecial(bytes(lo)) else { row.malformed = "lon \"\(FieldParse.preview(bytes(lo)))\" is not a number"; return }
+            row.lat = y
+            row.lon = x
+            row.hasPosition = true
+        }
+        func optional(_ role: ColumnNames.Role) -> Double?? {
+            guard let f = found[role], !f.null else { return .some(nil) }
+            guard let v = FieldParse.optionalNumber(bytes(f)) else {
+                row.malformed = "\(role.rawValue) \"\(FieldParse.preview(bytes(f)))\" is not a number"
+                return nil
+            }
+            return .some(v)
+        }
+        guard let a = optional(.accuracy), let s = optional(.speed), let h = optional(.heading) else { return }
+        row.accuracy = a
+        row.speed = s
+        row.heading = h
+    }
+}

@@ -1,0 +1,339 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+public import CordonCore
+public import CordonEngine
+import CordonFormats
+
+/// Batch replay of trip logs through the engine: the directives, a redacted copy of every
+/// input, a report and a map (docs/replay.md).
+///
+/// Owns its working state for one `run`; not thread-safe itself, it uses `options.threads`
+/// workers internally (vehicles are split between them by a hash of their id, so each
+/// vehicle's fixes are applied in input order by one worker and the output does not depend
+/// on the thread count). The zone snapshot is shared read-only.
+public final class Replay {
+    public let zones: ZoneSnapshot
+    public let zoneSet: ZoneSet?
+    public let configuration: EngineConfiguration
+    public let options: ReplayOptions
+
+    /// `zoneSet` supplies the geometry for the map (optional); `zones` is what the engine uses.
+    public init(zones: ZoneSnapshot, zoneSet: ZoneSet? = nil, configuration: EngineConfiguration = EngineConfiguration(), options: ReplayOptions = ReplayOptions()) {
+        self.zones = zones
+        self.zoneSet = zoneSet
+        self.configuration = configuration
+        self.options = options
+    }
+
+    /// One input file as the passes see it.
+    struct Input {
+        let index: Int
+        let path: String
+        let format: TripFormat
+    }
+
+    /// Replays `inputs` (in the order given, as one stream) and writes the outputs into
+    /// `directory` (created when missing). Returns the report that was written.
+    public func run(inputs paths: [String], directory: String, progress: (@Sendable (ReplayProgress) -> Void)? = nil) throws(ReplayError)
+        -> ReplayReport
+    {
+        guard !paths.isEmpty else { throw .usage("no trip files given") }
+        var inputs: [Input] = []
+        for (k, path) in paths.enumerated() {
+            let source = try ByteSource(path: path)
+            var head: [UInt8] = []
+            _ = try source.read(into: &head, count: 4096)
+            let format = options.format ?? TripFormat.fromName(path) ?? head.withUnsafeBufferPointer { TripFormat.sniff($0) }
+            inputs.append(Input(index: k, path: path, format: format))
+        }
+        if options.writeOutputs && !options.parseOnly {
+            if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+                throw .output(file: directory, message: String(cString: strerror(errno)))
+            }
+            let names = inputs.map { TripFormat.redactedName(of: $0.path) }
+            if Set(names).count != names.count {
+                throw .usage("two inputs would have the same redacted name in \(directory): \(names.joined(separator: ", "))")
+            }
+        }
+        let totalBytes = inputs.reduce(Int64(0)) { sum, input in sum + ((try? ByteSource(path: input.path).diskBytes) ?? 0) }
+        let meter = ProgressMeter(total: totalBytes * (options.writeOutputs && !options.parseOnly ? 2 : 1), report: progress)
+
+        // Pass 1: evaluate (in input order while every vehicle's fixes are in time order,
+        // else sorted through bounded memory and disk).
+        var evaluation = Evaluation(zones: zones, configuration: configuration, inputs: inputs.count, threads: max(1, options.threads))
+        var issues = IssueLog(strict: options.strict)
+        let ordered = try evaluateInOrder(inputs, into: &evaluation, issues: &issues, meter: meter)
+        if !ordered {
+            evaluation = Evaluation(zones: zones, configuration: configuration, inputs: inputs.count, threads: 1)
+            issues = IssueLog(strict: options.strict)
+            meter.restart(phase: "sort")
+            try evaluateSorted(inputs, into: &evaluation, issues: &issues, directory: directory, meter: meter)
+        }
+        let vehicles = evaluation.finish()
+        var report = ReplayReport(zones: zones, configuration: configuration, ordered: ordered, parseOnly: options.parseOnly)
+        report.issues = issues
+
+        // Pass 2: classify every row, write the redacted copies, count, draw.
+        let timelines = vehicles.mapValues { VehicleTimeline(directives: $0.directives, lastFix: $0.lastTime ?? 0) }
+        var map = TrackMap(bounds: evaluation.bounds, width: options.mapWidth)
+        for input in inputs {
+            try redact(input, directory: directory, timelines: timelines, rejected: evaluation.rejectedRows(of: input.index), report: &report, map: &map, meter: meter)
+        }
+        report.finish(vehicles: vehicles, timelines: timelines)
+        guard options.writeOutputs && !options.parseOnly else { return report }
+
+        // Directives, by vehicle (natural id order) and sequence.
+        let directives = try AtomicFile(path: directory + "/directives.ndjson")
+        for id in vehicles.keys.sorted(by: naturalIDOrder) {
+            guard let v = vehicles[id] else { continue }
+            for d in v.directives { try directives.write(d.jsonLine + "\n") }
+        }
+        try directives.commit()
+        let json = try AtomicFile(path: directory + "/report.json")
+        try json.write(report.json())
+        try json.commit()
+        let text = try AtomicFile(path: directory + "/report.txt")
+        try text.write(report.text())
+        try text.commit()
+        let svg = try AtomicFile(path: directory + "/map.svg")
+        try svg.write(map.svg(zoneSet: zoneSet))
+        try svg.commit()
+        return report
+    }
+
+    // MARK: - Reading blocks
+
+    /// Calls `body` with each block of whole rows of `input` (CSV header and GPX structure
+    /// included in the bytes, rows located), in order.
+    func forEachBlock(
+        _ input: Input, meter: ProgressMeter,
+        _ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ rows: [TripRow], _ consumed: Int) throws(ReplayError) -> Void
+    ) throws(ReplayError) {
+        let source = try ByteSource(path: input.path)
+        defer { source.close() }
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(options.blockBytes * 2)
+        var csv: CSVScanner?
+        var gpx = GPXScanner(file: input.path)
+        let ndjson = NDJSONScanner(file: input.path, names: options.columns)
+        var line = 1
+        var atEnd = false
+        var want = options.blockBytes
+        var rows: [TripRow] = []
+        while !atEnd {
+            let n = try source.read(into: &buffer, count: want)
+            atEnd = n == 0
+            meter.set(done: source.diskOffset)
+            var consumed = 0
+            rows.removeAll(keepingCapacity: true)
+            try buffer.withUnsafeBufferPointer { b throws(ReplayError) in
+                var start = 0
+                if input.format == .csv && csv == nil {
+                    guard let (scanner, headerEnd) = try CSVScanner.header(b, atEnd: atEnd, file: input.path, names: options.columns) else { return }
+                    csv = scanner
+                    start = headerEnd
+                    line = 2
+                }
+                switch input.format {
+                case .gpx:
+                    let (c, next) = try gpx.scan(b, from: 0, atEnd: atEnd, firstLine: line, into: &rows)
+                    consumed = c
+                    line = next
+                case .csv, .ndjson:
+                    let tail = UnsafeBufferPointer(rebasing: b[start...])
+                    var (length, middle) = input.format == .csv ? CSVScanner.completeRows(tail) : Self.completeLines(tail)
+                    if atEnd { length = tail.count; middle = min(middle, length) }
+                    if middle == 0 { middle = length }
+                    let first = start..<(start + middle), second = (start + middle)..<(start + length)
+                    if options.threads > 1 && length > 1 << 16 {
+                        let secondLine = line + Self.newlines(b, first)
+                        let scanCSV = csv
+                        let firstLine = line
+                        let boxes = [UnsafeMutableBox([TripRow]()), UnsafeMutableBox([TripRow]())]
+                        let bytes = UnsafeSendable(b)
+                        DispatchQueue.concurrentPerform(iterations: 2) { k in
+                            let range = k == 0 ? first : second
+                            let l = k == 0 ? firstLine : secondLine
+                            if let scanCSV {
+                                _ = scanCSV.scan(bytes.value, range, firstLine: l, into: &boxes[k].value)
+                            } else {
+                                _ = ndjson.scan(bytes.value, range, firstLine: l, into: &boxes[k].value)
+                            }
+                        }
+                        rows.append(contentsOf: boxes[0].value)
+                        rows.append(contentsOf: boxes[1].value)
+                        line = secondLine + Self.newlines(b, second)
+                    } else if let scanner = csv {
+                        line = scanner.scan(b, start..<(start + length), firstLine: line, into: &rows)
+                    } else {
+                        line = ndjson.scan(b, start..<(start + length), firstLine: line, into: &rows)
+                    }
+                    consumed = start + length
+                }
+                try body(b, rows, consumed)
+            }
+            if consumed == 0 && !atEnd && buffer.count >= want {
+                want *= 2  // one row longer than a block: read more before scanning again
+                guard want <= 1 << 30 else { throw .input(file: input.path, message: "line \(line): a row longer than 1 GiB") }
+            }
+            buffer.removeFirst(consumed)
+        }
+        if !buffer.isEmpty, input.format == .csv, csv == nil {
+            throw .input(file: input.path, message: "line 1: no header")
+        }
+    }
+
+    static func completeLines(_ b: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
+        guard let p = lastNewline(b) else { return (0, 0) }
+        let length = p + 1
+        let middle = CSVScanner.lineEnd(UnsafeBufferPointer(rebasing: b[0..<length]), from: length / 2).map { $0 + 1 } ?? length
+        return (length, middle)
+    }
+
+    static func newlines(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int {
+        var count = 0
+        var k = r.lowerBound
+        guard let base = b.baseAddress else { return 0 }
+        while k < r.upperBound, let p = memchr(base + k, 10, r.upperBound - k) {
+            count += 1
+            k = base.distance(to: p.assumingMemoryBound(to: UInt8.self)) + 1
+        }
+        return count
+    }
+
+    // MARK: - Pass 1
+
+    /// Evaluates the inputs in order; false (and nothing kept) as soon as a vehicle's fix is
+    /// earlier than its previous one.
+    func evaluateInOrder(_ inputs: [Input], into evaluation: inout Evaluation, issues: inout IssueLog, meter: ProgressMeter) throws(ReplayError) -> Bool {
+        var ordered = true
+        for input in inputs where ordered {
+            var rowNumber = 0
+            try forEachBlock(input, meter: meter) { _, rows, _ throws(ReplayError) in
+                guard ordered else { return }
+                try issues.check(rows, file: input.path)
+                meter.add(rows: rows.count)
+                if options.parseOnly { return }
+                ordered = evaluation.apply(rows, file: input.index, firstRow: rowNumber)
+                rowNumber += rows.count
+            }
+            meter.finishFile()
+        }
+        return ordered
+    }
+
+    /// Evaluates the inputs sorted by vehicle and time (stable: equal times keep input order),
+    /// spilling sorted runs to `directory` when they outgrow `options.sortMemoryBytes`.
+    func evaluateSorted(_ inputs: [Input], into evaluation: inout Evaluation, issues: inout IssueLog, directory: String, meter: ProgressMeter) throws(ReplayError) {
+        var sorter = try ExternalSorter(directory: directory, memoryBytes: options.sortMemoryBytes)
+        for input in inputs {
+            var rowNumber = 0
+            try forEachBlock(input, meter: meter) { _, rows, _ throws(ReplayError) in
+                try issues.check(rows, file: input.path)
+                meter.add(rows: rows.count)
+                for (k, row) in rows.enumerated() where row.malformed == nil {
+                    try sorter.add(SortRecord(row, file: input.index, row: rowNumber + k))
+                }
+                rowNumber += rows.count
+            }
+            meter.finishFile()
+        }
+        try sorter.finish { record in evaluation.applySorted(record) }
+    }
+
+    // MARK: - Pass 2
+
+    func redact(
+        _ input: Input, directory: String, timelines: [String: VehicleTimeline], rejected: [Int],
+        report: inout ReplayReport, map: inout TrackMap, meter: ProgressMeter
+    ) throws(ReplayError) {
+        let write = options.writeOutputs && !options.parseOnly
+        let name = TripFormat.redactedName(of: input.path)
+        let out: AtomicFile? = write ? try AtomicFile(path: directory + "/" + name) : nil
+        var counts = ReplayReport.FileCounts(file: input.path, format: input.format.rawValue, redacted: write ? name : nil)
+        var rowNumber = 0
+        var nextRejected = 0
+        var lastVehicle = ""
+        var timeline: VehicleTimeline?
+        var scratch: [UInt8] = []
+        try forEachBlock(input, meter: meter) { b, rows, consumed throws(ReplayError) in
+            var cursor = 0
+            for row in rows {
+                defer { rowNumber += 1 }
+                var decision = Decision.keep
+                var categoryMask: UInt8 = 0
+                if row.malformed != nil || !row.hasPosition || !row.fix.isUsable {
+                    decision = .reject
+                } else if Self.advance(&nextRejected, in: rejected, to: rowNumber) {
+                    decision = .reject
+                } else {
+                    if row.vehicle != lastVehicle || timeline == nil {
+                        lastVehicle = row.vehicle
+                        timeline = timelines[row.vehicle]
+                    }
+                    let (action, mask) = timeline?.action(at: row.time) ?? (.none, 0)
+                    categoryMask = mask
+                    switch action {
+                    case .none: decision = .keep
+                    case .drop: decision = .drop
+                    case .localOnly: decision = .localOnly
+                    case .coarsen(let m): decision = .coarsen(m)
+                    }
+                }
+                report.count(row, decision: decision, categories: categoryMask, file: &counts)
+                if decision != .reject { map.add(row, decision: decision) }
+                guard let out else { continue }
+                switch decision {
+                case .keep:
+                    continue  // copied with the bytes around it
+                case .coarsen(let m):
+                    try out.write(UnsafeBufferPointer(rebasing: b[cursor..<row.start]))
+                    Coarsen.rewrite(row, meters: m, in: b, into: &scratch)
+                    try out.write(scratch)
+                case .drop, .localOnly, .reject:
+                    try out.write(UnsafeBufferPointer(rebasing: b[cursor..<row.start]))
+                }
+                cursor = row.end
+            }
+            try out?.write(UnsafeBufferPointer(rebasing: b[cursor..<consumed]))
+        }
+        meter.finishFile()
+        try out?.commit()
+        report.files.append(counts)
+    }
+}
+
+extension Replay {
+    /// Moves `cursor` in the ascending `list` up to `value`; true when `value` is in it.
+    static func advance(_ cursor: inout Int, in list: [Int], to value: Int) -> Bool {
+        while cursor < list.count && list[cursor] < value { cursor += 1 }
+        return cursor < list.count && list[cursor] == value
+    }
+}
+
+/// What becomes of one input row in the redacted copy.
+enum Decision: Equatable {
+    case keep, drop, localOnly, reject
+    case coarsen(Double)
+}
+
+extension PositionFix {
+    var isUsable: Bool { problem == nil }
+}
+
+/// A mutable box shared with the workers of one `concurrentPerform` call, each touching only
+/// its own element. `@unchecked Sendable`: the caller guarantees disjoint access.
+/// A value handed to the workers of one `concurrentPerform` call that only read it.
+struct UnsafeSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+final class UnsafeMutableBox<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,34 @@
+
+/// How a replay reads its inputs and what it writes. A value; `Sendable`.
+public struct ReplayOptions: Sendable {
+    /// Input format for every input; nil: from each file's name, else from its first bytes.
+    public var format: TripFormat?
+    public var columns = ColumnNames()
+    /// Stop at the first malformed or invalid row (`ReplayError.malformedRow`).
+    public var strict = false
+    /// Worker threads for parsing and evaluation (output is the same for any count).
+    public var threads = 2
+    /// Bytes read per block.
+    public var blockBytes = 4 << 20
+    /// Memory for sorting input that is not in time order per vehicle, before spilling runs
+    /// to disk (in the output directory).
+    public var sortMemoryBytes = 96 << 20
+    /// Write the redacted copies, the directives, the report and the map. False: parse and
+    /// evaluate only (for measuring).
+    public var writeOutputs = true
+    /// Only parse the inputs (the floor for benchmarks); nothing is evaluated or written.
+    public var parseOnly = false
+    /// The map's width in pixels.
+    public var mapWidth = 1200
+
+    public init() {}
+}
+
+/// Where a replay is, for a progress display. A value; `Sendable`.
+public struct ReplayProgress: Sendable {
+    /// "evaluate", "sort", "write".
+    public var phase: String
+    public var bytesDone: Int64
+    public var bytesTotal: Int64
+    public var rows: Int
+}

@@ -1,0 +1,251 @@
+public import CordonCore
+public import CordonEngine
+import CordonFormats
+
+/// What a replay did, per input, per vehicle, per category and in total; written as
+/// `report.json` and `report.txt`. For every input and in total:
+/// rows in = kept + dropped + rejected (coarsened rows are kept; `local_only` rows are
+/// withheld from the redacted copy and counted as dropped).
+///
+/// A value; `Sendable`.
+public struct ReplayReport: Sendable {
+    /// Row counts of one input file.
+    public struct FileCounts: Sendable {
+        public var file: String
+        public var format: String
+        public var redacted: String?
+        public var rowsIn = 0, kept = 0, dropped = 0, localOnly = 0, coarsened = 0, rejected = 0
+    }
+
+    /// One vehicle's figures.
+    public struct VehicleCounts: Sendable {
+        public var fixesIn = 0, kept = 0, dropped = 0, localOnly = 0, coarsened = 0, rejected = 0
+        public var suppressedSeconds = 0.0
+        public var enters = 0
+        public var directives = 0
+        public var zonesTouched: [String] = []
+    }
+
+    /// One category's figures (a row dropped under zones of two categories counts for both).
+    public struct CategoryCounts: Sendable {
+        public var dropped = 0, coarsened = 0, enters = 0
+        public var suppressedSeconds = 0.0
+        public var zones = Set<String>()
+        public var vehicles = Set<String>()
+    }
+
+    public let zoneSetName: String
+    public let zoneSetVersion: Int
+    public let configuration: EngineConfiguration
+    /// True when every vehicle's fixes came in time order (no sort was needed).
+    public let ordered: Bool
+    public let parseOnly: Bool
+    public var files: [FileCounts] = []
+    public var vehicles: [String: VehicleCounts] = [:]
+    public var categories: [Category: CategoryCounts] = [:]
+    public var issues = IssueLog(strict: false)
+    /// Rows whose vehicle id could not be read (counted in totals only).
+    public var unattributed = 0
+
+    init(zones: ZoneSnapshot, configuration: EngineConfiguration, ordered: Bool, parseOnly: Bool) {
+        zoneSetName = zones.setName
+        zoneSetVersion = zones.version
+        self.configuration = configuration
+        self.ordered = ordered
+        self.parseOnly = parseOnly
+    }
+
+    /// Totals over all inputs.
+    public var totals: FileCounts {
+        var t = FileCounts(file: "", format: "")
+        for f in files {
+            t.rowsIn += f.rowsIn
+            t.kept += f.kept
+            t.dropped += f.dropped
+            t.localOnly += f.localOnly
+            t.coarsened += f.coarsened
+            t.rejected += f.rejected
+        }
+        return t
+    }
+
+    mutating func count(_ row: TripRow, decision: Decision, categories mask: UInt8, file: inout FileCounts) {
+        file.rowsIn += 1
+        var v = row.vehicle.isEmpty ? nil : vehicles[row.vehicle, default: VehicleCounts()]
+        if v == nil { unattributed += 1 }
+        v?.fixesIn += 1
+        switch decision {
+        case .keep:
+            file.kept += 1
+            v?.kept += 1
+        case .coarsen:
+            file.kept += 1
+            file.coarsened += 1
+            v?.kept += 1
+            v?.coarsened += 1
+        case .drop, .localOnly:
+            file.dropped += 1
+            v?.dropped += 1
+            if decision == .localOnly {
+                file.localOnly += 1
+                v?.localOnly += 1
+            }
+        case .reject:
+            file.rejected += 1
+            v?.rejected += 1
+        }
+        if let v { vehicles[row.vehicle] = v }
+        guard mask != 0, decision != .reject, decision != .keep else { return }
+        for c in VehicleTimeline.categories(of: mask) {
+            if case .coarsen = decision { categories[c, default: CategoryCounts()].coarsened += 1 } else { categories[c, default: CategoryCounts()].dropped += 1 }
+        }
+    }
+
+    mutating func finish(vehicles runs: [String: Evaluation.Vehicle], timelines: [String: VehicleTimeline]) {
+        for (id, run) in runs {
+            var v = vehicles[id, default: VehicleCounts()]
+            v.enters = run.state.enters
+            v.directives = run.directives.count
+            var zones = Set<String>()
+            var lastEnter: Timestamp?
+            for d in run.directives where d.kind != .fixRejected {
+                zones.formUnion(d.zoneIDs)
+                for c in d.categories {
+                    categories[c, default: CategoryCounts()].zones.formUnion(d.zoneIDs)
+                    categories[c, default: CategoryCounts()].vehicles.insert(id)
+                }
+                if d.reason == .enter && d.time != lastEnter {
+                    lastEnter = d.time
+                    for c in d.categories { categories[c, default: CategoryCounts()].enters += 1 }
+                }
+            }
+            v.zonesTouched = zones.sorted(by: naturalIDOrder)
+            if let t = timelines[id] {
+                v.suppressedSeconds = Double(t.suppressedMilliseconds) / 1000
+                for (c, ms) in t.categoryMilliseconds { categories[c, default: CategoryCounts()].suppressedSeconds += Double(ms) / 1000 }
+            }
+            vehicles[id] = v
+        }
+    }
+
+    // MARK: - Rendering
+
+    public func json() -> String {
+        let t = totals
+        func fileObject(_ f: FileCounts) -> JSONValue {
+            var members: [JSONMember] = [
+                JSONMember("file", .string(f.file)), JSONMember("format", .string(f.format)),
+            ]
+            if let r = f.redacted { members.append(JSONMember("redacted", .string(r))) }
+            members += [
+                JSONMember("rows_in", .number(Double(f.rowsIn))), JSONMember("rows_kept", .number(Double(f.kept))),
+                JSONMember("rows_dropped", .number(Double(f.dropped))),
+                JSONMember("rows_local_only", .number(Double(f.localOnly))),
+                JSONMember("rows_coarsened", .number(Double(f.coarsened))),
+                JSONMember("rows_rejected", .number(Double(f.rejected))),
+            ]
+            return .object(members)
+        }
+        let enters = vehicles.values.reduce(0) { $0 + $1.enters }
+        let suppressed = vehicles.values.reduce(0.0) { $0 + $1.suppressedSeconds }
+        let directives = vehicles.values.reduce(0) { $0 + $1.directives }
+        let totals: JSONValue = .object([
+            JSONMember("fixes_in", .number(Double(t.rowsIn))), JSONMember("fixes_kept", .number(Double(t.kept))),
+            JSONMember("fixes_dropped", .number(Double(t.dropped))),
+            JSONMember("fixes_local_only", .number(Double(t.localOnly))),
+            JSONMember("fixes_coarsened", .number(Double(t.coarsened))),
+            JSONMember("fixes_rejected", .number(Double(t.rejected))),
+            JSONMember("vehicles", .number(Double(vehicles.count))), JSONMember("enters", .number(Double(enters))),
+            JSONMember("directives", .number(Double(directives))), JSONMember("suppressed_s", .number(suppressed)),
+        ])
+        let vehicleList: [JSONValue] = vehicles.keys.sorted(by: naturalIDOrder).compactMap { id in
+            guard let v = vehicles[id] else { return nil }
+            return .object([
+                JSONMember("vehicle_id", .string(id)), JSONMember("fixes_in", .number(Double(v.fixesIn))),
+                JSONMember("fixes_kept", .number(Double(v.kept))), JSONMember("fixes_dropped", .number(Double(v.dropped))),
+                JSONMember("fixes_local_only", .number(Double(v.localOnly))),
+                JSONMember("fixes_coarsened", .number(Double(v.coarsened))),
+                JSONMember("fixes_rejected", .number(Double(v.rejected))),
+                JSONMember("suppressed_s", .number(v.suppressedSeconds)), JSONMember("enters", .number(Double(v.enters))),
+                JSONMember("directives", .number(Double(v.directives))),
+                JSONMember("zones_touched", .array(v.zonesTouched.map { .string($0) })),
+            ])
+        }
+        let categoryList: [JSONValue] = Category.allCases.compactMap { c in
+            guard let v = categories[c] else { return nil }
+            return .object([
+                JSONMember("category", .string(c.rawValue)), JSONMember("fixes_dropped", .number(Double(v.dropped))),
+                JSONMember("fixes_coarsened", .number(Double(v.coarsened))),
+                JSONMember("suppressed_s", .number(v.suppressedSeconds)), JSONMember("enters", .number(Double(v.enters))),
+                JSONMember("zones_touched", .number(Double(v.zones.count))),
+                JSONMember("vehicles", .number(Double(v.vehicles.count))),
+            ])
+        }
+        let issueList: [JSONValue] = issues.first.map { i in
+            .object([JSONMember("file", .string(i.file)), JSONMember("line", .number(Double(i.line))), JSONMember("problem", .string(i.message))])
+        }
+        let root: JSONValue = .object([
+            JSONMember("zone_set", .string(zoneSetName)), JSONMember("zone_set_version", .number(Double(zoneSetVersion))),
+            JSONMember("input_order", .string(ordered ? "time_ordered" : "sorted")),
+            JSONMember("configuration", .object(EngineConfiguration.keys.map { JSONMember($0, .number(configuration[key: $0] ?? 0)) })),
+            JSONMember("inputs", .array(files.map(fileObject))),
+            JSONMember("totals", totals),
+            JSONMember("categories", .array(categoryList)),
+            JSONMember("vehicles", .array(vehicleList)),
+            JSONMember("unusable_rows", .object([
+                JSONMember("count", .number(Double(issues.count))), JSONMember("first", .array(issueList)),
+            ])),
+        ])
+        return JSONWriter(indent: 2).string(root) + "\n"
+    }
+
+    public func text() -> String {
+        let t = totals
+        func pct(_ n: Int) -> String {
+            guard t.rowsIn > 0 else { return "" }
+            let p = (Double(n) * 1000 / Double(t.rowsIn)).rounded() / 10
+            return " (\(JSONWriter.number(p)) %)"
+        }
+        func duration(_ s: Double) -> String {
+            let total = Int(s.rounded())
+            return total >= 3600 ? "\(total / 3600) h \(total / 60 % 60) min" : total >= 60 ? "\(total / 60) min \(total % 60) s" : "\(total) s"
+        }
+        var out = "Cordon replay report\n\n"
+        out += "Zone set: \(zoneSetName) version \(zoneSetVersion)\n"
+        out += "Input order: " + (ordered ? "every vehicle's fixes in time order\n" : "not in time order per vehicle: sorted by vehicle and time before evaluation\n")
+        out += "\nTotals\n"
+        out += "  fixes in          \(t.rowsIn)\n"
+        out += "  kept              \(t.kept)\(pct(t.kept))\n"
+        out += "    of them coarsened \(t.coarsened)\(pct(t.coarsened))\n"
+        out += "  dropped           \(t.dropped)\(pct(t.dropped))\(t.localOnly > 0 ? ", of which kept on board only: \(t.localOnly)" : "")\n"
+        out += "  rejected          \(t.rejected)\(pct(t.rejected))\n"
+        out += "  vehicles          \(vehicles.count), enters \(vehicles.values.reduce(0) { $0 + $1.enters }), suppressed \(duration(vehicles.values.reduce(0.0) { $0 + $1.suppressedSeconds }))\n"
+        out += "\nInputs\n"
+        for f in files {
+            out += "  \(f.file) (\(f.format)): in \(f.rowsIn), kept \(f.kept), dropped \(f.dropped), coarsened \(f.coarsened), rejected \(f.rejected)"
+            out += f.redacted.map { " -> \($0)\n" } ?? "\n"
+        }
+        out += "\nBy category\n"
+        for c in Category.allCases {
+            guard let v = categories[c] else { continue }
+            out += "  \(c.rawValue): dropped \(v.dropped), coarsened \(v.coarsened), enters \(v.enters), suppressed \(duration(v.suppressedSeconds)), zones \(v.zones.count), vehicles \(v.vehicles.count)\n"
+        }
+        out += "\nBy vehicle\n"
+        for id in vehicles.keys.sorted(by: naturalIDOrder) {
+            guard let v = vehicles[id] else { continue }
+            out += "  \(id): in \(v.fixesIn), kept \(v.kept), dropped \(v.dropped), coarsened \(v.coarsened), rejected \(v.rejected), "
+            out += "enters \(v.enters), suppressed \(duration(v.suppressedSeconds))"
+            if !v.zonesTouched.isEmpty {
+                let shown = v.zonesTouched.prefix(8).joined(separator: ", ")
+                out += ", zones \(shown)\(v.zonesTouched.count > 8 ? " (+\(v.zonesTouched.count - 8))" : "")"
+            }
+            out += "\n"
+        }
+        if issues.count > 0 {
+            out += "\nUnusable rows: \(issues.count)\n"
+            for i in issues.first.prefix(20) { out += "  \(i)\n" }
+            if issues.count > 20 { out += "  … \(issues.count - 20) more in report.json (first \(IssueLog.kept))\n" }
+        }
+        return out
+    }
+}

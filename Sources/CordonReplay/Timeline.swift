@@ -1,0 +1,156 @@
+import CordonCore
+
+/// One vehicle's data actions over time, made from its directives: for any instant, the
+/// strictest action in force and the categories that imposed it. Windows run from a begin's
+/// `effective_at` (pre-roll included) to the matching end's `effective_at`; a window still open
+/// at the end of the input runs to the end of time (fail-safe).
+///
+/// A value; `Sendable`. Built once after the engine pass, then only read.
+struct VehicleTimeline: Sendable {
+    /// Breakpoints, ascending; segment k runs from `times[k]` to `times[k + 1]` (the last
+    /// one forever) with `actions[k]`; before `times[0]` nothing is in force.
+    private(set) var times: [Int64] = []
+    private(set) var actions: [DataAction] = []
+    private(set) var categories: [UInt8] = []
+    /// Suppressed time (cameras off or any data action), and per category, in milliseconds,
+    /// open intervals closed at `lastFix`.
+    private(set) var suppressedMilliseconds: Int64 = 0
+    private(set) var categoryMilliseconds: [Category: Int64] = [:]
+
+    struct Window {
+        var start: Int64
+        var end: Int64
+        var action: DataAction
+        var categories: UInt8
+    }
+
+    static func mask(_ categories: [Category]) -> UInt8 {
+        var m: UInt8 = 0
+        for c in categories { m |= 1 << UInt8(Category.allCases.firstIndex(of: c) ?? 0) }
+        return m
+    }
+
+    static func categories(of mask: UInt8) -> [Category] {
+        Category.allCases.enumerated().filter { mask & (1 << UInt8($0.offset)) != 0 }.map(\.element)
+    }
+
+    init(directives: [Directive], lastFix: Int64) {
+        var dataWindows: [Window] = []
+        var cameraWindows: [Window] = []
+        var openData: [(DataAction, Window)] = []
+        var openCamera: Window?
+        for d in directives {
+            let t = d.effectiveAt.millisecondsSinceEpoch
+            let m = Self.mask(d.categories)
+            switch d.kind {
+            case .cameraDisable:
+                if openCamera == nil { openCamera = Window(start: t, end: .max, action: .none, categories: m) }
+                openCamera?.categories |= m
+            case .cameraEnable:
+                if var w = openCamera {
+                    w.end = t
+                    w.categories |= m
+                    cameraWindows.append(w)
+                    openCamera = nil
+                }
+            case .fixRejected:
+                break
+            default:
+                guard let action = d.dataAction else { break }
+                if d.kind.isBegin {
+                    openData.append((action, Window(start: t, end: .max, action: action, categories: m)))
+                } else if let k = openData.firstIndex(where: { $0.0 == action }) {
+                    var w = openData.remove(at: k).1
+                    w.end = t
+                    w.categories |= m
+                    dataWindows.append(w)
+                }
+            }
+        }
+        dataWindows.append(contentsOf: openData.map(\.1))
+        if let w = openCamera { cameraWindows.append(w) }
+
+        // Elementary segments of the data windows.
+        var points = Set<Int64>()
+        for w in dataWindows {
+            points.insert(w.start)
+            if w.end != .max { points.insert(w.end) }
+        }
+        times = points.sorted()
+        for (k, t) in times.enumerated() {
+            let next = k + 1 < times.count ? times[k + 1] : Int64.max
+            var action = DataAction.none
+            var mask: UInt8 = 0
+            for w in dataWindows where w.start <= t && next <= w.end && w.start < next {
+                if w.action == action {
+                    mask |= w.categories
+                } else if DataAction.strictest(w.action, action) == w.action {
+                    action = w.action
+                    mask = w.categories
+                }
+            }
+            actions.append(action)
+            categories.append(mask)
+        }
+
+        // Suppressed time: the union of all windows, open ones closed at the last fix.
+        let all = (dataWindows + cameraWindows).map { w -> Window in
+            var w = w
+            if w.end == .max { w.end = max(w.start, lastFix) }
+            return w
+        }
+        suppressedMilliseconds = Self.unionLength(all.map { ($0.start, $0.end) })
+        for c in Category.allCases {
+            let bit = Self.mask([c])
+            let spans = all.filter { $0.categories & bit != 0 }.map { ($0.start, $0.end) }
+            if !spans.isEmpty { categoryMilliseconds[c] = Self.unionLength(spans) }
+        }
+    }
+
+    static func unionLength(_ spans: [(Int64, Int64)]) -> Int64 {
+        var total: Int64 = 0
+        var current: (Int64, Int64)?
+        for s in spans.sorted(by: { $0.0 < $1.0 }) {
+            if let c = current, s.0 <= c.1 {
+                current = (c.0, max(c.1, s.1))
+            } else {
+                if let c = current { total += c.1 - c.0 }
+                current = s
+            }
+        }
+        if let c = current { total += c.1 - c.0 }
+        return total
+    }
+
+    /// The action in force at `t` and the categories behind it.
+    func action(at t: Int64) -> (DataAction, UInt8) {
+        guard let first = times.first, t >= first else { return (.none, 0) }
+        var lo = 0, hi = times.count
+        while hi - lo > 1 {
+            let mid = (lo + hi) >> 1
+            if times[mid] <= t { lo = mid } else { hi = mid }
+        }
+        return (actions[lo], categories[lo])
+    }
+}
+
+extension Directive {
+    /// The data action a data directive begins or ends.
+    var dataAction: DataAction? {
+        switch kind {
+        case .dataDropBegin, .dataDropEnd: .drop
+        case .dataLocalOnlyBegin, .dataLocalOnlyEnd: .localOnly
+        case .dataCoarsenBegin, .dataCoarsenEnd: .coarsen(meters: precisionMeters ?? 0)
+        default: nil
+        }
+    }
+}
+
+extension Directive.Kind {
+    var isBegin: Bool {
+        switch self {
+        case .dataDropBegin, .dataLocalOnlyBegin, .dataCoarsenBegin, .cameraDisable: true
+        default: false
+        }
+    }
+}

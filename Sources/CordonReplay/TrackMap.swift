@@ -1,0 +1,198 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CordonCore
+import CordonFormats
+
+/// The replay's map: zones (core and approach) around the tracks, the tracks coloured by
+/// what happened to their fixes, a legend and a scale bar, as SVG.
+///
+/// Light whatever the fleet: tracks and rings are thinned in screen space (a point closer
+/// than a pixel to the last one drawn is skipped), and only zones near the tracks are drawn.
+/// A value owned by one replay; filled during the redaction pass.
+struct TrackMap {
+    enum Style: Int { case kept = 0, dropped, coarsened }
+
+    let bounds: Bounds
+    let width: Double
+    let height: Double
+    let scale: Double
+    let cosLat: Double
+    let lon0: Double, lat1: Double
+    let margin = 20.0
+    /// Per vehicle: finished polylines and the one being drawn.
+    private var tracks: [String: Track] = [:]
+
+    struct Track {
+        var lines: [(Style, [Int32])] = []
+        var current: [Int32] = []
+        var style = Style.kept
+        var lastX = Double.nan, lastY = Double.nan
+    }
+
+    init(bounds: Bounds, width: Int) {
+        var b = bounds
+        if b.isEmpty { b = Bounds(minLat: -1, maxLat: 1, minLon: -1, maxLon: 1) }
+        // At least ~1 km across.
+        let padLat = max((b.maxLat - b.minLat) * 0.06, 0.005), padLon = max((b.maxLon - b.minLon) * 0.06, 0.005)
+        b = Bounds(minLat: max(-90, b.minLat - padLat), maxLat: min(90, b.maxLat + padLat), minLon: max(-180, b.minLon - padLon), maxLon: min(180, b.maxLon + padLon))
+        self.bounds = b
+        cosLat = max(cos((b.minLat + b.maxLat) / 2 * .pi / 180), 0.05)
+        self.width = Double(max(300, width))
+        let spanX = (b.maxLon - b.minLon) * cosLat, spanY = b.maxLat - b.minLat
+        scale = (self.width - 2 * margin) / max(spanX, 1e-9)
+        height = min(max(spanY * scale + 2 * margin, 300), self.width * 1.5)
+        lon0 = b.minLon
+        lat1 = b.maxLat
+    }
+
+    func project(lat: Double, lon: Double) -> (Double, Double) {
+        (margin + (lon - lon0) * cosLat * scale, margin + (lat1 - lat) * scale)
+    }
+
+    mutating func add(_ row: TripRow, decision: Decision) {
+        guard row.hasPosition, row.lat.isFinite, row.lon.isFinite else { return }
+        let style: Style
+        switch decision {
+        case .keep: style = .kept
+        case .coarsen: style = .coarsened
+        default: style = .dropped
+        }
+        let (x, y) = project(lat: row.lat, lon: row.lon)
+        var t = tracks[row.vehicle, default: Track()]
+        defer { tracks[row.vehicle] = t }
+        let dx = x - t.lastX, dy = y - t.lastY
+        if style != t.style {
+            if !t.current.isEmpty {
+                t.current.append(Int32((x * 10).rounded()))
+                t.current.append(Int32((y * 10).rounded()))
+                t.lines.append((t.style, t.current))
+            }
+            t.current = []
+            t.style = style
+        } else if dx * dx + dy * dy < 1 {
+            return
+        }
+        t.current.append(Int32((x * 10).rounded()))
+        t.current.append(Int32((y * 10).rounded()))
+        t.lastX = x
+        t.lastY = y
+    }
+
+    func svg(zoneSet: ZoneSet?) -> String {
+        let w = Int(width), h = Int(height.rounded())
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        out += "<style>.a{fill:#f6c28b;fill-opacity:.45;stroke:#e08a2e;stroke-width:.6}.c{fill:#c0392b;fill-opacity:.55;stroke:#922b21;stroke-width:.8}"
+        out += ".k{fill:none;stroke:#2471a3;stroke-width:1.4;stroke-linejoin:round;stroke-linecap:round}.d{fill:none;stroke:#e6007e;stroke-width:2.6;stroke-linejoin:round;stroke-linecap:round}"
+        out += ".o{fill:none;stroke:#f1c40f;stroke-width:2.2;stroke-linejoin:round}</style>\n"
+        out += "<rect width=\"100%\" height=\"100%\" fill=\"#fbfbf8\"/>\n"
+        if let zoneSet {
+            var approach = "", core = ""
+            for entry in zoneSet.entries {
+                let box = entry.approach.isEmpty ? entry.zone.geometry.boundingBox : entry.approach.boundingBox
+                guard box.maxLatitude >= bounds.minLat, box.minLatitude <= bounds.maxLat, box.maxLongitude >= bounds.minLon, box.minLongitude <= bounds.maxLon else { continue }
+                if !entry.approach.isEmpty { approach += path(entry.approach) }
+                core += path(entry.zone.geometry)
+            }
+            if !approach.isEmpty { out += "<path class=\"a\" fill-rule=\"evenodd\" d=\"\(approach)\"/>\n" }
+            if !core.isEmpty { out += "<path class=\"c\" fill-rule=\"evenodd\" d=\"\(core)\"/>\n" }
+        }
+        // Tracks: kept first, then the suppressed stretches on top.
+        for style in [Style.kept, .coarsened, .dropped] {
+            let cls = style == .kept ? "k" : style == .dropped ? "d" : "o"
+            var d = ""
+            for id in tracks.keys.sorted(by: naturalIDOrder) {
+                guard let t = tracks[id] else { continue }
+                var lines = t.lines
+                if !t.current.isEmpty { lines.append((t.style, t.current)) }
+                for (s, pts) in lines where s == style {
+                    d += "M"
+                    var k = 0
+                    while k + 1 < pts.count {
+                        if k > 0 { d += " " }
+                        d += Self.decimal(pts[k]) + "," + Self.decimal(pts[k + 1])
+                        k += 2
+                    }
+                    if pts.count == 2 { d += "h0.1" }
+                }
+            }
+            if !d.isEmpty { out += "<path class=\"\(cls)\" d=\"\(d)\"/>\n" }
+        }
+        out += legend()
+        out += scaleBar()
+        out += "</svg>\n"
+        return out
+    }
+
+    /// A path of a multipolygon's rings, thinned to whole pixels; a zone smaller than two
+    /// pixels becomes a small square so it stays visible.
+    private func path(_ m: MultiPolygon) -> String {
+        var d = ""
+        for polygon in m.polygons {
+            for ring in polygon.rings {
+                var pts: [(Double, Double)] = []
+                var last = (Double.nan, Double.nan)
+                for c in ring.coordinates {
+                    let p = project(lat: c.latitude, lon: c.longitude)
+                    let dx = p.0 - last.0, dy = p.1 - last.1
+                    if !(dx * dx + dy * dy < 0.5) {
+                        pts.append(p)
+                        last = p
+                    }
+                }
+                if pts.count < 3 {
+                    guard let p = pts.first else { continue }
+                    d += "M\(Self.decimal(Int32((p.0 * 10 - 10).rounded()))),\(Self.decimal(Int32((p.1 * 10 - 10).rounded())))h2v2h-2z"
+                    continue
+                }
+                d += "M"
+                for (k, p) in pts.enumerated() {
+                    if k > 0 { d += " " }
+                    d += Self.decimal(Int32((p.0 * 10).rounded())) + "," + Self.decimal(Int32((p.1 * 10).rounded()))
+                }
+                d += "z"
+            }
+        }
+        return d
+    }
+
+    private func legend() -> String {
+        var out = "<g transform=\"translate(\(Int(width) - 230),12)\">"
+        out += "<rect width=\"218\" height=\"112\" rx=\"4\" fill=\"#fff\" fill-opacity=\".9\" stroke=\"#999\"/>"
+        let items: [(String, String)] = [
+            ("<rect x=\"10\" y=\"10\" width=\"22\" height=\"12\" class=\"c\"/>", "zone (core)"),
+            ("<rect x=\"10\" y=\"30\" width=\"22\" height=\"12\" class=\"a\"/>", "approach buffer"),
+            ("<path d=\"M10,56h22\" class=\"k\"/>", "track, fixes kept"),
+            ("<path d=\"M10,76h22\" class=\"d\"/>", "suppressed: dropped"),
+            ("<path d=\"M10,96h22\" class=\"o\"/>", "coarsened"),
+        ]
+        for (k, (shape, label)) in items.enumerated() {
+            out += shape + "<text x=\"40\" y=\"\(20 + 20 * k)\">\(label)</text>"
+        }
+        return out + "</g>\n"
+    }
+
+    private func scaleBar() -> String {
+        let metresPerPixel = Coarsen.metresPerDegree / scale
+        let target = metresPerPixel * 150
+        let magnitude = pow(10, floor(log10(target)))
+        var nice = magnitude
+        for m in [1.0, 2.0, 5.0] where m * magnitude <= target { nice = m * magnitude }
+        let px = nice / metresPerPixel
+        let label = nice >= 1000 ? "\(JSONWriter.number(nice / 1000)) km" : "\(JSONWriter.number(nice)) m"
+        let y = height - 18
+        var out = "<g stroke=\"#333\" stroke-width=\"2\"><path d=\"M20,\(JSONWriter.number(y))h\(JSONWriter.number((px * 10).rounded() / 10))\"/>"
+        out += "<path d=\"M20,\(JSONWriter.number(y - 5))v10M\(JSONWriter.number(((20 + px) * 10).rounded() / 10)),\(JSONWriter.number(y - 5))v10\"/></g>"
+        out += "<text x=\"20\" y=\"\(JSONWriter.number(y - 8))\">\(label)</text>\n"
+        return out
+    }
+
+    static func decimal(_ tenths: Int32) -> String {
+        let v = Int(tenths)
+        let sign = v < 0 ? "-" : ""
+        let a = abs(v)
+        return a % 10 == 0 ? sign + String(a / 10) : sign + String(a / 10) + "." + String(a % 10)
+    }
+}

@@ -1,0 +1,150 @@
+import CordonCore
+import CordonFormats
+
+/// The trip-log formats `replay` reads. A value; `Sendable`.
+public enum TripFormat: String, Sendable, CaseIterable {
+    case csv
+    case ndjson
+    case gpx
+
+    /// The format named by a file's extension (a trailing `.gz` is looked through), or nil.
+    public static func fromName(_ path: String) -> TripFormat? {
+        var name = path.lowercased()
+        if name.hasSuffix(".gz") { name.removeLast(3) }
+        if name.hasSuffix(".csv") { return .csv }
+        if name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl") || name.hasSuffix(".json") { return .ndjson }
+        if name.hasSuffix(".gpx") { return .gpx }
+        return nil
+    }
+
+    /// The format the first bytes look like: `<` GPX, `{` NDJSON, anything else CSV.
+    static func sniff(_ head: UnsafeBufferPointer<UInt8>) -> TripFormat {
+        var i = 0
+        if head.count >= 3, head[0] == 0xEF, head[1] == 0xBB, head[2] == 0xBF { i = 3 }
+        while i < head.count, head[i] == 32 || head[i] == 9 || head[i] == 10 || head[i] == 13 { i += 1 }
+        guard i < head.count else { return .csv }
+        switch head[i] {
+        case UInt8(ascii: "<"): return .gpx
+        case UInt8(ascii: "{"): return .ndjson
+        default: return .csv
+        }
+    }
+
+    /// The extension of the redacted copy of `path` (`trips.csv.gz` → `trips.redacted.csv`).
+    public static func redactedName(of path: String) -> String {
+        var name = path.split(separator: "/").last.map(String.init) ?? path
+        if name.lowercased().hasSuffix(".gz") { name.removeLast(3) }
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name + ".redacted" }
+        return String(name[..<dot]) + ".redacted" + String(name[dot...])
+    }
+}
+
+/// Which input field plays which role. Names are matched without regard to case; `--columns`
+/// adds names (`vehicle_id=car,timestamp=ts`). A value; `Sendable`.
+public struct ColumnNames: Sendable, Hashable {
+    public enum Role: String, Sendable, CaseIterable {
+        case vehicleID = "vehicle_id", timestamp, lat, lon, accuracy, speed, heading
+    }
+
+    /// Accepted names per role, in order of preference.
+    public private(set) var names: [Role: [String]] = [
+        .vehicleID: ["vehicle_id", "vehicle", "vehicleid"],
+        .timestamp: ["timestamp", "time", "ts"],
+        .lat: ["lat", "latitude"],
+        .lon: ["lon", "lng", "long", "longitude"],
+        .accuracy: ["accuracy", "accuracy_m", "acc"],
+        .speed: ["speed", "speed_mps"],
+        .heading: ["heading", "course", "bearing"],
+    ]
+
+    public init() {}
+
+    /// Parses `role=name[,role=name…]`; the given name is tried first for its role.
+    public init(mapping: String) throws(ReplayError) {
+        for pair in mapping.split(separator: ",") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
+            guard parts.count == 2, let role = Role(rawValue: parts[0].lowercased()), !parts[1].isEmpty else {
+                let roles = Role.allCases.map(\.rawValue).joined(separator: ", ")
+                throw .usage("--columns expects ROLE=NAME pairs with ROLE one of \(roles); got \"\(pair)\"")
+            }
+            names[role, default: []].insert(parts[1].lowercased(), at: 0)
+        }
+    }
+
+    /// The role a field name plays, or nil.
+    func role(of name: String) -> Role? {
+        let key = name.lowercased()
+        var best: (Role, Int)?
+        for (role, list) in names {
+            if let rank = list.firstIndex(of: key), best.map({ rank < $0.1 }) ?? true { best = (role, rank) }
+        }
+        return best?.0
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}
+
+/// One row of a trip log as read: where its bytes are, what it says, and whether it can be
+/// used. A value; owned by the pass that scanned it.
+struct TripRow {
+    /// Bytes of the row in the scanned buffer (with its line end, or for GPX the whitespace
+    /// before the point), and of the lat and lon values (for coarsening; empty when absent).
+    var start = 0, end = 0
+    var latStart = 0, latEnd = 0, lonStart = 0, lonEnd = 0
+    /// 1-based line of the row's first byte.
+    var line = 0
+    var vehicle = ""
+    var time: Int64 = 0
+    var lat = Double.nan, lon = Double.nan
+    var hasPosition = false
+    var accuracy: Double?
+    var speed: Double?
+    var heading: Double?
+    /// Set when the row cannot form a fix at all (it is skipped before the engine).
+    var malformed: String?
+
+    var fix: PositionFix {
+        PositionFix(
+            vehicleID: vehicle, time: Timestamp(millisecondsSinceEpoch: time),
+            coordinate: hasPosition ? Coordinate(longitude: lon, latitude: lat) : nil,
+            accuracy: accuracy, speed: speed, heading: heading)
+    }
+}
+
+/// Field parsing shared by the formats.
+enum FieldParse {
+    /// A timestamp: ISO 8601 with a zone designator, or epoch seconds (fractions allowed) or
+    /// milliseconds (a magnitude of 1e11 or more is taken as milliseconds: seconds that large
+    /// would be past the year 5000). Nil when it is neither.
+    static func time(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard let first = b.first else { return nil }
+        if first == UInt8(ascii: "-") || (first >= 48 && first <= 57 && !(b.count >= 5 && b[4] == UInt8(ascii: "-"))) {
+            guard let v = parseDecimal(b), v.isFinite else { return nil }
+            let ms = abs(v) >= 1e11 ? v : v * 1000
+            guard abs(ms) < 9e15 else { return nil }
+            return Int64(ms.rounded(.down))
+        }
+        return Timestamp.parse(b)
+    }
+
+    /// A number, `nil` for an empty field; `.failure` when the text is not a number.
+    static func optionalNumber(_ b: UnsafeBufferPointer<UInt8>) -> Double?? {
+        if b.isEmpty { return .some(nil) }
+        guard let v = parseDecimal(b) else { return nil }
+        return .some(v)
+    }
+
+    static func text(_ b: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: b, as: UTF8.self)
+    }
+
+    /// Up to 40 bytes of a field for messages.
+    static func preview(_ b: UnsafeBufferPointer<UInt8>) -> String {
+        let s = String(decoding: UnsafeBufferPointer(rebasing: b[0..<min(b.count, 40)]), as: UTF8.self)
+        return b.count > 40 ? s + "…" : s
+    }
+}
