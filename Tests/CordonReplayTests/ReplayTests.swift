@@ -1,1 +1,289 @@
+import Cordon
+import CordonTestSupport
+import Foundation
 import Testing
+
+/// Replays of small trips through the sample zone set (zones/sample.geojson, GEOS buffers):
+/// V1 drives north through Government site 45 (drop), V2 east through military zone bj-00220
+/// (coarsen 1000 m), V3 stays far from every zone.
+@Suite struct ReplayTests {
+    static let zoneSet: ZoneSet = {
+        let report = ZoneCatalog.prepare(files: [Fixtures.path("zones/sample.geojson")], options: ImportOptions())
+        return ZoneSet(name: "sample", version: 3, entries: report.entries)
+    }()
+    static let zones = ZoneSnapshot(zoneSet)
+    static let start: Int64 = 1_772_438_400_000  // 2026-03-02T08:00:00Z
+
+    struct Fix {
+        var vehicle: String
+        var time: Int64
+        var lat: Double
+        var lon: Double
+        var speed: Double
+        var heading: Double
+    }
+
+    /// The three vehicles, interleaved by time (as a fleet stream arrives).
+    static let fixes: [Fix] = {
+        let m = WGS84.authalicRadius * .pi / 180
+        var out: [Fix] = []
+        for s in 0..<360 {
+            let t = start + Int64(s) * 1000
+            out.append(Fix(vehicle: "V1", time: t, lat: 39.900 + Double(s) * 10 / m, lon: 116.3764, speed: 10, heading: 0))
+            out.append(Fix(vehicle: "V2", time: t, lat: 39.8234, lon: 116.27 + Double(s) * 10 / (m * cos(39.8234 * .pi / 180)), speed: 10, heading: 90))
+            out.append(Fix(vehicle: "V3", time: t, lat: 39.95, lon: 116.2 + Double(s) * 1e-5, speed: 1, heading: 90))
+        }
+        return out
+    }()
+
+    static func iso(_ ms: Int64) -> String { Timestamp(millisecondsSinceEpoch: ms).iso8601 }
+
+    static func csv(_ fixes: [Fix]) -> String {
+        var text = "vehicle_id,timestamp,lat,lon,speed,heading,note\n"
+        for (k, f) in fixes.enumerated() {
+            text += "\(f.vehicle),\(iso(f.time)),\(f.lat),\(f.lon),\(f.speed),\(f.heading),\"row \(k), \"\"quoted\"\"\"\n"
+        }
+        return text
+    }
+
+    static func ndjson(_ fixes: [Fix]) -> String {
+        fixes.map { f in
+            "{\"vehicle_id\":\"\(f.vehicle)\",\"time\":\"\(iso(f.time))\",\"lat\":\(f.lat),\"lon\":\(f.lon),\"speed\":\(f.speed),\"heading\":\(f.heading),\"extra\":{\"a\":[1,2]}}\n"
+        }.joined()
+    }
+
+    static func gpx(_ fixes: [Fix], name: String) -> String {
+        var text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"test\" xmlns=\"http://www.topografix.com/GPX/1/1\">\n"
+        text += "  <trk>\n    <name>\(name)</name>\n    <trkseg>\n"
+        for f in fixes {
+            text += "      <trkpt lat=\"\(f.lat)\" lon=\"\(f.lon)\"><time>\(iso(f.time))</time><speed>\(f.speed)</speed><course>\(f.heading)</course></trkpt>\n"
+        }
+        return text + "    </trkseg>\n  </trk>\n</gpx>\n"
+    }
+
+    static func write(_ text: String, _ name: String, in dir: URL) -> String {
+        let path = dir.appendingPathComponent(name).path
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        return path
+    }
+
+    static func replay(_ paths: [String], options: ReplayOptions = ReplayOptions(), out: URL) throws -> ReplayReport {
+        try Replay(zones: zones, zoneSet: zoneSet, options: options).run(inputs: paths, directory: out.path)
+    }
+
+    static func lines(_ url: URL) -> [String] {
+        (try? String(contentsOf: url, encoding: .utf8))?.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) ?? []
+    }
+
+    /// The directives the engine's public API gives for the same fixes fed one by one.
+    static func engineDirectives(_ fixes: [Fix]) -> [String] {
+        var states: [String: VehicleState] = [:]
+        var out: [String: [String]] = [:]
+        for f in fixes {
+            var state = states[f.vehicle] ?? VehicleState(vehicleID: f.vehicle)
+            let fix = PositionFix(vehicleID: f.vehicle, time: Timestamp(millisecondsSinceEpoch: f.time), latitude: f.lat, longitude: f.lon, speed: f.speed, heading: f.heading)
+            for d in VehicleTracker.apply(fix, to: &state, zones: zones) { out[f.vehicle, default: []].append(d.jsonLine) }
+            states[f.vehicle] = state
+        }
+        return out.keys.sorted(by: naturalIDOrder).flatMap { out[$0] ?? [] }
+    }
+
+    @Test func replayGivesExactlyTheEngineAPIsDirectives() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let trip = Self.write(Self.csv(Self.fixes), "trip.csv", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let report = try Self.replay([trip], out: out)
+        let replayed = Self.lines(out.appendingPathComponent("directives.ndjson")).filter { !$0.isEmpty }
+        let expected = Self.engineDirectives(Self.fixes)
+        #expect(!expected.isEmpty)
+        #expect(replayed == expected)
+        // The trip does what it was drawn to do.
+        #expect(report.vehicles["V1"]?.dropped ?? 0 > 0)
+        #expect(report.vehicles["V2"]?.coarsened ?? 0 > 0)
+        #expect(report.vehicles["V3"]?.kept == 360)
+        #expect(report.vehicles["V1"]?.enters == 1)
+    }
+
+    @Test func rowsAreConservedAndKeptRowsAreByteIdentical() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let text = Self.csv(Self.fixes)
+        let trip = Self.write(text, "trip.csv", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let report = try Self.replay([trip], out: out)
+        let t = report.totals
+        #expect(t.rowsIn == Self.fixes.count)
+        #expect(t.rowsIn == t.kept + t.dropped + t.rejected)
+        let input = text.split(separator: "\n").map(String.init)
+        let output = Self.lines(out.appendingPathComponent("trip.redacted.csv")).filter { !$0.isEmpty }
+        #expect(output.first == input.first)  // header
+        #expect(output.count - 1 == t.kept)
+        // Every output row is an input row, in input order: unchanged, or (coarsened) with
+        // only lat and lon replaced.
+        var k = 1
+        var coarsened = 0
+        for row in output.dropFirst() {
+            while k < input.count && input[k] != row && !Self.sameExceptPosition(input[k], row) { k += 1 }
+            #expect(k < input.count, "output row not found in order: \(row)")
+            if k < input.count && input[k] != row { coarsened += 1 }
+            k += 1
+        }
+        #expect(coarsened == t.coarsened)
+        // No kept row lies inside one of its vehicle's drop windows.
+        let directives = Self.lines(out.appendingPathComponent("directives.ndjson")).filter { !$0.isEmpty }
+        var windows: [String: [(Int64, Int64)]] = [:]
+        var open: [String: Int64] = [:]
+        for line in directives {
+            guard let value = try? JSONParser().parse(Array(line.utf8), file: ""), case .object(let m) = value else { continue }
+            func s(_ k: String) -> String? { m.first { $0.key == k }.flatMap { if case .string(let v) = $0.value { v } else { nil } } }
+            guard let v = s("vehicle_id"), let kind = s("kind"), let at = s("effective_at").flatMap(Timestamp.init(iso8601:)) else { continue }
+            if kind == "data.drop.begin" { open[v] = at.millisecondsSinceEpoch }
+            if kind == "data.drop.end", let b = open.removeValue(forKey: v) { windows[v, default: []].append((b, at.millisecondsSinceEpoch)) }
+        }
+        for (v, b) in open { windows[v, default: []].append((b, .max)) }
+        #expect(!windows.isEmpty)
+        for row in output.dropFirst() {
+            let fields = row.split(separator: ",")
+            guard let time = Timestamp(iso8601: String(fields[1])) else { continue }
+            let inside = windows[String(fields[0])]?.contains { time.millisecondsSinceEpoch >= $0.0 && time.millisecondsSinceEpoch < $0.1 } ?? false
+            #expect(!inside, "kept row inside a drop window: \(row)")
+        }
+    }
+
+    static func sameExceptPosition(_ a: String, _ b: String) -> Bool {
+        let x = a.split(separator: ",", omittingEmptySubsequences: false), y = b.split(separator: ",", omittingEmptySubsequences: false)
+        guard x.count == y.count else { return false }
+        return x.indices.allSatisfy { $0 == 2 || $0 == 3 || x[$0] == y[$0] } && (x[2] != y[2] || x[3] != y[3])
+    }
+
+    @Test func malformedRowsAreReportedWithFileAndLineCountedAndSkipped() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        var text = "vehicle_id,timestamp,lat,lon\n"
+        text += "V1,2026-03-02T08:00:00Z,39.9,116.3764\n"  // 2
+        text += "V1,yesterday,39.9,116.3764\n"  // 3: bad timestamp
+        text += "V1,2026-03-02T08:00:02Z,north,116.3764\n"  // 4: not a number
+        text += "V1,2026-03-02T08:00:03Z,95,116.3764\n"  // 5: out of range
+        text += "V1,2026-03-02T08:00:04Z,nan,116.3764\n"  // 6: not finite
+        text += "V1,2026-03-02T08:00:05Z\n"  // 7: too few fields
+        text += ",2026-03-02T08:00:06Z,39.9,116.3764\n"  // 8: no vehicle
+        text += "\n"  // 9: blank, not a row
+        text += "V1,1772438407,39.9001,116.3764\n"  // 10: epoch seconds
+        text += "V1,1772438408000,39.9002,116.3764\n"  // 11: epoch milliseconds
+        let trip = Self.write(text, "bad.csv", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let report = try Self.replay([trip], out: out)
+        #expect(report.issues.first.map(\.line) == [3, 4, 5, 6, 7, 8])
+        #expect(report.issues.first.allSatisfy { $0.file == trip })
+        #expect(report.issues.first[0].message.contains("timestamp"))
+        let t = report.totals
+        #expect(t.rowsIn == 9)
+        #expect(t.rejected == 6)
+        #expect(t.kept == 3)
+        #expect(t.rowsIn == t.kept + t.dropped + t.rejected)
+        let output = Self.lines(out.appendingPathComponent("bad.redacted.csv"))
+        #expect(output.contains("V1,1772438407,39.9001,116.3764"))
+        #expect(!output.contains { $0.contains("yesterday") || $0.contains(",95,") })
+
+        // Strict: stops at the first, names it, and leaves no output behind.
+        var strict = ReplayOptions()
+        strict.strict = true
+        let strictOut = dir.appendingPathComponent("strict")
+        #expect(throws: ReplayError.malformedRow(RowIssue(file: trip, line: 3, message: report.issues.first[0].message))) {
+            try Self.replay([trip], options: strict, out: strictOut)
+        }
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: strictOut.path)) ?? []
+        #expect(left.isEmpty, "files left by a failed replay: \(left)")
+    }
+
+    @Test func ndjsonGzipAndGPXGiveTheSameDirectivesAsCSV() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let csvOut = dir.appendingPathComponent("csv")
+        _ = try Self.replay([Self.write(Self.csv(Self.fixes), "trip.csv", in: dir)], out: csvOut)
+        let reference = Self.lines(csvOut.appendingPathComponent("directives.ndjson"))
+
+        let ndOut = dir.appendingPathComponent("nd")
+        let nd = Self.write(Self.ndjson(Self.fixes), "trip.ndjson", in: dir)
+        let ndReport = try Self.replay([nd], out: ndOut)
+        #expect(Self.lines(ndOut.appendingPathComponent("directives.ndjson")) == reference)
+        // Redacted NDJSON: kept lines unchanged.
+        let ndLines = Set(Self.ndjson(Self.fixes).split(separator: "\n").map(String.init))
+        let ndKept = Self.lines(ndOut.appendingPathComponent("trip.redacted.ndjson")).filter { !$0.isEmpty }
+        #expect(ndKept.count == ndReport.totals.kept)
+        #expect(ndKept.filter { ndLines.contains($0) }.count == ndReport.totals.kept - ndReport.totals.coarsened)
+
+        // gzip: the same bytes compressed; the redacted copy is plain.
+        let gz = Self.write(Self.csv(Self.fixes), "fleet.csv", in: dir)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-f", gz]
+        try gzip.run()
+        gzip.waitUntilExit()
+        let gzOut = dir.appendingPathComponent("gz")
+        _ = try Self.replay([gz + ".gz"], out: gzOut)
+        #expect(Self.lines(gzOut.appendingPathComponent("directives.ndjson")) == reference)
+        #expect(FileManager.default.fileExists(atPath: gzOut.appendingPathComponent("fleet.redacted.csv").path))
+
+        // GPX: one track per vehicle, named FILE/TRACK.
+        let v1 = Self.fixes.filter { $0.vehicle == "V1" }
+        let gpxPath = Self.write(Self.gpx(v1, name: "V1"), "drive.gpx", in: dir)
+        let gpxOut = dir.appendingPathComponent("gpx")
+        let gpxReport = try Self.replay([gpxPath], out: gpxOut)
+        let expected = Self.engineDirectives(v1.map { var f = $0; f.vehicle = "drive/V1"; return f })
+        #expect(Self.lines(gpxOut.appendingPathComponent("directives.ndjson")).filter { !$0.isEmpty } == expected)
+        let redacted = (try? String(contentsOf: gpxOut.appendingPathComponent("drive.redacted.gpx"), encoding: .utf8)) ?? ""
+        #expect(redacted.components(separatedBy: "<trkpt").count - 1 == gpxReport.totals.kept)
+        #expect(redacted.hasSuffix("</trkseg>\n  </trk>\n</gpx>\n"))
+        #expect(gpxReport.totals.dropped > 0)
+    }
+
+    @Test func inputOutOfTimeOrderIsSortedWithSpillsAndGivesTheSameResult() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let ordered = dir.appendingPathComponent("ordered")
+        let reference = try Self.replay([Self.write(Self.csv(Self.fixes), "trip.csv", in: dir)], out: ordered)
+        // Each vehicle's fixes in reverse, vehicles grouped.
+        let shuffled = ["V3", "V1", "V2"].flatMap { v in Self.fixes.filter { $0.vehicle == v }.reversed() }
+        var options = ReplayOptions()
+        options.sortMemoryBytes = 1  // a run per 1,024 records: forces the merge
+        let sortedOut = dir.appendingPathComponent("sorted")
+        let report = try Self.replay([Self.write(Self.csv(shuffled), "shuffled.csv", in: dir)], options: options, out: sortedOut)
+        #expect(!report.ordered)
+        #expect(Self.lines(sortedOut.appendingPathComponent("directives.ndjson")) == Self.lines(ordered.appendingPathComponent("directives.ndjson")))
+        #expect(report.totals.kept == reference.totals.kept && report.totals.dropped == reference.totals.dropped)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: sortedOut.path))?.filter { $0.hasPrefix(".") } ?? []
+        #expect(left.isEmpty, "temporary files left: \(left)")
+    }
+
+    @Test func outputDoesNotDependOnTheThreadCount() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        // Enough rows for several blocks and both halves of each.
+        var many: [Fix] = []
+        for copy in 0..<20 {
+            many += Self.fixes.map { var f = $0; f.vehicle += "-\(copy)"; return f }
+        }
+        many.sort { $0.time < $1.time }
+        let trip = Self.write(Self.csv(many), "fleet.csv", in: dir)
+        var outputs: [[String]] = []
+        for threads in [1, 2, 3] {
+            var options = ReplayOptions()
+            options.threads = threads
+            options.blockBytes = 64 << 10
+            let out = dir.appendingPathComponent("t\(threads)")
+            _ = try Self.replay([trip], options: options, out: out)
+            outputs.append(["directives.ndjson", "fleet.redacted.csv", "report.json", "map.svg"].flatMap { Self.lines(out.appendingPathComponent($0)) })
+            let hidden = (try? FileManager.default.contentsOfDirectory(atPath: out.path))?.filter { $0.hasPrefix(".") } ?? []
+            #expect(hidden.isEmpty)
+        }
+        #expect(outputs[0] == outputs[1])
+        #expect(outputs[0] == outputs[2])
+    }
+
+    @Test func columnsMapOtherNames() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let text = Self.csv(Self.fixes).replacingOccurrences(of: "vehicle_id,timestamp,lat,lon", with: "car,ts_utc,y,x")
+        let trip = Self.write(text, "trip.csv", in: dir)
+        #expect(throws: ReplayError.self) { try Self.replay([trip], out: dir.appendingPathComponent("a")) }
+        var options = ReplayOptions()
+        options.columns = try ColumnNames(mapping: "vehicle_id=car,timestamp=ts_utc,lat=y,lon=x")
+        let report = try Self.replay([trip], options: options, out: dir.appendingPathComponent("b"))
+        #expect(report.totals.rowsIn == Self.fixes.count && report.totals.rejected == 0)
+    }
+}
