@@ -38,6 +38,14 @@ echo "# outside every zone:";                      $CORDON check --db "$DB" 39.9
 step "Locate a CSV of points, counting approach areas too" "cordon locate --points zones/sample-points.csv --approach"
 $CORDON locate --db "$DB" --points zones/sample-points.csv --approach
 
+step "Replay the bundled sample trip (3 vehicles, 7 minutes, one malformed row)" "cordon replay trips/sample.csv --out out/replay"
+$CORDON replay --db "$DB" trips/sample.csv --out out/replay --quiet
+echo "# the report (out/replay/report.txt), first lines:"
+head -16 out/replay/report.txt
+echo "# the first directives (out/replay/directives.ndjson):"
+head -3 out/replay/directives.ndjson
+echo "# report: out/replay/report.json and out/replay/report.txt; map: out/replay/map.svg"
+
 step "A bad file is refused with its reason and location (exit code 1)" "cordon zones validate zones/invalid/self-intersection.geojson"
 $CORDON zones validate zones/invalid/self-intersection.geojson || echo "(exit code $?: nothing stored)"
 

@@ -13,6 +13,7 @@ import CZlib
 final class ByteSource {
     let path: String
     private var file: gzFile?
+    private var scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 0)
     /// Size of the file on disk (compressed bytes for a `.gz`), for progress.
     let diskBytes: Int64
 
@@ -27,7 +28,10 @@ final class ByteSource {
         file = f
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        scratch.deallocate()
+    }
 
     func close() {
         if let file { gzclose(file) }
@@ -43,18 +47,17 @@ final class ByteSource {
     /// Appends up to `count` bytes to `buffer`; returns how many (0 at the end of the file).
     func read(into buffer: inout [UInt8], count: Int) throws(ReplayError) -> Int {
         guard let file else { return 0 }
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: count))
-        let n = buffer.withUnsafeMutableBufferPointer { b in
-            gzread(file, b.baseAddress.unsafelyUnwrapped + start, UInt32(count))
+        if scratch.count < count {
+            scratch.deallocate()
+            scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: count)
         }
+        let n = gzread(file, scratch.baseAddress, UInt32(count))
         if n < 0 {
             var code: Int32 = 0
             let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
-            buffer.removeLast(count)
             throw .input(file: path, message: "cannot read: \(message)")
         }
-        buffer.removeLast(count - Int(n))
+        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<Int(n)]))
         return Int(n)
     }
 }

@@ -89,15 +89,16 @@ struct TrackMap {
         out += ".o{fill:none;stroke:#f1c40f;stroke-width:2.2;stroke-linejoin:round}</style>\n"
         out += "<rect width=\"100%\" height=\"100%\" fill=\"#fbfbf8\"/>\n"
         if let zoneSet {
+            // One path per zone (even-odd inside it for holes), so overlapping zones do not
+            // cancel each other out; approach areas below every core.
             var approach = "", core = ""
             for entry in zoneSet.entries {
                 let box = entry.approach.isEmpty ? entry.zone.geometry.boundingBox : entry.approach.boundingBox
                 guard box.maxLatitude >= bounds.minLat, box.minLatitude <= bounds.maxLat, box.maxLongitude >= bounds.minLon, box.minLongitude <= bounds.maxLon else { continue }
-                if !entry.approach.isEmpty { approach += path(entry.approach) }
-                core += path(entry.zone.geometry)
+                if !entry.approach.isEmpty { approach += "<path d=\"\(path(entry.approach))\"/>" }
+                core += "<path d=\"\(path(entry.zone.geometry))\"/>"
             }
-            if !approach.isEmpty { out += "<path class=\"a\" fill-rule=\"evenodd\" d=\"\(approach)\"/>\n" }
-            if !core.isEmpty { out += "<path class=\"c\" fill-rule=\"evenodd\" d=\"\(core)\"/>\n" }
+            out += "<g class=\"a\" fill-rule=\"evenodd\">\(approach)</g>\n<g class=\"c\" fill-rule=\"evenodd\">\(core)</g>\n"
         }
         // Tracks: kept first, then the suppressed stretches on top.
         for style in [Style.kept, .coarsened, .dropped] {
