@@ -8,12 +8,14 @@ CORDON := .build/debug/cordon
 
 .PHONY: deps build demo test bench sample-kml clean
 
-# libgeos-dev (GEOS C API), libsqlite3-dev (GRDB's system SQLite), pkg-config (finds GEOS).
+# libgeos-dev (GEOS C API), libsqlite3-dev (GRDB's system SQLite), zlib1g-dev (gzip trip logs),
+# pkg-config (finds GEOS).
 deps:
 	@missing=""; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	[ -f /usr/include/geos_c.h ] || missing="$$missing libgeos-dev"; \
 	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
+	[ -f /usr/include/zlib.h ] || missing="$$missing zlib1g-dev"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \

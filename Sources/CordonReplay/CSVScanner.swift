@@ -100,9 +100,18 @@ struct CSVScanner: Sendable {
         var i = range.lowerBound
         let n = range.upperBound
         var line = firstLine
-        var starts = [Int](repeating: 0, count: last + 1)
-        var ends = [Int](repeating: 0, count: last + 1)
-        var quotedField = [Bool](repeating: false, count: last + 1)
+        // Field bounds of the current row (plain buffers: no uniqueness checks per store).
+        let starts = UnsafeMutableBufferPointer<Int>.allocate(capacity: last + 1)
+        let ends = UnsafeMutableBufferPointer<Int>.allocate(capacity: last + 1)
+        let quotedField = UnsafeMutableBufferPointer<Bool>.allocate(capacity: last + 1)
+        starts.initialize(repeating: 0)
+        ends.initialize(repeating: 0)
+        quotedField.initialize(repeating: false)
+        defer {
+            starts.deallocate()
+            ends.deallocate()
+            quotedField.deallocate()
+        }
         while i < n {
             let rowStart = i
             let rowLine = line
@@ -162,7 +171,10 @@ struct CSVScanner: Sendable {
         return line
     }
 
-    private func read(_ b: UnsafeBufferPointer<UInt8>, _ starts: [Int], _ ends: [Int], _ quoted: [Bool], into row: inout TripRow) {
+    private func read(
+        _ b: UnsafeBufferPointer<UInt8>, _ starts: UnsafeMutableBufferPointer<Int>, _ ends: UnsafeMutableBufferPointer<Int>,
+        _ quoted: UnsafeMutableBufferPointer<Bool>, into row: inout TripRow
+    ) {
         func field(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[starts[c]..<ends[c]]) }
         let v = field(vehicle)
         if quoted[vehicle] && v.contains(UInt8(ascii: "\"")) {

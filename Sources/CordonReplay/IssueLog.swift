@@ -63,6 +63,9 @@ final class ProgressMeter: Sendable {
 
     func add(rows: Int) { state.withLock { $0.rows += rows } }
 
+    /// Rows counted so far.
+    var rows: Int { state.withLock { $0.rows } }
+
     func finishFile() {
         state.withLock {
             $0.base += $0.current

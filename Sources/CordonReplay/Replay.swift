@@ -76,6 +76,12 @@ public final class Replay {
         let vehicles = evaluation.finish()
         var report = ReplayReport(zones: zones, configuration: configuration, ordered: ordered, parseOnly: options.parseOnly)
         report.issues = issues
+        if options.parseOnly {
+            // The floor: one parse of every input, nothing evaluated, classified or written.
+            report.files = inputs.map { ReplayReport.FileCounts(file: $0.path, format: $0.format.rawValue, redacted: nil) }
+            if !report.files.isEmpty { report.files[0].rowsIn = meter.rows }
+            return report
+        }
 
         // Pass 2: classify every row, write the redacted copies, count, draw.
         let timelines = vehicles.mapValues { VehicleTimeline(directives: $0.directives, lastFix: $0.lastTime ?? 0) }

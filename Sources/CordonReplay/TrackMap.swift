@@ -30,6 +30,27 @@ struct TrackMap {
         var current: [Int32] = []
         var style = Style.kept
         var lastX = Double.nan, lastY = Double.nan
+
+        /// Appends a point, or skips it when it is within a pixel of the last one and the style
+        /// did not change.
+        mutating func add(_ x: Double, _ y: Double, _ newStyle: Style) {
+            let dx = x - lastX, dy = y - lastY
+            if newStyle != style {
+                if !current.isEmpty {
+                    current.append(Int32((x * 10).rounded()))
+                    current.append(Int32((y * 10).rounded()))
+                    lines.append((style, current))
+                }
+                current = []
+                style = newStyle
+            } else if dx * dx + dy * dy < 1 {
+                return
+            }
+            current.append(Int32((x * 10).rounded()))
+            current.append(Int32((y * 10).rounded()))
+            lastX = x
+            lastY = y
+        }
     }
 
     init(bounds: Bounds, width: Int) {
@@ -61,24 +82,7 @@ struct TrackMap {
         default: style = .dropped
         }
         let (x, y) = project(lat: row.lat, lon: row.lon)
-        var t = tracks[row.vehicle, default: Track()]
-        defer { tracks[row.vehicle] = t }
-        let dx = x - t.lastX, dy = y - t.lastY
-        if style != t.style {
-            if !t.current.isEmpty {
-                t.current.append(Int32((x * 10).rounded()))
-                t.current.append(Int32((y * 10).rounded()))
-                t.lines.append((t.style, t.current))
-            }
-            t.current = []
-            t.style = style
-        } else if dx * dx + dy * dy < 1 {
-            return
-        }
-        t.current.append(Int32((x * 10).rounded()))
-        t.current.append(Int32((y * 10).rounded()))
-        t.lastX = x
-        t.lastY = y
+        tracks[row.vehicle, default: Track()].add(x, y, style)  // in place: no copy of the track
     }
 
     func svg(zoneSet: ZoneSet?) -> String {
