@@ -26,7 +26,7 @@ struct CSVScanner: Sendable {
     {
         var i = 0
         if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { i = 3 }
-        guard let end = lineEnd(b, from: i) ?? (atEnd ? b.count : nil) else { return nil }
+        guard let end = Bytes.lineEnd(b, from: i) ?? (atEnd ? b.count : nil) else { return nil }
         var fields: [String] = []
         var s = i
         var k = i
@@ -38,17 +38,18 @@ struct CSVScanner: Sendable {
                 if e > s, b[e - 1] == 13 { e -= 1 }
                 var f = String(decoding: UnsafeBufferPointer(rebasing: b[s..<e]), as: UTF8.self)
                 if f.count >= 2, f.hasPrefix("\""), f.hasSuffix("\"") { f = String(f.dropFirst().dropLast()) }
-                fields.append(f.trimmingCharacters())
+                fields.append(f.trimmingSpaces())
                 s = k + 1
             }
             k += 1
         }
-        var at: [ColumnNames.Role: Int] = [:]
+        // Per role, the field with the most preferred name.
+        var best: [ColumnNames.Role: (column: Int, rank: Int)] = [:]
         for (n, name) in fields.enumerated() {
-            if let role = names.role(of: name), at[role] == nil { at[role] = n }
+            if let (role, rank) = names.match(name), rank < best[role]?.rank ?? .max { best[role] = (n, rank) }
         }
-        let required: [ColumnNames.Role] = [.vehicleID, .timestamp, .lat, .lon]
-        let missing = required.filter { at[$0] == nil }
+        let at = best.mapValues(\.column)
+        let missing = ColumnNames.required.filter { at[$0] == nil }
         guard missing.isEmpty, let v = at[.vehicleID], let t = at[.timestamp], let la = at[.lat], let lo = at[.lon] else {
             throw .input(
                 file: file,
@@ -61,23 +62,13 @@ struct CSVScanner: Sendable {
         return (scanner, min(end + 1, b.count))
     }
 
-    /// Index of the first `\n` at or after `from`, or nil.
-    static func lineEnd(_ b: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
-        guard from < b.count, let base = b.baseAddress else { return nil }
-        guard let p = memchr(base + from, 10, b.count - from) else { return nil }
-        return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
-    }
-
     /// The length of the longest prefix of `b` made of whole rows, and a row boundary near its
     /// middle (for splitting the work in two). Quotes are followed, so a line break inside a
     /// quoted field does not end a row.
     static func completeRows(_ b: UnsafeBufferPointer<UInt8>) -> (length: Int, middle: Int) {
         guard let base = b.baseAddress, !b.isEmpty else { return (0, 0) }
         if memchr(base, Int32(UInt8(ascii: "\"")), b.count) == nil {
-            guard let p = lastNewline(b) else { return (0, 0) }
-            let length = p + 1
-            let middle = lineEnd(UnsafeBufferPointer(rebasing: b[0..<length]), from: length / 2).map { $0 + 1 } ?? length
-            return (length, middle)
+            return Bytes.completeLines(b)
         }
         var quoted = false
         var length = 0
@@ -217,16 +208,6 @@ struct CSVScanner: Sendable {
     }
 }
 
-/// Index of the last line feed of `b`, or nil.
-func lastNewline(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
-    var k = b.count - 1
-    while k >= 0 {
-        if b[k] == 10 { return k }
-        k -= 1
-    }
-    return nil
-}
-
 /// A decimal number, or the spellings of non-finite values (`nan`, `inf`), which are numbers
 /// the range check then refuses.
 func parseDecimalOrSpecial(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
@@ -240,13 +221,6 @@ func parseDecimalOrSpecial(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
 }
 
 extension String {
-    func trimmingCharacters() -> String {
-        let scalars = unicodeScalars.drop(while: { $0 == " " || $0 == "\t" })
-        var s = String(String.UnicodeScalarView(scalars))
-        while let last = s.unicodeScalars.last, last == " " || last == "\t" { s.unicodeScalars.removeLast() }
-        return s
-    }
-
     func replacingDoubledQuotes() -> String {
         var out = ""
         var previousQuote = false

@@ -33,7 +33,7 @@ struct Evaluation {
     /// Bounding box of the positions applied.
     var bounds: Bounds { shards.reduce(Bounds()) { $0.union($1.bounds) } }
 
-    init(zones: ZoneSnapshot, configuration: EngineConfiguration, inputs: Int, threads: Int) {
+    init(zones: ZoneSnapshot, configuration: EngineConfiguration, threads: Int) {
         self.zones = zones
         self.configuration = configuration
         self.shards = (0..<threads).map { _ in Shard() }

@@ -11,17 +11,7 @@ struct SortRecord {
     var rowNumber: Int
 
     init(_ row: TripRow, file: Int, row number: Int) {
-        var r = TripRow()
-        r.vehicle = row.vehicle
-        r.time = row.time
-        r.lat = row.lat
-        r.lon = row.lon
-        r.hasPosition = row.hasPosition
-        r.accuracy = row.accuracy
-        r.speed = row.speed
-        r.heading = row.heading
-        r.line = row.line
-        self.row = r
+        self.row = row
         self.file = file
         self.rowNumber = number
     }
@@ -85,9 +75,7 @@ struct SortRecord {
         row.speed = speed
         row.heading = heading
         i = k
-        var record = SortRecord(row, file: Int(file), row: Int(number))
-        record.row.line = Int(line)
-        return record
+        return SortRecord(row, file: Int(file), row: Int(number))
     }
 }
 

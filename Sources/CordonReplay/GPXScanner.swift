@@ -42,16 +42,16 @@ struct GPXScanner {
         var line = firstLine
         let n = b.count
         while i < n {
-            guard let lt = find(b, UInt8(ascii: "<"), from: i, to: n) else {
+            guard let lt = Bytes.find(b, UInt8(ascii: "<"), from: i, to: n) else {
                 guard atEnd else { return (i, line) }
                 if nameText != nil { nameText?.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<n])) }
-                return (n, line + newlines(b, i, n))
+                return (n, line + Bytes.newlines(b, i, n))
             }
             guard let tag = Tag.read(b, at: lt, end: n) else {
-                if atEnd { throw .input(file: file, message: "line \(line + newlines(b, i, lt)): unterminated markup") }
+                if atEnd { throw .input(file: file, message: "line \(line + Bytes.newlines(b, i, lt)): unterminated markup") }
                 return (i, line)
             }
-            let lineAtTag = line + newlines(b, i, lt)
+            let lineAtTag = line + Bytes.newlines(b, i, lt)
             switch tag.kind {
             case .open, .empty:
                 let local = tag.localName
@@ -82,7 +82,7 @@ struct GPXScanner {
                 if nameText != nil { nameText?.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<lt])) }
                 let local = tag.localName
                 if local == "name", let text = nameText, stack.count >= 2, stack[stack.count - 2] == "trk" {
-                    let decoded = decodeEntities(text).trimmingCharacters()
+                    let decoded = decodeEntities(text).trimmingSpaces()
                     if !decoded.isEmpty { trackName = decoded }
                     nameText = nil
                 }
@@ -93,7 +93,7 @@ struct GPXScanner {
                     if let cdata = tag.cdata { nameText?.append(contentsOf: UnsafeBufferPointer(rebasing: b[cdata])) }
                 }
             }
-            line = lineAtTag + newlines(b, lt, tag.end)
+            line = lineAtTag + Bytes.newlines(b, lt, tag.end)
             i = tag.end
         }
         return (i, line)
@@ -110,15 +110,15 @@ struct GPXScanner {
         var speed: Range<Int>?
         var course: Range<Int>?
         var end = tag.end
-        var l = line + newlines(b, tag.start, tag.end)
+        var l = line + Bytes.newlines(b, tag.start, tag.end)
         if tag.kind == .open {
             var capture: (String, Int)?
             var i = tag.end
             var closed = false
             while i < b.count {
-                guard let lt = find(b, UInt8(ascii: "<"), from: i, to: b.count) else { return nil }
+                guard let lt = Bytes.find(b, UInt8(ascii: "<"), from: i, to: b.count) else { return nil }
                 guard let inner = Tag.read(b, at: lt, end: b.count) else { return nil }
-                l += newlines(b, i, inner.end)
+                l += Bytes.newlines(b, i, inner.end)
                 switch inner.kind {
                 case .open:
                     let local = inner.localName
@@ -206,23 +206,26 @@ private struct Tag {
     }
 
     static func read(_ b: UnsafeBufferPointer<UInt8>, at s: Int, end n: Int) -> Tag? {
-        func starts(_ text: String) -> Bool {
-            let u = Array(text.utf8)
-            guard s + u.count <= n else { return false }
-            for k in 0..<u.count where b[s + k] != u[k] { return false }
-            return true
-        }
-        func through(_ text: String, from: Int) -> Int? {
-            let u = Array(text.utf8)
-            var k = from
-            while k + u.count <= n {
-                guard let p = find(b, u[0], from: k, to: n - u.count + 1) else { return nil }
-                var match = true
-                for j in 1..<u.count where b[p + j] != u[j] { match = false; break }
-                if match { return p + u.count }
-                k = p + 1
+        // Static patterns: nothing is allocated per tag.
+        func starts(_ text: StaticString) -> Bool {
+            text.withUTF8Buffer { u in
+                guard s + u.count <= n else { return false }
+                for k in 0..<u.count where b[s + k] != u[k] { return false }
+                return true
             }
-            return nil
+        }
+        func through(_ text: StaticString, from: Int) -> Int? {
+            text.withUTF8Buffer { u in
+                var k = from
+                while k + u.count <= n {
+                    guard let p = Bytes.find(b, u[0], from: k, to: n - u.count + 1) else { return nil }
+                    var match = true
+                    for j in 1..<u.count where b[p + j] != u[j] { match = false; break }
+                    if match { return p + u.count }
+                    k = p + 1
+                }
+                return nil
+            }
         }
         if starts("<!--") {
             guard let e = through("-->", from: s + 4) else { return nil }
@@ -264,8 +267,11 @@ private struct Tag {
     }
 
     /// The value range (inside the quotes) of attribute `name`.
-    func attribute(_ name: String, in b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
-        let u = Array(name.utf8)
+    func attribute(_ name: StaticString, in b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        name.withUTF8Buffer { u in attribute(u, in: b) }
+    }
+
+    private func attribute(_ u: UnsafeBufferPointer<UInt8>, in b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         var k = attributes.lowerBound
         let n = attributes.upperBound
         while k < n {
@@ -289,21 +295,6 @@ private struct Tag {
         }
         return nil
     }
-}
-
-private func find(_ b: UnsafeBufferPointer<UInt8>, _ byte: UInt8, from: Int, to: Int) -> Int? {
-    guard from < to, let base = b.baseAddress, let p = memchr(base + from, Int32(byte), to - from) else { return nil }
-    return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
-}
-
-private func newlines(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int {
-    var count = 0
-    var k = from
-    while let p = find(b, 10, from: k, to: to) {
-        count += 1
-        k = p + 1
-    }
-    return count
 }
 
 private func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {

@@ -20,15 +20,7 @@ public struct IssueLog: Sendable {
     /// refuse for their values (no position, out of range). Strict: throws at the first.
     mutating func check(_ rows: [TripRow], file: String) throws(ReplayError) {
         for row in rows {
-            var message = row.malformed
-            if message == nil {
-                if !row.hasPosition {
-                    message = "no position (empty lat and lon)"
-                } else if let problem = row.fix.problem {
-                    message = problem.description
-                }
-            }
-            guard let message else { continue }
+            guard let message = row.problem else { continue }
             let issue = RowIssue(file: file, line: row.line, message: message)
             if strict { throw .malformedRow(issue) }
             count += 1
@@ -73,6 +65,10 @@ final class ProgressMeter: Sendable {
         }
     }
 
+    /// Names the phase from now on.
+    func phase(_ name: String) { state.withLock { $0.phase = name } }
+
+    /// Starts counting again (the sorted evaluation reads the inputs once more).
     func restart(phase: String) {
         state.withLock {
             $0 = State()
@@ -86,7 +82,6 @@ final class ProgressMeter: Sendable {
         let snapshot: ReplayProgress? = state.withLock { s in
             guard now &- s.lastReport >= 100_000_000 else { return nil }
             s.lastReport = now
-            if s.base > total / 2 && s.phase == "evaluate" { s.phase = "write" }
             return ReplayProgress(phase: s.phase, bytesDone: s.base + s.current, bytesTotal: total, rows: s.rows)
         }
         if let snapshot { report(snapshot) }

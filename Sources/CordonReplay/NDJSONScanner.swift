@@ -14,20 +14,24 @@ struct NDJSONScanner: Sendable {
     func scan(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int, into rows: inout [TripRow]) -> Int {
         var i = range.lowerBound
         var line = firstLine
+        // The known members of the current line, per role: reused, nothing allocated per row.
+        let found = UnsafeMutableBufferPointer<FlatObject.Value?>.allocate(capacity: ColumnNames.Role.allCases.count)
+        defer { found.deallocate() }
         while i < range.upperBound {
-            let end = CSVScanner.lineEnd(UnsafeBufferPointer(rebasing: b[0..<range.upperBound]), from: i).map { $0 + 1 } ?? range.upperBound
+            let end = Bytes.find(b, 10, from: i, to: range.upperBound).map { $0 + 1 } ?? range.upperBound
             defer {
                 i = end
                 line += 1
             }
             var k = i
-            while k < end, b[k] == 32 || b[k] == 9 || b[k] == 13 || b[k] == 10 { k += 1 }
+            while k < end, Bytes.isSpace(b[k]) { k += 1 }
             if k == end { continue }  // blank
             var row = TripRow()
             row.start = i
             row.end = end
             row.line = line
-            var parser = FlatObject(b: b, i: k, end: end)
+            found.initialize(repeating: nil)
+            var parser = FlatObject(b: b, i: k, end: end, found: found)
             if let problem = parser.parse(names: names) {
                 row.malformed = problem
             } else {
@@ -44,17 +48,22 @@ private struct FlatObject {
     let b: UnsafeBufferPointer<UInt8>
     var i: Int
     let end: Int
-    /// Value byte ranges per role (strings without their quotes), and whether quoted.
-    var found: [ColumnNames.Role: (Int, Int, quoted: Bool, escaped: Bool, null: Bool)] = [:]
+    /// A value's byte range (strings without their quotes) and what it is.
+    typealias Value = (Int, Int, quoted: Bool, escaped: Bool, null: Bool, rank: Int)
+    /// The known members' values by `Role.index` (the caller's storage, cleared per row).
+    let found: UnsafeMutableBufferPointer<Value?>
 
-    init(b: UnsafeBufferPointer<UInt8>, i: Int, end: Int) {
+    init(b: UnsafeBufferPointer<UInt8>, i: Int, end: Int, found: UnsafeMutableBufferPointer<Value?>) {
         self.b = b
         self.i = i
         self.end = end
+        self.found = found
     }
 
+    subscript(_ role: ColumnNames.Role) -> Value? { found[role.index] }
+
     mutating func skipSpace() {
-        while i < end, b[i] == 32 || b[i] == 9 || b[i] == 13 || b[i] == 10 { i += 1 }
+        while i < end, Bytes.isSpace(b[i]) { i += 1 }
     }
 
     func at(_ what: String) -> String { "column \(i - lineStart + 1): \(what)" }
@@ -84,13 +93,13 @@ private struct FlatObject {
     }
 
     /// Skips any value; returns its range (strings without quotes), and whether it was quoted, escaped, null.
-    mutating func value() -> (Int, Int, quoted: Bool, escaped: Bool, null: Bool)? {
+    mutating func value() -> Value? {
         skipSpace()
         guard i < end else { return nil }
         switch b[i] {
         case UInt8(ascii: "\""):
             guard let (s, e, esc) = string() else { return nil }
-            return (s, e, true, esc, false)
+            return (s, e, true, esc, false, 0)
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             let s = i
             var depth = 0
@@ -103,7 +112,7 @@ private struct FlatObject {
                 if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { depth += 1 }
                 if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
                     depth -= 1
-                    if depth == 0 { i += 1; return (s, i, false, false, false) }
+                    if depth == 0 { i += 1; return (s, i, false, false, false, 0) }
                 }
                 i += 1
             }
@@ -117,7 +126,7 @@ private struct FlatObject {
             }
             guard i > s else { return nil }
             let isNull = i - s == 4 && b[s] == UInt8(ascii: "n") && b[s + 1] == UInt8(ascii: "u") && b[s + 2] == UInt8(ascii: "l") && b[s + 3] == UInt8(ascii: "l")
-            return (s, i, false, false, isNull)
+            return (s, i, false, false, isNull, 0)
         }
     }
 
@@ -137,7 +146,11 @@ private struct FlatObject {
                 i += 1
                 guard let v = value() else { return "malformed JSON (\(at("expected a value")))" }
                 let key = kesc ? decodeJSONString(ks, ke) : String(decoding: UnsafeBufferPointer(rebasing: b[ks..<ke]), as: UTF8.self)
-                if let role = names.role(of: key), found[role] == nil { found[role] = v }
+                if let (role, rank) = names.match(key), rank < found[role.index]?.rank ?? .max {
+                    var v = v
+                    v.rank = rank
+                    found[role.index] = v
+                }
                 skipSpace()
                 guard i < end else { return "malformed JSON (\(at("unterminated object")))" }
                 if b[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -147,7 +160,7 @@ private struct FlatObject {
         }
         skipSpace()
         guard i == end else { return "malformed JSON (\(at("text after the object")))" }
-        let missing = [ColumnNames.Role.vehicleID, .timestamp, .lat, .lon].filter { found[$0] == nil }
+        let missing = ColumnNames.required.filter { self[$0] == nil }
         guard missing.isEmpty else { return "missing \(missing.map(\.rawValue).joined(separator: ", "))" }
         return nil
     }
@@ -163,10 +176,10 @@ private struct FlatObject {
 
     /// Fills the row from the members found (after `parse` succeeded).
     func fill(_ row: inout TripRow, b: UnsafeBufferPointer<UInt8>) {
-        func bytes(_ v: (Int, Int, quoted: Bool, escaped: Bool, null: Bool)) -> UnsafeBufferPointer<UInt8> {
+        func bytes(_ v: Value) -> UnsafeBufferPointer<UInt8> {
             UnsafeBufferPointer(rebasing: b[v.0..<v.1])
         }
-        guard let v = found[.vehicleID], let t = found[.timestamp], let la = found[.lat], let lo = found[.lon] else { return }
+        guard let v = self[.vehicleID], let t = self[.timestamp], let la = self[.lat], let lo = self[.lon] else { return }
         if v.null { row.malformed = "vehicle_id is null"; return }
         row.vehicle = v.escaped ? decodeJSONString(v.0, v.1) : FieldParse.text(bytes(v))
         guard !row.vehicle.isEmpty else { row.malformed = "vehicle_id is empty"; return }
@@ -189,7 +202,7 @@ private struct FlatObject {
             row.hasPosition = true
         }
         func optional(_ role: ColumnNames.Role) -> Double?? {
-            guard let f = found[role], !f.null else { return .some(nil) }
+            guard let f = self[role], !f.null else { return .some(nil) }
             guard let v = FieldParse.optionalNumber(bytes(f)) else {
                 row.malformed = "\(role.rawValue) \"\(FieldParse.preview(bytes(f)))\" is not a number"
                 return nil

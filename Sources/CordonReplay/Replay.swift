@@ -34,6 +34,8 @@ public final class Replay {
         let index: Int
         let path: String
         let format: TripFormat
+        /// Bytes on disk (compressed for gzip), for progress.
+        let diskBytes: Int64
     }
 
     /// Replays `inputs` (in the order given, as one stream) and writes the outputs into
@@ -48,9 +50,10 @@ public final class Replay {
             var head: [UInt8] = []
             _ = try source.read(into: &head, count: 4096)
             let format = options.format ?? TripFormat.fromName(path) ?? head.withUnsafeBufferPointer { TripFormat.sniff($0) }
-            inputs.append(Input(index: k, path: path, format: format))
+            inputs.append(Input(index: k, path: path, format: format, diskBytes: source.diskBytes))
         }
-        if options.writeOutputs && !options.parseOnly {
+        let writes = !options.parseOnly
+        if writes {
             if mkdir(directory, 0o755) != 0 && errno != EEXIST {
                 throw .output(file: directory, message: String(cString: strerror(errno)))
             }
@@ -59,38 +62,38 @@ public final class Replay {
                 throw .usage("two inputs would have the same redacted name in \(directory): \(names.joined(separator: ", "))")
             }
         }
-        let totalBytes = inputs.reduce(Int64(0)) { sum, input in sum + ((try? ByteSource(path: input.path).diskBytes) ?? 0) }
-        let meter = ProgressMeter(total: totalBytes * (options.writeOutputs && !options.parseOnly ? 2 : 1), report: progress)
+        let totalBytes = inputs.reduce(Int64(0)) { $0 + $1.diskBytes }
+        let meter = ProgressMeter(total: totalBytes * (writes ? 2 : 1), report: progress)
 
         // Pass 1: evaluate (in input order while every vehicle's fixes are in time order,
         // else sorted through bounded memory and disk).
-        var evaluation = Evaluation(zones: zones, configuration: configuration, inputs: inputs.count, threads: max(1, options.threads))
+        var evaluation = Evaluation(zones: zones, configuration: configuration, threads: max(1, options.threads))
         var issues = IssueLog(strict: options.strict)
         let ordered = try evaluateInOrder(inputs, into: &evaluation, issues: &issues, meter: meter)
         if !ordered {
-            evaluation = Evaluation(zones: zones, configuration: configuration, inputs: inputs.count, threads: 1)
+            evaluation = Evaluation(zones: zones, configuration: configuration, threads: 1)
             issues = IssueLog(strict: options.strict)
             meter.restart(phase: "sort")
             try evaluateSorted(inputs, into: &evaluation, issues: &issues, directory: directory, meter: meter)
         }
         let vehicles = evaluation.finish()
-        var report = ReplayReport(zones: zones, configuration: configuration, ordered: ordered, parseOnly: options.parseOnly)
+        var report = ReplayReport(zones: zones, configuration: configuration, ordered: ordered)
         report.issues = issues
         if options.parseOnly {
             // The floor: one parse of every input, nothing evaluated, classified or written.
             report.files = inputs.map { ReplayReport.FileCounts(file: $0.path, format: $0.format.rawValue, redacted: nil) }
-            if !report.files.isEmpty { report.files[0].rowsIn = meter.rows }
+            if !report.files.isEmpty { report.files[0].counts.rowsIn = meter.rows }
             return report
         }
 
         // Pass 2: classify every row, write the redacted copies, count, draw.
         let timelines = vehicles.mapValues { VehicleTimeline(directives: $0.directives, lastFix: $0.lastTime ?? 0) }
         var map = TrackMap(bounds: evaluation.bounds, width: options.mapWidth)
+        meter.phase("write")
         for input in inputs {
             try redact(input, directory: directory, timelines: timelines, rejected: evaluation.rejectedRows(of: input.index), report: &report, map: &map, meter: meter)
         }
         report.finish(vehicles: vehicles, timelines: timelines)
-        guard options.writeOutputs && !options.parseOnly else { return report }
 
         // Directives, by vehicle (natural id order) and sequence.
         let directives = try AtomicFile(path: directory + "/directives.ndjson")
@@ -151,12 +154,12 @@ public final class Replay {
                     line = next
                 case .csv, .ndjson:
                     let tail = UnsafeBufferPointer(rebasing: b[start...])
-                    var (length, middle) = input.format == .csv ? CSVScanner.completeRows(tail) : Self.completeLines(tail)
+                    var (length, middle) = input.format == .csv ? CSVScanner.completeRows(tail) : Bytes.completeLines(tail)
                     if atEnd { length = tail.count; middle = min(middle, length) }
                     if middle == 0 { middle = length }
                     let first = start..<(start + middle), second = (start + middle)..<(start + length)
                     if options.threads > 1 && length > 1 << 16 {
-                        let secondLine = line + Self.newlines(b, first)
+                        let secondLine = line + Bytes.newlines(b, first.lowerBound, first.upperBound)
                         let scanCSV = csv
                         let firstLine = line
                         let boxes = [UnsafeMutableBox([TripRow]()), UnsafeMutableBox([TripRow]())]
@@ -172,7 +175,7 @@ public final class Replay {
                         }
                         rows.append(contentsOf: boxes[0].value)
                         rows.append(contentsOf: boxes[1].value)
-                        line = secondLine + Self.newlines(b, second)
+                        line = secondLine + Bytes.newlines(b, second.lowerBound, second.upperBound)
                     } else if let scanner = csv {
                         line = scanner.scan(b, start..<(start + length), firstLine: line, into: &rows)
                     } else {
@@ -191,24 +194,6 @@ public final class Replay {
         if !buffer.isEmpty, input.format == .csv, csv == nil {
             throw .input(file: input.path, message: "line 1: no header")
         }
-    }
-
-    static func completeLines(_ b: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
-        guard let p = lastNewline(b) else { return (0, 0) }
-        let length = p + 1
-        let middle = CSVScanner.lineEnd(UnsafeBufferPointer(rebasing: b[0..<length]), from: length / 2).map { $0 + 1 } ?? length
-        return (length, middle)
-    }
-
-    static func newlines(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int {
-        var count = 0
-        var k = r.lowerBound
-        guard let base = b.baseAddress else { return 0 }
-        while k < r.upperBound, let p = memchr(base + k, 10, r.upperBound - k) {
-            count += 1
-            k = base.distance(to: p.assumingMemoryBound(to: UInt8.self)) + 1
-        }
-        return count
     }
 
     // MARK: - Pass 1
@@ -257,10 +242,9 @@ public final class Replay {
         _ input: Input, directory: String, timelines: [String: VehicleTimeline], rejected: [Int],
         report: inout ReplayReport, map: inout TrackMap, meter: ProgressMeter
     ) throws(ReplayError) {
-        let write = options.writeOutputs && !options.parseOnly
         let name = TripFormat.redactedName(of: input.path)
-        let out: AtomicFile? = write ? try AtomicFile(path: directory + "/" + name) : nil
-        var counts = ReplayReport.FileCounts(file: input.path, format: input.format.rawValue, redacted: write ? name : nil)
+        let out = try AtomicFile(path: directory + "/" + name)
+        var counts = ReplayReport.FileCounts(file: input.path, format: input.format.rawValue, redacted: name)
         var rowNumber = 0
         var nextRejected = 0
         var lastVehicle = ""
@@ -272,7 +256,7 @@ public final class Replay {
                 defer { rowNumber += 1 }
                 var decision = Decision.keep
                 var categoryMask: UInt8 = 0
-                if row.malformed != nil || !row.hasPosition || !row.fix.isUsable {
+                if row.problem != nil {
                     decision = .reject
                 } else if Self.advance(&nextRejected, in: rejected, to: rowNumber) {
                     decision = .reject
@@ -292,7 +276,6 @@ public final class Replay {
                 }
                 report.count(row, decision: decision, categories: categoryMask, file: &counts)
                 if decision != .reject { map.add(row, decision: decision) }
-                guard let out else { continue }
                 switch decision {
                 case .keep:
                     continue  // copied with the bytes around it
@@ -305,10 +288,10 @@ public final class Replay {
                 }
                 cursor = row.end
             }
-            try out?.write(UnsafeBufferPointer(rebasing: b[cursor..<consumed]))
+            try out.write(UnsafeBufferPointer(rebasing: b[cursor..<consumed]))
         }
         meter.finishFile()
-        try out?.commit()
+        try out.commit()
         report.files.append(counts)
     }
 }
@@ -325,10 +308,6 @@ extension Replay {
 enum Decision: Equatable {
     case keep, drop, localOnly, reject
     case coarsen(Double)
-}
-
-extension PositionFix {
-    var isUsable: Bool { problem == nil }
 }
 
 /// A mutable box shared with the workers of one `concurrentPerform` call, each touching only

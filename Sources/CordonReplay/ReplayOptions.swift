@@ -13,9 +13,6 @@ public struct ReplayOptions: Sendable {
     /// Memory for sorting input that is not in time order per vehicle, before spilling runs
     /// to disk (in the output directory).
     public var sortMemoryBytes = 96 << 20
-    /// Write the redacted copies, the directives, the report and the map. False: parse and
-    /// evaluate only (for measuring).
-    public var writeOutputs = true
     /// Only parse the inputs (the floor for benchmarks); nothing is evaluated or written.
     public var parseOnly = false
     /// The map's width in pixels.

@@ -9,17 +9,58 @@ import CordonFormats
 ///
 /// A value; `Sendable`.
 public struct ReplayReport: Sendable {
-    /// Row counts of one input file.
+    /// What became of some rows (of a file, a vehicle, or all): rows in = kept + dropped +
+    /// rejected; `coarsened` ⊂ kept, `localOnly` ⊂ dropped.
+    public struct RowCounts: Sendable, Equatable {
+        public var rowsIn = 0, kept = 0, dropped = 0, localOnly = 0, coarsened = 0, rejected = 0
+
+        mutating func add(_ decision: Decision) {
+            rowsIn += 1
+            switch decision {
+            case .keep: kept += 1
+            case .coarsen:
+                kept += 1
+                coarsened += 1
+            case .drop: dropped += 1
+            case .localOnly:
+                dropped += 1
+                localOnly += 1
+            case .reject: rejected += 1
+            }
+        }
+
+        static func + (a: RowCounts, b: RowCounts) -> RowCounts {
+            RowCounts(
+                rowsIn: a.rowsIn + b.rowsIn, kept: a.kept + b.kept, dropped: a.dropped + b.dropped,
+                localOnly: a.localOnly + b.localOnly, coarsened: a.coarsened + b.coarsened, rejected: a.rejected + b.rejected)
+        }
+
+        /// JSON members `PREFIXin`, `PREFIXkept`, … (`rows_` for files, `fixes_` otherwise).
+        func members(_ prefix: String) -> [JSONMember] {
+            [
+                JSONMember(prefix + "in", .number(Double(rowsIn))), JSONMember(prefix + "kept", .number(Double(kept))),
+                JSONMember(prefix + "dropped", .number(Double(dropped))),
+                JSONMember(prefix + "local_only", .number(Double(localOnly))),
+                JSONMember(prefix + "coarsened", .number(Double(coarsened))),
+                JSONMember(prefix + "rejected", .number(Double(rejected))),
+            ]
+        }
+
+        /// `in 10, kept 8, dropped 1, coarsened 0, rejected 1`.
+        var summary: String { "in \(rowsIn), kept \(kept), dropped \(dropped), coarsened \(coarsened), rejected \(rejected)" }
+    }
+
+    /// One input file's rows.
     public struct FileCounts: Sendable {
         public var file: String
         public var format: String
         public var redacted: String?
-        public var rowsIn = 0, kept = 0, dropped = 0, localOnly = 0, coarsened = 0, rejected = 0
+        public var counts = RowCounts()
     }
 
     /// One vehicle's figures.
     public struct VehicleCounts: Sendable {
-        public var fixesIn = 0, kept = 0, dropped = 0, localOnly = 0, coarsened = 0, rejected = 0
+        public var counts = RowCounts()
         public var suppressedSeconds = 0.0
         public var enters = 0
         public var directives = 0
@@ -39,7 +80,6 @@ public struct ReplayReport: Sendable {
     public let configuration: EngineConfiguration
     /// True when every vehicle's fixes came in time order (no sort was needed).
     public let ordered: Bool
-    public let parseOnly: Bool
     public var files: [FileCounts] = []
     public var vehicles: [String: VehicleCounts] = [:]
     public var categories: [Category: CategoryCounts] = [:]
@@ -47,56 +87,25 @@ public struct ReplayReport: Sendable {
     /// Rows whose vehicle id could not be read (counted in totals only).
     public var unattributed = 0
 
-    init(zones: ZoneSnapshot, configuration: EngineConfiguration, ordered: Bool, parseOnly: Bool) {
+    init(zones: ZoneSnapshot, configuration: EngineConfiguration, ordered: Bool) {
         zoneSetName = zones.setName
         zoneSetVersion = zones.version
         self.configuration = configuration
         self.ordered = ordered
-        self.parseOnly = parseOnly
     }
 
     /// Totals over all inputs.
-    public var totals: FileCounts {
-        var t = FileCounts(file: "", format: "")
-        for f in files {
-            t.rowsIn += f.rowsIn
-            t.kept += f.kept
-            t.dropped += f.dropped
-            t.localOnly += f.localOnly
-            t.coarsened += f.coarsened
-            t.rejected += f.rejected
-        }
-        return t
-    }
+    public var totals: RowCounts { files.reduce(RowCounts()) { $0 + $1.counts } }
 
     mutating func count(_ row: TripRow, decision: Decision, categories mask: UInt8, file: inout FileCounts) {
-        file.rowsIn += 1
-        var v = row.vehicle.isEmpty ? nil : vehicles[row.vehicle, default: VehicleCounts()]
-        if v == nil { unattributed += 1 }
-        v?.fixesIn += 1
-        switch decision {
-        case .keep:
-            file.kept += 1
-            v?.kept += 1
-        case .coarsen:
-            file.kept += 1
-            file.coarsened += 1
-            v?.kept += 1
-            v?.coarsened += 1
-        case .drop, .localOnly:
-            file.dropped += 1
-            v?.dropped += 1
-            if decision == .localOnly {
-                file.localOnly += 1
-                v?.localOnly += 1
-            }
-        case .reject:
-            file.rejected += 1
-            v?.rejected += 1
+        file.counts.add(decision)
+        if row.vehicle.isEmpty {
+            unattributed += 1
+        } else {
+            vehicles[row.vehicle, default: VehicleCounts()].counts.add(decision)  // in place
         }
-        if let v { vehicles[row.vehicle] = v }
         guard mask != 0, decision != .reject, decision != .keep else { return }
-        for c in VehicleTimeline.categories(of: mask) {
+        for (k, c) in Category.allCases.enumerated() where mask & (1 << UInt8(k)) != 0 {
             if case .coarsen = decision { categories[c, default: CategoryCounts()].coarsened += 1 } else { categories[c, default: CategoryCounts()].dropped += 1 }
         }
     }
@@ -137,35 +146,18 @@ public struct ReplayReport: Sendable {
                 JSONMember("file", .string(f.file)), JSONMember("format", .string(f.format)),
             ]
             if let r = f.redacted { members.append(JSONMember("redacted", .string(r))) }
-            members += [
-                JSONMember("rows_in", .number(Double(f.rowsIn))), JSONMember("rows_kept", .number(Double(f.kept))),
-                JSONMember("rows_dropped", .number(Double(f.dropped))),
-                JSONMember("rows_local_only", .number(Double(f.localOnly))),
-                JSONMember("rows_coarsened", .number(Double(f.coarsened))),
-                JSONMember("rows_rejected", .number(Double(f.rejected))),
-            ]
-            return .object(members)
+            return .object(members + f.counts.members("rows_"))
         }
         let enters = vehicles.values.reduce(0) { $0 + $1.enters }
         let suppressed = vehicles.values.reduce(0.0) { $0 + $1.suppressedSeconds }
         let directives = vehicles.values.reduce(0) { $0 + $1.directives }
-        let totals: JSONValue = .object([
-            JSONMember("fixes_in", .number(Double(t.rowsIn))), JSONMember("fixes_kept", .number(Double(t.kept))),
-            JSONMember("fixes_dropped", .number(Double(t.dropped))),
-            JSONMember("fixes_local_only", .number(Double(t.localOnly))),
-            JSONMember("fixes_coarsened", .number(Double(t.coarsened))),
-            JSONMember("fixes_rejected", .number(Double(t.rejected))),
+        let totals: JSONValue = .object(t.members("fixes_") + [
             JSONMember("vehicles", .number(Double(vehicles.count))), JSONMember("enters", .number(Double(enters))),
             JSONMember("directives", .number(Double(directives))), JSONMember("suppressed_s", .number(suppressed)),
         ])
         let vehicleList: [JSONValue] = vehicles.keys.sorted(by: naturalIDOrder).compactMap { id in
             guard let v = vehicles[id] else { return nil }
-            return .object([
-                JSONMember("vehicle_id", .string(id)), JSONMember("fixes_in", .number(Double(v.fixesIn))),
-                JSONMember("fixes_kept", .number(Double(v.kept))), JSONMember("fixes_dropped", .number(Double(v.dropped))),
-                JSONMember("fixes_local_only", .number(Double(v.localOnly))),
-                JSONMember("fixes_coarsened", .number(Double(v.coarsened))),
-                JSONMember("fixes_rejected", .number(Double(v.rejected))),
+            return .object([JSONMember("vehicle_id", .string(id))] + v.counts.members("fixes_") + [
                 JSONMember("suppressed_s", .number(v.suppressedSeconds)), JSONMember("enters", .number(Double(v.enters))),
                 JSONMember("directives", .number(Double(v.directives))),
                 JSONMember("zones_touched", .array(v.zonesTouched.map { .string($0) })),
@@ -222,7 +214,7 @@ public struct ReplayReport: Sendable {
         out += "  vehicles          \(vehicles.count), enters \(vehicles.values.reduce(0) { $0 + $1.enters }), suppressed \(duration(vehicles.values.reduce(0.0) { $0 + $1.suppressedSeconds }))\n"
         out += "\nInputs\n"
         for f in files {
-            out += "  \(f.file) (\(f.format)): in \(f.rowsIn), kept \(f.kept), dropped \(f.dropped), coarsened \(f.coarsened), rejected \(f.rejected)"
+            out += "  \(f.file) (\(f.format)): \(f.counts.summary)"
             out += f.redacted.map { " -> \($0)\n" } ?? "\n"
         }
         out += "\nBy category\n"
@@ -233,7 +225,7 @@ public struct ReplayReport: Sendable {
         out += "\nBy vehicle\n"
         for id in vehicles.keys.sorted(by: naturalIDOrder) {
             guard let v = vehicles[id] else { continue }
-            out += "  \(id): in \(v.fixesIn), kept \(v.kept), dropped \(v.dropped), coarsened \(v.coarsened), rejected \(v.rejected), "
+            out += "  \(id): \(v.counts.summary), "
             out += "enters \(v.enters), suppressed \(duration(v.suppressedSeconds))"
             if !v.zonesTouched.isEmpty {
                 let shown = v.zonesTouched.prefix(8).joined(separator: ", ")

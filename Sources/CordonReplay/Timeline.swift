@@ -30,10 +30,6 @@ struct VehicleTimeline: Sendable {
         return m
     }
 
-    static func categories(of mask: UInt8) -> [Category] {
-        Category.allCases.enumerated().filter { mask & (1 << UInt8($0.offset)) != 0 }.map(\.element)
-    }
-
     init(directives: [Directive], lastFix: Int64) {
         var dataWindows: [Window] = []
         var cameraWindows: [Window] = []

@@ -40,11 +40,28 @@ public enum TripFormat: String, Sendable, CaseIterable {
 }
 
 /// Which input field plays which role. Names are matched without regard to case; `--columns`
-/// adds names (`vehicle_id=car,timestamp=ts`). A value; `Sendable`.
-public struct ColumnNames: Sendable, Hashable {
+/// adds names (`vehicle_id=car,timestamp=ts`) that take precedence over the defaults. When
+/// several fields name one role, the most preferred name wins, wherever its field stands.
+/// A value; `Sendable`.
+public struct ColumnNames: Sendable {
     public enum Role: String, Sendable, CaseIterable {
         case vehicleID = "vehicle_id", timestamp, lat, lon, accuracy, speed, heading
+
+        /// Position in `allCases`, for fixed-size per-role storage.
+        var index: Int {
+            switch self {
+            case .vehicleID: 0
+            case .timestamp: 1
+            case .lat: 2
+            case .lon: 3
+            case .accuracy: 4
+            case .speed: 5
+            case .heading: 6
+            }
+        }
     }
+
+    static let required: [Role] = [.vehicleID, .timestamp, .lat, .lon]
 
     /// Accepted names per role, in order of preference.
     public private(set) var names: [Role: [String]] = [
@@ -56,36 +73,37 @@ public struct ColumnNames: Sendable, Hashable {
         .speed: ["speed", "speed_mps"],
         .heading: ["heading", "course", "bearing"],
     ]
+    /// Lower-cased name → its role and rank (0 = most preferred), made from `names`.
+    private var lookup: [String: (role: Role, rank: Int)] = [:]
 
-    public init() {}
+    public init() { index() }
 
     /// Parses `role=name[,role=name…]`; the given name is tried first for its role.
     public init(mapping: String) throws(ReplayError) {
+        var given: [(Role, String)] = []
         for pair in mapping.split(separator: ",") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
             guard parts.count == 2, let role = Role(rawValue: parts[0].lowercased()), !parts[1].isEmpty else {
                 let roles = Role.allCases.map(\.rawValue).joined(separator: ", ")
                 throw .usage("--columns expects ROLE=NAME pairs with ROLE one of \(roles); got \"\(pair)\"")
             }
-            names[role, default: []].insert(parts[1].lowercased(), at: 0)
+            given.append((role, parts[1].lowercased()))
         }
+        for (role, name) in given.reversed() {
+            // A name given for one role no longer stands for another.
+            for r in Role.allCases { names[r]?.removeAll { $0 == name } }
+            names[role, default: []].insert(name, at: 0)
+        }
+        index()
     }
 
-    /// The role a field name plays, or nil.
-    func role(of name: String) -> Role? {
-        let key = name.lowercased()
-        var best: (Role, Int)?
-        for (role, list) in names {
-            if let rank = list.firstIndex(of: key), best.map({ rank < $0.1 }) ?? true { best = (role, rank) }
-        }
-        return best?.0
+    private mutating func index() {
+        lookup = [:]
+        for (role, list) in names { for (rank, name) in list.enumerated() { lookup[name] = (role, rank) } }
     }
-}
 
-extension Substring {
-    func trimmingSpaces() -> String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
-    }
+    /// The role a field name plays and its rank, or nil.
+    func match(_ name: String) -> (role: Role, rank: Int)? { lookup[name.lowercased()] }
 }
 
 /// One row of a trip log as read: where its bytes are, what it says, and whether it can be
@@ -106,6 +124,16 @@ struct TripRow {
     var heading: Double?
     /// Set when the row cannot form a fix at all (it is skipped before the engine).
     var malformed: String?
+
+    /// Why the row is unusable, or nil: it cannot form a fix (`malformed`), or its fix fails the
+    /// range check every input path applies (`PositionFix.problem`: no position, out of
+    /// range, not finite). The one place that decides it for the report, the log and the
+    /// redaction.
+    var problem: String? {
+        if let malformed { return malformed }
+        guard hasPosition else { return "no position (empty lat and lon)" }
+        return fix.problem?.description
+    }
 
     var fix: PositionFix {
         PositionFix(

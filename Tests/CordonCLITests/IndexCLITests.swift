@@ -69,3 +69,40 @@ import Testing
         #expect(json["points"]?.numberValue == 2000)
     }
 }
+
+/// `cordon replay`: outputs, messages and exit codes as a user sees them.
+@Suite struct ReplayCLITests {
+    @Test func replayWritesItsOutputsReportsBadRowsAndStrictFails() throws {
+        let dir = Fixtures.temporaryDirectory()
+        var out = try CLIRunner.run(
+            ["replay", "--zones", Fixtures.path("zones/sample.geojson"), Fixtures.path("trips/sample.csv"), "--out", "r"], in: dir)
+        #expect(out.status == 0)
+        let files = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("r").path)) ?? [])
+        #expect(files == ["directives.ndjson", "sample.redacted.csv", "report.json", "report.txt", "map.svg"])
+        #expect(out.stdout.hasPrefix("replayed 1,261 fixes of 3 vehicles in "))
+        #expect(out.stdout.contains("  map:        r/map.svg\n"))
+        // stderr is not a terminal here: the malformed row, and no progress bar.
+        #expect(out.stderr == "warning: \(Fixtures.path("trips/sample.csv")):702: timestamp \"not-a-time\" is not ISO 8601 with a zone, nor epoch seconds or milliseconds\n")
+        let report = try JSONParser().parse(Array((try? Data(contentsOf: dir.appendingPathComponent("r/report.json"))) ?? Data()), file: "report.json")
+        guard case .object(let root) = report, case .object(let totals)? = root.first(where: { $0.key == "totals" })?.value else {
+            Issue.record("report.json has no totals object")
+            return
+        }
+        for key in ["fixes_in", "fixes_kept", "fixes_dropped", "fixes_coarsened", "fixes_rejected"] {
+            #expect(totals.contains { $0.key == key }, "totals lacks \(key)")
+        }
+        #expect(totals.first { $0.key == "fixes_in" }?.value == .number(1261))
+        #expect(totals.first { $0.key == "fixes_rejected" }?.value == .number(1))
+
+        out = try CLIRunner.run(
+            ["replay", "--zones", Fixtures.path("zones/sample.geojson"), Fixtures.path("trips/sample.csv"), "--out", "s", "--strict"], in: dir)
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("sample.csv:702: timestamp \"not-a-time\""))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("s").path)) ?? []).isEmpty)
+
+        out = try CLIRunner.run(["replay", "--zones", Fixtures.path("zones/sample.geojson"), "nope.csv", "--out", "t"], in: dir)
+        #expect(out.status == 1 && out.stderr == "nope.csv: error: No such file or directory\n")
+        out = try CLIRunner.run(["replay", "--zones", Fixtures.path("zones/sample.geojson"), "x.csv", "--out", "t", "--format", "xls"], in: dir)
+        #expect(out.status == 2)
+    }
+}

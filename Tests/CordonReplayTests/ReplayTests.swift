@@ -67,8 +67,16 @@ import Testing
         return path
     }
 
+    /// Replays, then checks what must hold for every replay: for each input and in total,
+    /// rows in = kept + dropped + rejected, coarsened ⊂ kept, local-only ⊂ dropped.
     static func replay(_ paths: [String], options: ReplayOptions = ReplayOptions(), out: URL) throws -> ReplayReport {
-        try Replay(zones: zones, zoneSet: zoneSet, options: options).run(inputs: paths, directory: out.path)
+        let report = try Replay(zones: zones, zoneSet: zoneSet, options: options).run(inputs: paths, directory: out.path)
+        #expect(report.files.map(\.file) == paths)
+        for c in report.files.map(\.counts) + [report.totals] {
+            #expect(c.rowsIn == c.kept + c.dropped + c.rejected, "not conserved: \(c)")
+            #expect(c.coarsened <= c.kept && c.localOnly <= c.dropped)
+        }
+        return report
     }
 
     static func lines(_ url: URL) -> [String] {
@@ -98,9 +106,9 @@ import Testing
         #expect(!expected.isEmpty)
         #expect(replayed == expected)
         // The trip does what it was drawn to do.
-        #expect(report.vehicles["V1"]?.dropped ?? 0 > 0)
-        #expect(report.vehicles["V2"]?.coarsened ?? 0 > 0)
-        #expect(report.vehicles["V3"]?.kept == 360)
+        #expect(report.vehicles["V1"]?.counts.dropped ?? 0 > 0)
+        #expect(report.vehicles["V2"]?.counts.coarsened ?? 0 > 0)
+        #expect(report.vehicles["V3"]?.counts.kept == 360)
         #expect(report.vehicles["V1"]?.enters == 1)
     }
 
@@ -168,6 +176,7 @@ import Testing
         text += "\n"  // 9: blank, not a row
         text += "V1,1772438407,39.9001,116.3764\n"  // 10: epoch seconds
         text += "V1,1772438408000,39.9002,116.3764\n"  // 11: epoch milliseconds
+        text += "V1,1772438408000,39.9003,116.3764\n"  // 12: the same time again: the engine rejects it
         let trip = Self.write(text, "bad.csv", in: dir)
         let out = dir.appendingPathComponent("out")
         let report = try Self.replay([trip], out: out)
@@ -175,13 +184,14 @@ import Testing
         #expect(report.issues.first.allSatisfy { $0.file == trip })
         #expect(report.issues.first[0].message.contains("timestamp"))
         let t = report.totals
-        #expect(t.rowsIn == 9)
-        #expect(t.rejected == 6)
+        #expect(t.rowsIn == 10)
+        #expect(t.rejected == 7)
         #expect(t.kept == 3)
         #expect(t.rowsIn == t.kept + t.dropped + t.rejected)
         let output = Self.lines(out.appendingPathComponent("bad.redacted.csv"))
         #expect(output.contains("V1,1772438407,39.9001,116.3764"))
-        #expect(!output.contains { $0.contains("yesterday") || $0.contains(",95,") })
+        #expect(!output.contains { $0.contains("yesterday") || $0.contains(",95,") || $0.contains("39.9003") })
+        #expect(Self.lines(out.appendingPathComponent("directives.ndjson")).contains { $0.contains("\"reason\":\"duplicate\"") })
 
         // Strict: stops at the first, names it, and leaves no output behind.
         var strict = ReplayOptions()
@@ -285,5 +295,49 @@ import Testing
         options.columns = try ColumnNames(mapping: "vehicle_id=car,timestamp=ts_utc,lat=y,lon=x")
         let report = try Self.replay([trip], options: options, out: dir.appendingPathComponent("b"))
         #expect(report.totals.rowsIn == Self.fixes.count && report.totals.rejected == 0)
+
+        // A mapped name wins over a default name, wherever the default's column stands: a
+        // "timestamp" column of garbage before the real times in "time_utc".
+        let both = Self.csv(Self.fixes).split(separator: "\n").enumerated().map { k, line in
+            k == 0 ? "timestamp," + line.replacingOccurrences(of: ",timestamp,", with: ",time_utc,") : "garbage," + line
+        }.joined(separator: "\n") + "\n"
+        let second = Self.write(both, "both.csv", in: dir)
+        let unmapped = try Self.replay([second], out: dir.appendingPathComponent("c0"))
+        #expect(unmapped.totals.rejected == Self.fixes.count)
+        var mapped = ReplayOptions()
+        mapped.columns = try ColumnNames(mapping: "timestamp=time_utc")
+        let preferred = try Self.replay([second], options: mapped, out: dir.appendingPathComponent("c"))
+        #expect(preferred.totals.rejected == 0)
+        #expect(Self.lines(dir.appendingPathComponent("c/directives.ndjson")) == Self.lines(dir.appendingPathComponent("b/directives.ndjson")))
+    }
+
+    @Test func severalInputsAreOneStreamAndEachIsCountedAndRedacted() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let first = Self.fixes.filter { $0.time < Self.start + 180_000 }, rest = Self.fixes.filter { $0.time >= Self.start + 180_000 }
+        let a = Self.write(Self.csv(first), "a.csv", in: dir), b = Self.write(Self.ndjson(rest), "b.ndjson", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let report = try Self.replay([a, b], out: out)
+        // The vehicles continue from one file into the next: the same directives as one file.
+        #expect(Self.lines(out.appendingPathComponent("directives.ndjson")).filter { !$0.isEmpty } == Self.engineDirectives(Self.fixes))
+        #expect(report.files.map(\.counts.rowsIn) == [first.count, rest.count])
+        #expect(report.files.map(\.redacted) == ["a.redacted.csv", "b.redacted.ndjson"])
+        #expect(Self.lines(out.appendingPathComponent("b.redacted.ndjson")).filter { !$0.isEmpty }.count == report.files[1].counts.kept)
+    }
+
+    @Test func theMapDrawsZonesTracksLegendAndScale() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let out = dir.appendingPathComponent("out")
+        _ = try Self.replay([Self.write(Self.csv(Self.fixes), "trip.csv", in: dir)], out: out)
+        let svg = (try? String(contentsOf: out.appendingPathComponent("map.svg"), encoding: .utf8)) ?? ""
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(svg.hasSuffix("</svg>\n"))
+        for part in ["<g class=\"a\"", "<g class=\"c\"", "<path class=\"k\"", "<path class=\"d\"", "<path class=\"o\"", "zone (core)", "approach buffer", "suppressed: dropped"] {
+            #expect(svg.contains(part), "map.svg lacks \(part)")
+        }
+        #expect(svg.contains(" km</text>") || svg.contains(" m</text>"), "no scale bar label")
+        // bj-00045 and bj-00220 lie on the tracks and are drawn; far zones are not.
+        #expect(svg.components(separatedBy: "<path d=").count - 1 < Self.zoneSet.entries.count * 2)
+        // Thinned: far fewer track points than fixes.
+        #expect(svg.utf8.count < 200_000)
     }
 }
