@@ -3,7 +3,7 @@
 // Cordon: restricted-zone geofencing and camera suppression.
 //
 // Dependencies point inward: Core <- Index <- Engine; Core <- Formats; Engine + Formats + CZlib <- Replay; Core + CGEOS <- GEOS; Core + GRDB <- Store;
-// all of them <- Cordon <- CLI. CordonCore depends on the standard library only.
+// all of them <- Cordon <- Server <- CLI. CordonCore depends on the standard library only.
 
 import PackageDescription
 
@@ -27,12 +27,19 @@ let package = Package(
         .library(name: "CordonGEOS", targets: ["CordonGEOS"]),
         .library(name: "CordonStore", targets: ["CordonStore"]),
         .library(name: "CordonReplay", targets: ["CordonReplay"]),
+        .library(name: "CordonServer", targets: ["CordonServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: - C
@@ -71,9 +78,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "CordonServer",
+            dependencies: [
+                "Cordon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "CordonCLI",
-            dependencies: ["Cordon", "CordonGEOS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Cordon", "CordonGEOS", "CordonServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -127,6 +150,15 @@ let package = Package(
         .testTarget(
             name: "CordonReplayTests",
             dependencies: ["CordonReplay", "Cordon", "CordonTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CordonServerTests",
+            dependencies: [
+                "CordonServer", "Cordon", "CordonTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

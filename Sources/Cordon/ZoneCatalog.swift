@@ -25,10 +25,27 @@ public struct ZoneCatalog: Sendable {
         files: [String], setName: String, activate: Bool, actor: String, options: ImportOptions,
         afterEachZone: ((Int) -> Void)? = nil
     ) throws(StoreError) -> ImportReport {
-        var report = Self.prepare(files: files, options: options)
+        try store(
+            Self.prepare(files: files, options: options), setName: setName, activate: activate, actor: actor,
+            options: options, afterEachZone: afterEachZone)
+    }
+
+    /// The same for in-memory sources (name, bytes), e.g. an HTTP body.
+    public func importZones(
+        sources: [(name: String, bytes: [UInt8])], setName: String, activate: Bool, actor: String, options: ImportOptions
+    ) throws(StoreError) -> ImportReport {
+        try store(Self.prepare(sources: sources, options: options), setName: setName, activate: activate, actor: actor, options: options)
+    }
+
+    private func store(
+        _ prepared: ImportReport, setName: String, activate: Bool, actor: String, options: ImportOptions,
+        afterEachZone: ((Int) -> Void)? = nil
+    ) throws(StoreError) -> ImportReport {
+        var report = prepared
         guard Self.mayStore(report, options: options) else { return report }
         report.stored = try store.createVersion(
-            setName: setName, entries: report.entries, source: files.map { ($0 as NSString).lastPathComponent }.joined(separator: ","),
+            setName: setName, entries: report.entries,
+            source: report.files.map { ($0 as NSString).lastPathComponent }.joined(separator: ","),
             checksum: report.checksum, actor: actor, activate: activate, afterEachZone: afterEachZone)
         return report
     }

@@ -1,4 +1,6 @@
 import Foundation
+public import CordonCore
+import CordonFormats
 
 /// The zone file formats Cordon reads. `Sendable`.
 public enum ZoneFileFormat: String, Sendable, CaseIterable {
@@ -41,4 +43,19 @@ public func readFileBytes(_ path: String, limit: Int) throws(FormatError) -> [UI
     let data = (try? handle.read(upToCount: limit + 1)) ?? Data()
     guard data.count <= limit else { throw .tooLarge(file: path, bytes: data.count, limit: limit) }
     return [UInt8](data)
+}
+
+extension ZoneSet {
+    /// The version's zones as a GeoJSON FeatureCollection (with the set's `name` and `version`
+    /// as foreign members) or a KML document, as `cordon zones export` and the HTTP export write them.
+    public func exported(as format: ZoneFileFormat) -> String {
+        switch format {
+        case .kml:
+            KMLWriter(documentName: "\(name) version \(version)").string(zones)
+        case .geojson, .wkt:
+            GeoJSONWriter(foreignMembers: [
+                JSONMember("name", .string(name)), JSONMember("version", .number(Double(version))),
+            ]).string(zones)
+        }
+    }
 }

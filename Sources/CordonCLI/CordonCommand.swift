@@ -10,7 +10,10 @@ struct CordonCommand: ParsableCommand {
         commandName: "cordon",
         abstract: "Restricted-zone geofencing and camera suppression.",
         version: "0.1.0",
-        subcommands: [ZonesCommand.self, CheckCommand.self, LocateCommand.self, ReplayCommand.self, BenchCommand.self])
+        subcommands: [
+            ZonesCommand.self, CheckCommand.self, LocateCommand.self, ReplayCommand.self, BenchCommand.self, ServeCommand.self,
+            TokenCommand.self,
+        ])
 
     static func main() {
         do {

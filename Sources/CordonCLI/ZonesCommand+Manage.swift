@@ -147,14 +147,7 @@ struct ExportCommand: ParsableCommand {
         let store = try database.openExisting()
         let set: ZoneSet
         do { set = try store.zoneSet(setName: setName, version: version) } catch { throw CLIExit.store(error) }
-        let text: String
-        if format.lowercased() == "kml" {
-            text = KMLWriter(documentName: "\(set.name) version \(set.version)").string(set.zones)
-        } else {
-            text = GeoJSONWriter(foreignMembers: [
-                JSONMember("name", .string(set.name)), JSONMember("version", .number(Double(set.version))),
-            ]).string(set.zones)
-        }
+        let text = set.exported(as: format.lowercased() == "kml" ? .kml : .geojson)
         guard let out else {
             writeStdout(text)
             return

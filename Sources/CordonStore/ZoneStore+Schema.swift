@@ -80,6 +80,33 @@ extension ZoneStore {
                         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                     """)
         }
+        m.registerMigration("v2-tokens-directives") { db in
+            try db.execute(
+                sql: """
+                    -- API bearer tokens: only the SHA-256 of a token is stored.
+                    CREATE TABLE api_token (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL CHECK (role IN ('admin', 'vehicle', 'owner')),
+                        vehicle_id TEXT,
+                        hash TEXT NOT NULL UNIQUE,
+                        created_at TEXT NOT NULL,
+                        revoked_at TEXT
+                    );
+                    -- Directives the service issued, for owners; pruned after the retention period.
+                    CREATE TABLE directive_log (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        vehicle_id TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        time_ms INTEGER NOT NULL,
+                        recorded_ms INTEGER NOT NULL,
+                        body TEXT NOT NULL -- the directive's wire object (docs/directives.md)
+                    );
+                    CREATE INDEX directive_log_vehicle ON directive_log(vehicle_id, time_ms);
+                    CREATE INDEX directive_log_recorded ON directive_log(recorded_ms);
+                    """)
+        }
         return m
     }
 }

@@ -33,19 +33,19 @@ public final class ZoneStore: Sendable {
         return String(describing: error)
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.read(body) } catch let e as StoreError { throw e } catch {
             throw .database(Self.message(error))
         }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.write(body) } catch let e as StoreError { throw e } catch {
             throw .database(Self.message(error))
         }
     }
 
-    static func now() -> Timestamp {
+    public static func now() -> Timestamp {
         Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
     }
 

@@ -1,0 +1,35 @@
+import CordonStore
+import Hummingbird
+
+/// Checks the bearer token of every request except the open operational routes, and puts the
+/// token in the context. 401 without a token, with an unknown one or a revoked one; the route
+/// itself decides 403 (`CordonRequestContext.require`).
+///
+/// Tokens are looked up in the store on every request (one indexed read of a SHA-256), so a
+/// revocation made by the CLI in another process takes effect at once.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = CordonRequestContext
+    static let openPaths: Set<String> = ["/healthz", "/readyz", "/metrics"]
+
+    let store: ZoneStore
+    let limiter: RateLimiter
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        guard let header = request.headers[.authorization] else { throw APIError.unauthorized }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else {
+            throw APIError.unauthorized
+        }
+        guard let token = try store.token(secret: String(parts[1])) else { throw APIError.unauthorized }
+        if let wait = limiter.admit(token.id) {
+            let seconds = max(1, Int(wait.rounded(.up)))
+            throw APIError(
+                .tooManyRequests, "rate_limited", "over the rate limit for this token; retry in \(seconds) s",
+                headers: [.retryAfter: String(seconds)])
+        }
+        var context = context
+        context.identity = token
+        return try await next(request, context)
+    }
+}

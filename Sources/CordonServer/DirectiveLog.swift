@@ -1,0 +1,111 @@
+import CordonCore
+import CordonStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Buffers the directives the service issues and writes them to the store's directive log in
+/// batches, for the owner API.
+///
+/// `Sendable`: the buffer sits behind a lock; `flush` takes the whole buffer and writes it in
+/// one transaction, so concurrent requests never wait on SQLite. On a failed write the batch
+/// goes back to the front of the buffer and is retried on the next flush.
+final class DirectiveLog: Sendable {
+    let store: ZoneStore
+    private let pending = Mutex<[LoggedDirective]>([])
+    /// Serialises flushes so batches reach the database in the order they were taken.
+    private let writing = Mutex<Void>(())
+
+    init(store: ZoneStore) { self.store = store }
+
+    /// Queues directives (`fix.rejected` reports are not suppression and are not kept) with their
+    /// wire text.
+    func record(_ directive: Directive, line: String) {
+        guard directive.kind != .fixRejected else { return }
+        let entry = LoggedDirective(
+            vehicleID: directive.vehicleID, seq: directive.seq, kind: directive.kind.rawValue, time: directive.time, body: line)
+        pending.withLock { $0.append(entry) }
+    }
+
+    /// Writes everything queued so far.
+    func flush() throws(StoreError) {
+        let failure: StoreError? = writing.withLock { _ in
+            let batch = pending.withLock { pending in
+                defer { pending.removeAll(keepingCapacity: true) }
+                return pending
+            }
+            do throws(StoreError) {
+                try store.appendDirectives(batch, recordedAt: ZoneStore.now())
+                return nil
+            } catch {
+                pending.withLock { $0.insert(contentsOf: batch, at: 0) }
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+}
+
+/// Flushes the directive log every `interval` seconds, and once more at shutdown after the
+/// HTTP server has finished its in-flight requests (services stop in reverse order).
+struct DirectiveFlushService: Service {
+    let log: DirectiveLog
+    let interval: Double
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await gracefulShutdownAwareSleep(seconds: interval)
+            flush()
+        }
+        flush()
+    }
+
+    private func flush() {
+        do { try log.flush() } catch { logger.error("directive log flush failed", metadata: ["error": "\(error)"]) }
+    }
+}
+
+/// Deletes directives older than the retention period at start-up and then every `interval`.
+struct RetentionService: Service {
+    let store: ZoneStore
+    let retentionDays: Double
+    let interval: Double
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let cutoff = Timestamp(
+                millisecondsSinceEpoch: ZoneStore.now().millisecondsSinceEpoch - Int64(retentionDays * 86_400_000))
+            do {
+                let n = try store.pruneDirectives(recordedBefore: cutoff)
+                if n > 0 { logger.info("retention: deleted directives", metadata: ["count": "\(n)", "before": "\(cutoff)"]) }
+            } catch {
+                logger.error("retention pass failed", metadata: ["error": "\(error)"])
+            }
+            try? await gracefulShutdownAwareSleep(seconds: interval)
+        }
+    }
+}
+
+/// Polls the store for activations of the served set made elsewhere (`cordon zones activate`).
+struct ZoneWatchService: Service {
+    let zones: ZoneService
+    let interval: Double
+    let logger: Logger
+
+    func run() async throws {
+        guard interval > 0 else { return }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await gracefulShutdownAwareSleep(seconds: interval)
+            do { try await zones.refresh() } catch { logger.error("zone-set refresh failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+}
+
+/// Sleeps, waking early when graceful shutdown begins.
+func gracefulShutdownAwareSleep(seconds: Double) async throws {
+    try await cancelWhenGracefulShutdown {
+        try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+    }
+}
