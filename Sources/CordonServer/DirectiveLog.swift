@@ -95,7 +95,11 @@ struct ZoneWatchService: Service {
     let logger: Logger
 
     func run() async throws {
-        guard interval > 0 else { return }
+        guard interval > 0 else {
+            // A service that returns ends the whole group: wait for shutdown instead.
+            try? await gracefulShutdown()
+            return
+        }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await gracefulShutdownAwareSleep(seconds: interval)
             do { try await zones.refresh() } catch { logger.error("zone-set refresh failed", metadata: ["error": "\(error)"]) }

@@ -1,0 +1,172 @@
+import Cordon
+import CordonServer
+import CordonTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSClient
+import HummingbirdWSTesting
+import Testing
+
+@Suite struct VehicleAPITests {
+    /// A drive north through the test zone: enter at the approach, exit after the hold; one
+    /// result per fix in order, directives naming the served version, owners see them later.
+    @Test func evaluateIsStatefulAndLogged() async throws {
+        let h = try ServerHarness.make()
+        try await h.application.test(.router) { client in
+            // 1 Hz, ~11 m per fix, from 39.990 (outside, 1.1 km south) to 39.020 (north of it).
+            var fixes: [String] = []
+            for s in 0..<300 { fixes.append(fixJSON("V1", s, lat: 38.990 + Double(s) * 1e-4, lon: 116.005)) }
+            let first = try await client.call(.post, "/v1/evaluate", token: h.vehicle, body: batchJSON(Array(fixes[..<150])))
+            #expect(first.status == .ok)
+            #expect(first["zone_set"] == .string("test"))
+            #expect(first["zone_set_version"] == .number(1))
+            let results = try #require(first["results"]?.arrayValue)
+            #expect(results.count == 150)
+            // The vehicle reaches the 100 m approach (38.9991) at fix ~91.
+            let enters = results.enumerated().filter { !($0.element["directives"]?.arrayValue ?? []).isEmpty }
+            let enterIndex = try #require(enters.first?.offset)
+            #expect((85...95).contains(enterIndex))
+            let kinds = Set((results[enterIndex]["directives"]?.arrayValue ?? []).compactMap { $0["kind"]?.stringValue })
+            #expect(kinds == ["camera.disable", "data.drop.begin"])
+            // State carries to the next request: no second enter; the exit comes after leaving.
+            let second = try await client.call(.post, "/v1/evaluate", token: h.vehicle, body: batchJSON(Array(fixes[150...])))
+            let all = (second["results"]?.arrayValue ?? []).flatMap { $0["directives"]?.arrayValue ?? [] }
+            #expect(!all.contains { $0["kind"] == .string("data.drop.begin") })
+
+            let history = try await client.call(.get, "/v1/vehicles/V1/directives", token: h.ownerV1)
+            #expect(history.status == .ok)
+            let logged = try #require(history["directives"]?.arrayValue)
+            #expect(logged.count >= 2)
+            #expect(logged.allSatisfy { $0["zone_ids"] == nil && $0["categories"] == .array([.string("military")]) })
+            // A window that ends before the drive has nothing.
+            let empty = try await client.call(
+                .get, "/v1/vehicles/V1/directives?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z", token: h.ownerV1)
+            #expect(empty["directives"] == .array([]))
+        }
+    }
+
+    @Test func zonesAtGivesCategoriesAndPoliciesOnly() async throws {
+        let h = try ServerHarness.make()
+        try await h.application.test(.router) { client in
+            let inside = try await client.call(.get, "/v1/zones/at?lat=39.005&lon=116.005", token: h.vehicle)
+            #expect(inside.status == .ok)
+            let zones = try #require(inside["zones"]?.arrayValue)
+            #expect(zones.count == 1)
+            #expect(zones[0]["category"] == .string("military"))
+            #expect(zones[0]["area"] == .string("core"))
+            #expect(zones[0]["data"] == .string("drop"))
+            #expect(!inside.text.contains("116.0") && !inside.text.contains("coordinates") && !inside.text.contains("base-1"))
+            let approach = try await client.call(.get, "/v1/zones/at?lat=39.0105&lon=116.005", token: h.vehicle)
+            #expect(approach["zones"]?.arrayValue?.first?["area"] == .string("approach"))
+            let outside = try await client.call(.get, "/v1/zones/at?lat=45&lon=100", token: h.vehicle)
+            #expect(outside["zones"] == .array([]))
+            let bad = try await client.call(.get, "/v1/zones/at?lat=91&lon=100", token: h.vehicle)
+            #expect(bad.status == .badRequest)
+            #expect(bad["error.code"] == .string("invalid_query"))
+        }
+    }
+
+    /// 400 with the position, 413 over the body limit, 422 naming index and field, 422 over the
+    /// batch limit, 429 with Retry-After over the rate limit; nothing of a refused batch applied.
+    @Test func badInputGetsTheDocumentedErrors() async throws {
+        let h = try ServerHarness.make { c in
+            c.bodyLimit = 4096
+            c.batchLimit = 5
+        }
+        try await h.application.test(.router) { client in
+            let malformed = try await client.call(.post, "/v1/evaluate", token: h.vehicle, body: "{\"fixes\": [\n  {\"lat\": 1,,}]}")
+            #expect(malformed.status == .badRequest)
+            #expect(malformed["error.code"] == .string("malformed_json"))
+            #expect(malformed["error.details"]?.arrayValue?.first?["line"] == .number(2))
+
+            let huge = try await client.call(.post, "/v1/evaluate", token: h.vehicle, body: String(repeating: " ", count: 5000))
+            #expect(huge.status == .contentTooLarge)
+            #expect(huge["error.code"] == .string("body_too_large"))
+
+            let fixes = [
+                fixJSON("V9", 0, lat: 39.005, lon: 116.005), fixJSON("V9", 1, lat: 39.005, lon: 116.005, extra: ",\"speed\":-3"),
+                "{\"vehicle_id\":\"V9\",\"time\":\"yesterday\",\"lat\":1,\"lon\":2}",
+            ]
+            let invalid = try await client.call(.post, "/v1/evaluate", token: h.vehicle, body: batchJSON(fixes))
+            #expect(invalid.status == .unprocessableContent)
+            #expect(invalid["error.code"] == .string("invalid_fix"))
+            let details = try #require(invalid["error.details"]?.arrayValue)
+            #expect(details.count == 2)
+            #expect(details[0]["index"] == .number(1) && details[0]["field"] == .string("speed"))
+            #expect(details[1]["index"] == .number(2) && details[1]["field"] == .string("time"))
+            // The refused batch's valid first fix was not applied: V9 has no state.
+            #expect(h.services.zones.fleet?.state(of: "V9") == nil)
+
+            let tooMany = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON((0..<6).map { fixJSON("V8", $0, lat: 1, lon: 1) }))
+            #expect(tooMany.status == .unprocessableContent)
+            #expect(tooMany["error.code"] == .string("batch_too_large"))
+        }
+
+        let limited = try ServerHarness.make { c in
+            c.rateLimit = 0.001
+            c.rateBurst = 2
+        }
+        try await limited.application.test(.router) { client in
+            for _ in 0..<2 {
+                #expect(try await client.call(.get, "/v1/zones/at?lat=1&lon=1", token: limited.vehicle).status == .ok)
+            }
+            let over = try await client.call(.get, "/v1/zones/at?lat=1&lon=1", token: limited.vehicle)
+            #expect(over.status == .tooManyRequests)
+            #expect(over["error.code"] == .string("rate_limited"))
+            #expect(Int(over.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            // Another token has its own bucket.
+            #expect(try await client.call(.get, "/v1/zones/at?lat=1&lon=1", token: limited.admin).status == .ok)
+        }
+    }
+
+    /// Fixes in over a WebSocket, one answer per fix in order, sequence-numbered.
+    @Test func webSocketStream() async throws {
+        let h = try ServerHarness.make()
+        try await h.application.test(.live) { client in
+            var configuration = WebSocketClientConfiguration()
+            configuration.additionalHeaders = [.authorization: "Bearer \(h.vehicleV1)"]
+            let answers = Answers()
+            _ = try await client.ws("/v1/vehicles/V1/stream", configuration: configuration) { inbound, outbound, _ in
+                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                for s in 0..<3 {
+                    let lat = s == 1 ? 39.005 : 38.9
+                    try await outbound.write(.text("{\"time\":\"2026-03-02T00:00:0\(s)Z\",\"lat\":\(lat),\"lon\":116.005}"))
+                    if case .text(let text)? = try await messages.next() { answers.append(text) }
+                }
+                try await outbound.write(.text("{\"time\":\"2026-03-02T00:00:05Z\",\"lat\":95,\"lon\":116.005}"))
+                if case .text(let text)? = try await messages.next() { answers.append(text) }
+                try await outbound.write(.text("not json"))
+                if case .text(let text)? = try await messages.next() { answers.append(text) }
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            let parsed = answers.all.map { try? JSONParser().parse(Array($0.utf8), file: "ws") }
+            #expect(parsed.count == 5)
+            #expect(parsed.map { $0?["fix"] } == (1...5).map { .number(Double($0)) })
+            #expect(parsed[0]?["directives"] == .array([]))
+            let entered = parsed[1]?["directives"]?.arrayValue ?? []
+            #expect(entered.map { $0["seq"] } == [.number(1), .number(2)])
+            #expect(entered.allSatisfy { $0["zone_set_version"] == .number(1) })
+            #expect(parsed[3]?["error"]?["code"] == .string("invalid_fix"))
+            #expect(parsed[4]?["error"]?["code"] == .string("malformed_json"))
+
+            // Another vehicle's stream is refused for a bound token.
+            var other = WebSocketClientConfiguration()
+            other.additionalHeaders = [.authorization: "Bearer \(h.vehicleV1)"]
+            await #expect(throws: (any Error).self) {
+                _ = try await client.ws("/v1/vehicles/V2/stream", configuration: other) { _, _, _ in }
+            }
+        }
+    }
+}
+
+/// Messages collected inside a WebSocket handler.
+///
+/// `@unchecked Sendable` is safe: the lock guards every access.
+final class Answers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    func append(_ s: String) { lock.withLock { list.append(s) } }
+    var all: [String] { lock.withLock { list } }
+}
