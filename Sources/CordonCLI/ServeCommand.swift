@@ -49,6 +49,12 @@ struct ServeCommand: ParsableCommand {
         guard let level = Logger.Level(rawValue: levelName) else {
             throw CLIExit(code: CLIExit.usage, message: "error: unknown log level \"\(levelName)\"")
         }
+        // Logs go to stderr (stdout is for results), key=value metadata per line.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         var logger = Logger(label: "cordon")
         logger.logLevel = level
         let services: CordonServices

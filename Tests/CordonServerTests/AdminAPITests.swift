@@ -166,3 +166,49 @@ import Testing
         }
     }
 }
+
+@Suite struct PersistenceTests {
+    /// Directives buffered for owners reach the database when the application shuts down
+    /// gracefully (the periodic flush is an hour away here).
+    @Test func shutdownFlushesTheDirectiveLog() async throws {
+        let h = try ServerHarness.make()
+        try await h.application.test(.router) { client in
+            let reply = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON([fixJSON("V7", 0, lat: 39.005, lon: 116.005)]))
+            #expect(reply.status == .ok)
+            #expect(try h.services.store.directives(vehicleID: "V7", from: nil, to: nil, limit: 10).isEmpty)
+        }
+        let kept = try h.services.store.directives(vehicleID: "V7", from: nil, to: nil, limit: 10)
+        #expect(kept.map(\.kind) == ["camera.disable", "data.drop.begin"])
+    }
+
+    /// Retention deletes what was recorded before the cut-off and keeps the rest.
+    @Test func retentionPrunesOldDirectives() throws {
+        let h = try ServerHarness.make(versions: 1)
+        let store = h.services.store
+        let old = Timestamp(millisecondsSinceEpoch: 1_000_000)
+        let recent = ZoneStore.now()
+        let entry = LoggedDirective(vehicleID: "V1", seq: 1, kind: "data.drop.begin", time: old, body: "{}")
+        try store.appendDirectives([entry], recordedAt: old)
+        try store.appendDirectives([entry], recordedAt: recent)
+        let removed = try store.pruneDirectives(recordedBefore: Timestamp(millisecondsSinceEpoch: recent.millisecondsSinceEpoch - 86_400_000))
+        #expect(removed == 1)
+        #expect(try store.directives(vehicleID: "V1", from: nil, to: nil, limit: 10).count == 1)
+    }
+
+    /// Only a token's hash is stored; a revoked token no longer authenticates.
+    @Test func tokensAreStoredHashedAndRevocable() throws {
+        let h = try ServerHarness.make(versions: 0)
+        let store = h.services.store
+        #expect(try store.token(secret: h.admin)?.role == .admin)
+        #expect(try store.token(secret: h.revoked) == nil)
+        #expect(try store.token(secret: h.admin + "x") == nil)
+        let files = try FileManager.default.contentsOfDirectory(atPath: h.directory.path)
+        for file in files {
+            let bytes = try Data(contentsOf: h.directory.appendingPathComponent(file))
+            #expect(bytes.range(of: Data(h.admin.utf8)) == nil, "\(file) holds a token secret")
+        }
+        #expect(throws: StoreError.self) { try store.createToken(name: "x", role: .owner, vehicleID: nil) }
+        #expect(throws: StoreError.self) { try store.revokeToken("old") }
+    }
+}
