@@ -16,6 +16,7 @@ public struct CordonServices: Sendable {
     public let metrics: ServerMetrics
     let directiveLog: DirectiveLog
     let limiter: RateLimiter
+    let tokens: TokenCache
 
     /// Opens the database and loads the served set's active version.
     public init(configuration: ServerConfiguration) throws(ServerError) {
@@ -26,6 +27,7 @@ public struct CordonServices: Sendable {
         zones = try ZoneService(store: store, configuration: configuration, metrics: metrics)
         directiveLog = DirectiveLog(store: store)
         limiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
+        tokens = TokenCache(store: store, lifetime: configuration.tokenCacheSeconds)
     }
 
     /// The router with every route of docs/openapi.yaml and the middleware stack: metrics
@@ -34,7 +36,7 @@ public struct CordonServices: Sendable {
         let router = Router(context: CordonRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AuthMiddleware(store: store, limiter: limiter))
+        router.add(middleware: AuthMiddleware(tokens: tokens, limiter: limiter))
         addOperationRoutes(to: router)
         addVehicleRoutes(to: router)
         addAdminRoutes(to: router)

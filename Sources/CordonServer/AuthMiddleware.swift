@@ -5,13 +5,13 @@ import Hummingbird
 /// token in the context. 401 without a token, with an unknown one or a revoked one; the route
 /// itself decides 403 (`CordonRequestContext.require`).
 ///
-/// Tokens are looked up in the store on every request (one indexed read of a SHA-256), so a
-/// revocation made by the CLI in another process takes effect at once.
+/// Tokens are looked up in the store (one indexed read of a SHA-256) through `TokenCache`, so a
+/// revocation made by the CLI in another process takes effect within the cache lifetime (1 s).
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = CordonRequestContext
     static let openPaths: Set<String> = ["/healthz", "/readyz", "/metrics"]
 
-    let store: ZoneStore
+    let tokens: TokenCache
     let limiter: RateLimiter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -21,7 +21,7 @@ struct AuthMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else {
             throw APIError.unauthorized
         }
-        guard let token = try store.token(secret: String(parts[1])) else { throw APIError.unauthorized }
+        guard let token = try tokens.token(secret: String(parts[1])) else { throw APIError.unauthorized }
         if let wait = limiter.admit(token.id) {
             let seconds = max(1, Int(wait.rounded(.up)))
             throw APIError(

@@ -29,7 +29,9 @@ extension CordonServices {
     func evaluate(_ request: Request, _ context: CordonRequestContext) async throws -> Response {
         let identity = try context.require([.vehicle])
         let bytes = try await Self.body(request, limit: configuration.bodyLimit)
-        let fixes = try FixDecoder(batchLimit: configuration.batchLimit).batch(FixDecoder.parse(bytes))
+        let fixes =
+            try FastBatchDecoder.decode(bytes, limit: configuration.batchLimit)
+            ?? FixDecoder(batchLimit: configuration.batchLimit).batch(FixDecoder.parse(bytes))
         if let bound = identity.vehicleID, let other = fixes.firstIndex(where: { $0.vehicleID != bound }) {
             throw APIError.forbidden("fix \(other) is for vehicle \"\(fixes[other].vehicleID)\"; this token is bound to \"\(bound)\"")
         }

@@ -31,6 +31,8 @@ public struct ServerConfiguration: Sendable {
     public var flushInterval = 1.0
     /// How often the store is polled for activations made elsewhere (the CLI), seconds; 0: never.
     public var watchInterval = 5.0
+    /// How long a token lookup is remembered, seconds: a revocation takes effect within this.
+    public var tokenCacheSeconds = 1.0
     /// Most directives one owner request returns.
     public var ownerLimit = 10_000
     /// The engine parameters (docs/directives.md).

@@ -49,8 +49,9 @@ extension ZoneStore {
     public func token(secret: String) throws(StoreError) -> TokenInfo? {
         let hash = Self.tokenHash(secret)
         return try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE hash = ? AND revoked_at IS NULL", arguments: [hash])
-                .flatMap(Self.tokenInfo)
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM api_token WHERE hash = ? AND revoked_at IS NULL"), arguments: [hash]
+            ).flatMap(Self.tokenInfo)
         }
     }
 
@@ -93,7 +94,14 @@ extension ZoneStore {
     }
 
     static func tokenHash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map(hex).joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for b in SHA256.hash(data: Array(secret.utf8)) {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func hex(_ b: UInt8) -> String {

@@ -1,9 +1,10 @@
 import Cordon
-import CordonServer
+@testable import CordonServer
 import CordonTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 @Suite struct AdminAPITests {
@@ -210,5 +211,22 @@ import Testing
         }
         #expect(throws: StoreError.self) { try store.createToken(name: "x", role: .owner, vehicleID: nil) }
         #expect(throws: StoreError.self) { try store.revokeToken("old") }
+    }
+}
+
+@Suite struct TokenCacheTests {
+    /// A revoked token keeps working only until its cached lookup expires.
+    @Test func revocationTakesEffectWhenTheLookupExpires() throws {
+        let h = try ServerHarness.make(versions: 0)
+        let now = Mutex<UInt64>(1_000)
+        let cache = TokenCache(store: h.services.store, lifetime: 1, clock: { now.withLock { $0 } })
+        #expect(try cache.token(secret: h.admin)?.role == .admin)
+        try h.services.store.revokeToken("ops")
+        #expect(try cache.token(secret: h.admin)?.role == .admin)
+        now.withLock { $0 += 999_000_000 }
+        #expect(try cache.token(secret: h.admin) != nil)
+        now.withLock { $0 += 2_000_000 }
+        #expect(try cache.token(secret: h.admin) == nil)
+        #expect(try cache.token(secret: "cordon_unknown") == nil)
     }
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# HTTP load test (issue 6 targets): batch evaluation throughput (fixes/s) and single-fix
+# POST /v1/evaluate latency at 2,000 requests/s, with wrk on the same 2-core machine.
+#   bash Benchmarks/http-load.sh [SECONDS]      (default 20 s per phase)
+# Uses the shared zone set (the benchmark database of Benchmarks/import.sh, made when missing)
+# and the shared sample trips; a release build of `cordon serve` on 127.0.0.1:8099.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_PHASE=${1:-20}
+WORK=/tmp/cordon-bench
+mkdir -p "$WORK/http"
+command -v wrk >/dev/null || { SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo; $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk; }
+swift build -c release --product cordon
+CORDON="$(swift build -c release --show-bin-path)/cordon"
+if [ ! -f "$WORK/bench.db" ]; then
+  [ -f "$WORK/zones.geojson" ] || gunzip -c ../shared/data/zones.geojson.gz > "$WORK/zones.geojson"
+  "$CORDON" zones import "$WORK/zones.geojson" --db "$WORK/bench.db" --set bench --activate
+fi
+[ -f "$WORK/trips_sample.csv" ] || gunzip -c ../shared/data/trips_sample.csv.gz > "$WORK/trips_sample.csv"
+python3 Benchmarks/http/make_bodies.py "$WORK/trips_sample.csv" "$WORK/http"
+
+DB="$WORK/http/load.db"
+rm -f "$DB" "$DB-wal" "$DB-shm"
+cp "$WORK/bench.db" "$DB"
+TOKEN=$("$CORDON" token create --db "$DB" --role vehicle --name load 2>/dev/null)
+"$CORDON" serve --db "$DB" --set bench --port 8099 --rate-limit 0 --log-level warning &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+until curl -sf http://127.0.0.1:8099/readyz >/dev/null; do sleep 0.2; done
+
+export CORDON_TOKEN=$TOKEN
+echo "== batch: 1,000 fixes per request, 4 connections, ${SECONDS_PER_PHASE} s"
+CORDON_BODIES="$WORK/http/batch.txt" wrk -t4 -c4 -d"${SECONDS_PER_PHASE}s" -s Benchmarks/http/evaluate.lua \
+  http://127.0.0.1:8099/ | tee "$WORK/http/batch.out"
+awk '/^rate/ { printf "batch evaluation: %.0f fixes/s\n", $2 * 1000 }' "$WORK/http/batch.out"
+
+echo "== single fix per request, paced to ~2,000 requests/s (20 connections, 10 ms apart), ${SECONDS_PER_PHASE} s"
+CORDON_BODIES="$WORK/http/single.txt" CORDON_SINGLE=1 CORDON_DELAY_MS=10 \
+  wrk -t2 -c20 -d"${SECONDS_PER_PHASE}s" -s Benchmarks/http/evaluate.lua http://127.0.0.1:8099/ | tee "$WORK/http/single.out"
+grep -E "^rate|^latency p99 " "$WORK/http/single.out"
