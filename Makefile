@@ -9,10 +9,11 @@ CORDON := .build/debug/cordon
 .PHONY: deps build demo test bench sample-kml clean
 
 # libgeos-dev (GEOS C API), libsqlite3-dev (GRDB's system SQLite), zlib1g-dev (gzip trip logs),
-# pkg-config (finds GEOS).
+# pkg-config (finds GEOS), curl (the demo talks to the HTTP service).
 deps:
 	@missing=""; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
 	[ -f /usr/include/geos_c.h ] || missing="$$missing libgeos-dev"; \
 	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
 	[ -f /usr/include/zlib.h ] || missing="$$missing zlib1g-dev"; \
@@ -35,6 +36,7 @@ test: deps
 	$(SWIFT) test
 
 # Import benchmark of the shared zone set (release build); see docs/benchmarks.md.
+# The HTTP load test is `bash Benchmarks/http-load.sh`.
 bench: deps
 	bash Benchmarks/import.sh
 

@@ -34,7 +34,7 @@ CORDON_BODIES="$WORK/http/batch.txt" wrk -t4 -c4 -d"${SECONDS_PER_PHASE}s" -s Be
   http://127.0.0.1:8099/ | tee "$WORK/http/batch.out"
 awk '/^rate/ { printf "batch evaluation: %.0f fixes/s\n", $2 * 1000 }' "$WORK/http/batch.out"
 
-echo "== single fix per request, paced to ~2,000 requests/s (20 connections, 10 ms apart), ${SECONDS_PER_PHASE} s"
+echo "== single fix per request, paced to ~2,000 requests/s (22 connections, 10 ms apart), ${SECONDS_PER_PHASE} s"
 CORDON_BODIES="$WORK/http/single.txt" CORDON_SINGLE=1 CORDON_DELAY_MS=10 \
-  wrk -t2 -c20 -d"${SECONDS_PER_PHASE}s" -s Benchmarks/http/evaluate.lua http://127.0.0.1:8099/ | tee "$WORK/http/single.out"
+  wrk -t2 -c22 -d"${SECONDS_PER_PHASE}s" -s Benchmarks/http/evaluate.lua http://127.0.0.1:8099/ | tee "$WORK/http/single.out"
 grep -E "^rate|^latency p99 " "$WORK/http/single.out"

@@ -58,6 +58,29 @@ else
   echo "(skipped: $NE not found)"
 fi
 
+step "The HTTP service: a vehicle token, cordon serve, one evaluation with curl" "cordon token create --role vehicle --name demo-car; cordon serve --set sample"
+PORT=${CORDON_DEMO_PORT:-8080}
+TOKEN=$($CORDON token create --db "$DB" --role vehicle --name demo-car 2>/dev/null)
+echo "token (printed once, only its SHA-256 is stored): ${TOKEN:0:14}…"
+$CORDON serve --db "$DB" --set sample --port "$PORT" --log-level warning &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+echo "\$ curl -s http://127.0.0.1:$PORT/readyz"
+curl -s "http://127.0.0.1:$PORT/readyz"; echo
+BODY='{"fixes": [
+  {"vehicle_id": "V0001", "time": "2026-03-02T08:00:00Z", "lat": 39.9100, "lon": 116.3764, "speed": 10, "heading": 0},
+  {"vehicle_id": "V0001", "time": "2026-03-02T08:00:01Z", "lat": 39.9154, "lon": 116.3764, "accuracy": 8}]}'
+echo "\$ curl -s http://127.0.0.1:$PORT/v1/evaluate -H 'Authorization: Bearer …' -d '$BODY'"
+curl -s "http://127.0.0.1:$PORT/v1/evaluate" -H "Authorization: Bearer $TOKEN" -d "$BODY"; echo
+echo "\$ curl -s 'http://127.0.0.1:$PORT/v1/zones/at?lat=39.916&lon=116.3764' -H 'Authorization: Bearer …'"
+curl -s "http://127.0.0.1:$PORT/v1/zones/at?lat=39.916&lon=116.3764" -H "Authorization: Bearer $TOKEN"; echo
+echo "# without a token:"
+curl -s "http://127.0.0.1:$PORT/v1/zones/at?lat=39.916&lon=116.3764"; echo
+kill -TERM $SERVER; wait $SERVER || true
+trap - EXIT
+echo "(server stopped with SIGTERM; API guide: docs/http-api.md)"
+
 step "Audit log" "cordon zones audit"
 $CORDON zones audit --db "$DB"
 printf '\nDone. Database: %s; exports in out/.\n' "$DB"
