@@ -67,7 +67,10 @@ let package = Package(
         .target(name: "CordonGEOS", dependencies: ["CordonCore", "CGEOS"], swiftSettings: strict),
         .target(
             name: "CordonStore",
-            dependencies: ["CordonCore", "CordonFormats", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CordonCore", "CordonFormats", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(
