@@ -43,9 +43,6 @@ public struct CordonServices: Sendable {
         addOwnerRoutes(to: router)
         return router
     }
-
-    /// Writes buffered directives now (tests; shutdown does it through `DirectiveFlushService`).
-    public func flushDirectives() throws(StoreError) { try directiveLog.flush() }
 }
 
 /// The one application builder that `cordon serve` and the tests use: HTTP/1.1 with WebSocket

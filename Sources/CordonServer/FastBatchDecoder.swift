@@ -110,6 +110,13 @@ enum FastBatchDecoder {
             return i == b.count ? fixes : nil
         }
 
+        /// Reads a number or null into a member not seen yet.
+        mutating func number(into slot: inout Double??) -> Bool {
+            guard slot == nil, let v = numberOrNull() else { return false }
+            slot = v
+            return true
+        }
+
         mutating func fix() -> PositionFix? {
             guard take(UInt8(ascii: "{")) else { return nil }
             var vehicle: String?, time: Int64?
@@ -117,50 +124,47 @@ enum FastBatchDecoder {
             var lat: Double??, lon: Double??, accuracy: Double??, speed: Double??, heading: Double??
             repeat {
                 guard let key = plainString(), take(UInt8(ascii: ":")) else { return nil }
+                let read: Bool
                 if equals(key, "vehicle_id") {
                     guard vehicle == nil, let r = plainString(), (1...128).contains(r.count),
                         let s = String(validating: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)
                     else { return nil }
                     vehicle = s
+                    read = true
                 } else if equals(key, "time") {
                     guard time == nil, let r = plainString(), let t = Timestamp.parse(UnsafeBufferPointer(rebasing: b[r])) else {
                         return nil
                     }
                     time = t
+                    read = true
                 } else if equals(key, "lat") {
-                    guard lat == nil, let v = numberOrNull() else { return nil }
-                    lat = v
+                    read = number(into: &lat)
                 } else if equals(key, "lon") {
-                    guard lon == nil, let v = numberOrNull() else { return nil }
-                    lon = v
+                    read = number(into: &lon)
                 } else if equals(key, "accuracy") {
-                    guard accuracy == nil, let v = numberOrNull() else { return nil }
-                    accuracy = v
+                    read = number(into: &accuracy)
                 } else if equals(key, "speed") {
-                    guard speed == nil, let v = numberOrNull() else { return nil }
-                    speed = v
+                    read = number(into: &speed)
                 } else if equals(key, "heading") {
-                    guard heading == nil, let v = numberOrNull() else { return nil }
-                    heading = v
+                    read = number(into: &heading)
                 } else {
-                    return nil
+                    read = false
                 }
+                guard read else { return nil }
             } while take(UInt8(ascii: ","))
             guard take(UInt8(ascii: "}")), let vehicle, let time, let lat, let lon else { return nil }
             var coordinate: Coordinate?
             switch (lat, lon) {
             case (nil, nil): coordinate = nil  // a lost fix
-            case (let la?, let lo?):
-                guard la >= -90, la <= 90, lo >= -180, lo <= 180 else { return nil }
-                coordinate = Coordinate(longitude: lo, latitude: la)
+            case (let la?, let lo?): coordinate = Coordinate(longitude: lo, latitude: la)
             default: return nil
             }
-            let a = accuracy ?? nil, s = speed ?? nil, h = heading ?? nil
-            if let a, a < 0 { return nil }
-            if let s, s < 0 { return nil }
-            return PositionFix(
-                vehicleID: vehicle, time: Timestamp(millisecondsSinceEpoch: time), coordinate: coordinate, accuracy: a, speed: s,
-                heading: h)
+            let fix = PositionFix(
+                vehicleID: vehicle, time: Timestamp(millisecondsSinceEpoch: time), coordinate: coordinate,
+                accuracy: accuracy ?? nil, speed: speed ?? nil, heading: heading ?? nil)
+            // Out of range: the general path words the error.
+            if case .invalidField? = fix.problem { return nil }
+            return fix
         }
     }
 }

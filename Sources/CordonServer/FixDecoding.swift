@@ -92,38 +92,31 @@ struct FixDecoder: Sendable {
         if case .null? = lat, case .null? = lon {
             coordinate = nil
         } else {
-            let latitude: Double, longitude: Double
-            switch number(lat, "lat", required: true) {
-            case .success(let v): latitude = v ?? .nan
-            case .failure(let p): return .failure(p)
+            do throws(Problem) {
+                // Required: a value or a problem, never nil (NaN would be refused below anyway).
+                let la = try number(lat, "lat", required: true).get() ?? .nan
+                let lo = try number(lon, "lon", required: true).get() ?? .nan
+                coordinate = Coordinate(longitude: lo, latitude: la)
+            } catch {
+                return .failure(error)
             }
-            switch number(lon, "lon", required: true) {
-            case .success(let v): longitude = v ?? .nan
-            case .failure(let p): return .failure(p)
-            }
-            guard latitude >= -90, latitude <= 90 else {
-                return .failure(Problem(field: "lat", problem: "\(latitude) is outside [-90, 90]"))
-            }
-            guard longitude >= -180, longitude <= 180 else {
-                return .failure(Problem(field: "lon", problem: "\(longitude) is outside [-180, 180]"))
-            }
-            coordinate = Coordinate(longitude: longitude, latitude: latitude)
         }
         var optional: [Double?] = []
         for field in ["accuracy", "speed", "heading"] {
             switch number(item[field], field, required: false) {
-            case .success(let v):
-                if let v, field != "heading", v < 0 {
-                    return .failure(Problem(field: field, problem: "\(v) is negative"))
-                }
-                optional.append(v)
+            case .success(let v): optional.append(v)
             case .failure(let p): return .failure(p)
             }
         }
-        return .success(
-            PositionFix(
-                vehicleID: vehicleID, time: time, coordinate: coordinate, accuracy: optional[0], speed: optional[1],
-                heading: optional[2]))
+        let fix = PositionFix(
+            vehicleID: vehicleID, time: time, coordinate: coordinate, accuracy: optional[0], speed: optional[1],
+            heading: optional[2])
+        // The ranges every input path applies (a lost fix is not a problem here: the engine reports it).
+        if case .invalidField(let field, _)? = fix.problem, let text = fix.problem?.description {
+            // "speed -3.0 must be …": the field is named beside it already.
+            return .failure(Problem(field: field, problem: text.hasPrefix(field + " ") ? String(text.dropFirst(field.count + 1)) : text))
+        }
+        return .success(fix)
     }
 
     /// A finite number, nil when absent or null (and not `required`).

@@ -94,7 +94,11 @@ import Testing
             let details = try #require(invalid["error.details"]?.arrayValue)
             #expect(details.count == 2)
             #expect(details[0]["index"] == .number(1) && details[0]["field"] == .string("speed"))
+            #expect(details[0]["problem"] == .string("-3.0 must be finite and not negative"))
             #expect(details[1]["index"] == .number(2) && details[1]["field"] == .string("time"))
+            let outside = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON([fixJSON("V9", 0, lat: 95, lon: 116.005)]))
+            #expect(outside["error.message"] == .string("fix 0: lat: 95.0 is outside [-90, 90] or not finite"))
             // The refused batch's valid first fix was not applied: V9 has no state.
             #expect(h.services.zones.fleet?.state(of: "V9") == nil)
 
