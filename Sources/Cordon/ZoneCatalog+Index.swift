@@ -13,11 +13,16 @@ extension ZoneCatalog {
         return only.name
     }
 
-    /// A stored version (the active one by default) and its point index.
-    public func loadIndex(setName: String?, version: Int? = nil) throws(StoreError) -> (ZoneSet, ZoneIndex) {
+    /// A stored version (the active one by default) of the named set, or of the only set.
+    public func loadSet(setName: String?, version: Int? = nil) throws(StoreError) -> ZoneSet {
         let name: String
         if let setName { name = setName } else { name = try defaultSetName() }
-        let set = try store.zoneSet(setName: name, version: version)
+        return try store.zoneSet(setName: name, version: version)
+    }
+
+    /// A stored version (the active one by default) and its point index.
+    public func loadIndex(setName: String?, version: Int? = nil) throws(StoreError) -> (ZoneSet, ZoneIndex) {
+        let set = try loadSet(setName: setName, version: version)
         return (set, ZoneIndex.Builder().build(set))
     }
 }

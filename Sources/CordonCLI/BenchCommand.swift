@@ -14,18 +14,30 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Option(help: "Zone file (default: zones/sample.geojson).") var zones: String?
+    @Option(help: "Use a stored zone set instead of a zone file: the database (with --set, the set).") var db: String?
+    @Option(name: .customLong("set"), help: "Zone set in --db (default: the only one).") var setName: String?
     @Option(help: "Points CSV with id, lat, lon (default: generated around the zones).") var points: String?
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "Timed repetitions of the Cordon passes (best is kept).") var repeats: Int = 3
+    @Flag(help: .hidden) var cordonOnly = false  // for instruction counts (Benchmarks/callgrind.sh)
+    @Flag(help: "Also print what the queries cost in the index (levels, entries, edges per point).") var profile = false
 
     func run() throws {
-        let zonesPath = zones ?? "zones/sample.geojson"
-        let report = ZoneCatalog.prepare(files: [zonesPath], options: ImportOptions())
-        if report.hasErrors {
-            printReport(report)
-            throw CLIExit.invalid("error: \(zonesPath) is not a valid zone file")
+        let zonesPath = db ?? zones ?? "zones/sample.geojson"
+        let set: ZoneSet
+        if let db {
+            var database = DatabaseOptions()
+            database.db = db
+            let store = try database.openExisting()
+            do throws(StoreError) { set = try ZoneCatalog(store: store).loadSet(setName: setName) } catch { throw CLIExit.store(error) }
+        } else {
+            let report = ZoneCatalog.prepare(files: [zonesPath], options: ImportOptions())
+            if report.hasErrors {
+                printReport(report)
+                throw CLIExit.invalid("error: \(zonesPath) is not a valid zone file")
+            }
+            set = ZoneSet(name: zonesPath, version: 0, entries: report.entries)
         }
-        let set = ZoneSet(name: zonesPath, version: 0, entries: report.entries)
         var areas: [(area: UInt32, geometry: MultiPolygon)] = []
         for (z, e) in set.entries.enumerated() {
             areas.append((UInt32(z) << 1, e.zone.geometry))
@@ -46,6 +58,7 @@ struct BenchCommand: ParsableCommand {
         let coordinates = loaded
         let n = coordinates.count
         guard n > 0 else { throw CLIExit.invalid("error: no points") }
+        if profile { writeStdout(Self.profileText(index, coordinates)) }
 
         // Cordon batch: 16 hit slots per point; points with more are asked again singly.
         let stride = 16
@@ -74,6 +87,7 @@ struct BenchCommand: ParsableCommand {
             }
             batchBest = min(batchBest, t)
         }
+        func rate(_ count: Int, _ d: Duration) -> Double { Double(count) / max(d.seconds, 1e-9) }
         // Cordon single.
         var singleBest = Duration.seconds(1_000_000)
         var singleHits = 0
@@ -89,6 +103,10 @@ struct BenchCommand: ParsableCommand {
                 }
             }
             singleBest = min(singleBest, t)
+        }
+        if cordonOnly {
+            writeStdout("cordon batch \(Int(rate(n, batchBest)).grouped) points/s, single \(Int(rate(n, singleBest)).grouped) points/s\n")
+            return
         }
         // GEOS: STRtree + prepared geometry, a point made per query.
         let geosCount = min(n, 200_000)
@@ -128,7 +146,6 @@ struct BenchCommand: ParsableCommand {
             if mine.sorted() != geosAnswers[k].sorted() { mismatches += 1 }
         }
 
-        func rate(_ count: Int, _ d: Duration) -> Double { Double(count) / max(d.seconds, 1e-9) }
         let batchRate = rate(n, batchBest), singleRate = rate(n, singleBest)
         let geosRate = rate(geosCount, geosTime), naiveRate = rate(naiveCount, naiveTime)
         let vertices = areas.reduce(0) { $0 + $1.geometry.vertexCount }
@@ -171,6 +188,28 @@ struct BenchCommand: ParsableCommand {
         text += "cordon vs GEOS on \(geosCount.grouped) points: \(mismatches) mismatch(es)\n"
         writeStdout(text)
         if mismatches > 0 { throw CLIExit.invalid("error: Cordon and GEOS disagree on \(mismatches) point(s)") }
+    }
+
+    /// Means and a histogram of the per-point work in the index.
+    static func profileText(_ index: ZoneIndex, _ points: [Coordinate]) -> String {
+        var depth = 0, full = 0, entries = 0, edges = 0, empty = 0, noTest = 0
+        var histogram = [Int](repeating: 0, count: 8)  // edges read: 0, 1–8, 9–16, 17–32, 33–64, 65–128, 129–256, more
+        for c in points {
+            let cost = index.cost(of: c)
+            depth += cost.depth
+            full += cost.fullAreas
+            entries += cost.partialEntries
+            edges += cost.edges
+            if cost.fullAreas == 0 && cost.partialEntries == 0 { empty += 1 } else if cost.partialEntries == 0 { noTest += 1 }
+            histogram[[0, 8, 16, 32, 64, 128, 256].firstIndex { cost.edges <= $0 } ?? 7] += 1
+        }
+        let n = Double(max(1, points.count))
+        var text = String(format: "profile: per point %.2f levels, %.2f full areas, %.2f partial entries, %.2f edges\n",
+                          Double(depth) / n, Double(full) / n, Double(entries) / n, Double(edges) / n)
+        text += String(format: "profile: %.1f%% in no leaf, %.1f%% answered without a test\n", Double(empty) / n * 100, Double(noTest) / n * 100)
+        let labels = ["0", "1-8", "9-16", "17-32", "33-64", "65-128", "129-256", ">256"]
+        text += "profile: edges read " + zip(labels, histogram).map { String(format: "%@: %.1f%%", $0, Double($1) / n * 100) }.joined(separator: ", ") + "\n"
+        return text
     }
 
     /// Deterministic points around the zones: near centres, on vertices, near edges, anywhere.

@@ -32,6 +32,43 @@ enum Predicates {
         return (left - right, orientErrorBound * (abs(left) + abs(right)))
     }
 
+    /// Relative error bounds for signs computed from float32 offsets (docs/index.md): an offset
+    /// differs from the true difference by at most 2⁻²⁴ of it, a product of two by about 2⁻²³;
+    /// each bound leaves a factor of two over the error it covers, and `tinyBound` covers
+    /// underflow.
+    @usableFromInline static let sideBound = 0x1p-23
+    @usableFromInline static let referenceBound = 0x1p-22
+    @usableFromInline static let pointBound = 0x1p-21
+    @usableFromInline static let tinyBound = 0x1p-1000
+
+    /// Which side of line R→P vertex v lies on, from v's float32 offsets (u, w) from R and
+    /// P's offsets (dx, dy) = fl(P − R): 1 when left, 0 when right. Sets `unsure` to 1 when
+    /// the sign is not proven (then the result means nothing). `bound` is at least
+    /// `sideBound · (|dx·w| + |dy·u|) + tinyBound`, e.g. from the leaf's largest offset.
+    @inlinable @inline(__always)
+    static func side(_ u: Double, _ w: Double, _ dx: Double, _ dy: Double, bound: Double, unsure: inout UInt64) -> UInt64 {
+        let det = dx * w - dy * u
+        unsure |= abs(det) > bound ? 0 : 1
+        return det > 0 ? 1 : 0
+    }
+
+    /// Whether R (the origin of the offsets) and P lie strictly on different sides of line a→b,
+    /// with a, b as float32 offsets from R: `separated` 1 when proven, `unsure` 1 when the filter
+    /// cannot prove either sign.
+    @inlinable @inline(__always)
+    static func separates(
+        _ au: Double, _ aw: Double, _ bu: Double, _ bw: Double, _ dx: Double, _ dy: Double
+    ) -> (separated: UInt64, unsure: UInt64) {
+        let r1 = au * bw, r2 = aw * bu
+        let tr = r1 - r2  // orientation of R against a→b
+        let boundR = referenceBound * (abs(r1) + abs(r2)) + tinyBound
+        let x1 = au - dx, y1 = aw - dy, x2 = bu - dx, y2 = bw - dy
+        let tp = x1 * y2 - y1 * x2  // orientation of P against a→b
+        let boundP = pointBound * ((abs(au) + abs(dx)) * (abs(bw) + abs(dy)) + (abs(aw) + abs(dy)) * (abs(bu) + abs(dx))) + tinyBound
+        let sure = abs(tr) > boundR && abs(tp) > boundP
+        return ((tr > 0) != (tp > 0) ? 1 : 0, sure ? 0 : 1)
+    }
+
     /// True when segment a–b lies wholly outside the box [loX, hiX] × [loY, hiY] on one side.
     @inlinable @inline(__always)
     static func outsideBox(

@@ -45,6 +45,10 @@ struct BuildState {
     // Edges, structure of arrays.
     var ax: [Double] = [], ay: [Double] = [], bx: [Double] = [], by: [Double] = []
     var edgeArea: [UInt32] = []
+    /// Every ring's vertices, closing vertex included, as x, y pairs: the exact coordinates the
+    /// index keeps for its exact walks and edge queries. `edgeVertex[e]` is where edge e starts.
+    var vertices: [Double] = []
+    var edgeVertex: [UInt32] = []
     var box = BoundingBox.empty
     // Output.
     var internals: [ZoneIndex.InternalNode] = [ZoneIndex.InternalNode(cx: 0, cy: 0, children: (0, 0, 0, 0))]  // 0 is "empty"
@@ -71,7 +75,14 @@ struct BuildState {
                 for ring in polygon.rings {
                     let c = ring.coordinates
                     guard c.count > 1 else { continue }
+                    let first = vertices.count / 2
+                    for v in c {
+                        vertices.append(v.longitude)
+                        vertices.append(v.latitude)
+                    }
+                    precondition(vertices.count / 2 < Int(UInt32.max), "too many vertices for one index")
                     for k in 0..<(c.count - 1) where c[k] != c[k + 1] {
+                        edgeVertex.append(UInt32(first + k))
                         ax.append(c[k].longitude)
                         ay.append(c[k].latitude)
                         bx.append(c[k + 1].longitude)
@@ -139,6 +150,15 @@ struct BuildState {
         for e in second { test(e) }
     }
 
+    /// `v − r` as a float32, and whether it carries the relative error the query's filters
+    /// assume (at most 2⁻²⁴ of the difference): false for differences too small for a normal
+    /// float32, whose entries the query then always decides with the exact walk.
+    static func offset(_ v: Double, from r: Double) -> (Float, Bool) {
+        let d = v - r
+        let f = Float(d)
+        return (f, d == 0 || (abs(d) >= 0x1p-100 && f.isFinite))
+    }
+
     static func toggle(_ area: UInt32, in set: inout [UInt32]) {
         var lo = 0, hi = set.count
         while lo < hi {
@@ -157,7 +177,7 @@ struct BuildState {
                 zoneIDs: zoneIDs, setName: setName, version: version,
                 bounds: BoundingBox(minLongitude: 0, minLatitude: 0, maxLongitude: -1, maxLatitude: -1), columns: 1,
                 rows: 1, root: FrozenBuffer([0]), internals: FrozenBuffer(internals), blob: FrozenBuffer(blob),
-                leafCount: 0, entryCount: 0, edgeCount: 0)
+                vertices: FrozenBuffer(vertices), leafCount: 0, entryCount: 0, edgeCount: 0)
         }
         let w = max(box.maxLongitude - box.minLongitude, 1e-9)
         let h = max(box.maxLatitude - box.minLatitude, 1e-9)
@@ -284,7 +304,8 @@ struct BuildState {
         }
         return ZoneIndex(
             zoneIDs: zoneIDs, setName: setName, version: version, bounds: box, columns: columns, rows: rows,
-            root: FrozenBuffer(root), internals: internalTable, blob: blobTable, leafCount: leaves,
+            root: FrozenBuffer(root), internals: internalTable, blob: blobTable, vertices: FrozenBuffer(vertices),
+            leafCount: leaves,
             entryCount: entries, edgeCount: copies)
     }
 
@@ -426,33 +447,44 @@ struct BuildState {
         if !partialAreas.isEmpty {
             blob.append(rx.bitPattern)
             blob.append(ry.bitPattern)
+            let extentWord = blob.count
+            var extent: Float = 0
+            blob.append(0)
             let entryBase = blob.count
             blob.append(contentsOf: repeatElement(0, count: partialAreas.count))
             var cursor = 0
             for (k, a) in partialAreas.enumerated() {
-                var count: UInt64 = 0
                 while cursor < byArea.count && edgeArea[Int(byArea[cursor])] < a { cursor += 1 }
+                // The area's edges here, in ring order, as chains of consecutive edges: each chain
+                // is its first vertex's number and count, then its vertices as float32 offsets
+                // from R (exact enough for the filtered signs; the exact walk reads `vertices`).
+                var chains: UInt64 = 0
+                var exactOnly = false
                 while cursor < byArea.count && edgeArea[Int(byArea[cursor])] == a {
-                    let i = Int(byArea[cursor])
-                    // Oriented so that the reference point does not lie right of a→b; parity
-                    // does not depend on an edge's direction.
-                    if Predicates.orientation(ax[i], ay[i], bx[i], by[i], rx, ry) < 0 {
-                        blob.append(bx[i].bitPattern)
-                        blob.append(by[i].bitPattern)
-                        blob.append(ax[i].bitPattern)
-                        blob.append(ay[i].bitPattern)
-                    } else {
-                        blob.append(ax[i].bitPattern)
-                        blob.append(ay[i].bitPattern)
-                        blob.append(bx[i].bitPattern)
-                        blob.append(by[i].bitPattern)
+                    var last = cursor
+                    while last + 1 < byArea.count, edgeArea[Int(byArea[last + 1])] == a,
+                        edgeVertex[Int(byArea[last + 1])] == edgeVertex[Int(byArea[last])] &+ 1
+                    {
+                        last += 1
                     }
-                    count += 1
-                    cursor += 1
+                    let g = Int(edgeVertex[Int(byArea[cursor])])
+                    let count = last - cursor + 2  // vertices
+                    blob.append(UInt64(g) | UInt64(count) << 32)
+                    for v in g..<(g + count) {
+                        let (u, uSafe) = Self.offset(vertices[2 * v], from: rx)
+                        let (w, wSafe) = Self.offset(vertices[2 * v + 1], from: ry)
+                        exactOnly = exactOnly || !uSafe || !wSafe
+                        extent = max(extent, abs(u), abs(w))
+                        blob.append(UInt64(u.bitPattern) | UInt64(w.bitPattern) << 32)
+                    }
+                    edgeCount += count - 1
+                    chains += 1
+                    cursor = last + 1
                 }
-                blob[entryBase + k] = UInt64(a) | count << 32 | (inside.contains(a) ? ZoneIndex.insideBit : 0)
-                edgeCount += Int(count)
+                blob[entryBase + k] = UInt64(a) | chains << 32 | (exactOnly ? ZoneIndex.exactOnlyBit : 0)
+                    | (inside.contains(a) ? ZoneIndex.insideBit : 0)
             }
+            blob[extentWord] = Double(extent).bitPattern
         }
         precondition(partialAreas.count <= Int(UInt32.max), "too many areas in one leaf")
         blob[word] = UInt64(partialAreas.count) | fullCount << 32

@@ -10,7 +10,7 @@ extension ZoneIndex {
         guard x >= minX, x <= maxX, y >= minY, y <= maxY else { return }  // also refuses NaN
         let node = Self.descend(x, y, index: self, root: root.buffer, internals: internals.buffer)
         guard node != 0 else { return }
-        Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob.buffer) { hits.append($0) }
+        Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob.buffer, vertices: vertices.buffer) { hits.append($0) }
     }
 
     /// The hits for one position (allocates the result).
@@ -84,6 +84,7 @@ extension ZoneIndex {
     ) {
         let n = points.count
         let root = self.root.buffer, internals = self.internals.buffer, blob = self.blob.buffer
+        let vertices = self.vertices.buffer
         let group = 16
         withUnsafeTemporaryAllocation(of: (x: Double, y: Double, node: UInt32).self, capacity: group) { state in
             var base = 0
@@ -134,7 +135,7 @@ extension ZoneIndex {
                     let (x, y, node) = state[g]
                     if node != 0 {
                         let out = i * stride
-                        Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob) { hit in
+                        Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices) { hit in
                             if count < stride { hits[out + count] = hit }
                             count += 1
                         }
@@ -182,7 +183,10 @@ extension ZoneIndex {
     /// sorted by area, by the parity walk from the reference point; there a zone's approach hit
     /// is dropped when its core hit.
     @inlinable @inline(__always)
-    static func scan(_ x: Double, _ y: Double, leaf w: Int, blob: UnsafeBufferPointer<UInt64>, emit: (ZoneHit) -> Void) {
+    static func scan(
+        _ x: Double, _ y: Double, leaf w: Int, blob: UnsafeBufferPointer<UInt64>, vertices: UnsafeBufferPointer<Double>,
+        emit: (ZoneHit) -> Void
+    ) {
         let layout = LeafLayout(blob, w)
         var k = 0
         while k < layout.fullCount {
@@ -193,49 +197,50 @@ extension ZoneIndex {
         let partial = layout.partialCount
         guard partial > 0 else { return }
         let rx = Double(bitPattern: blob[layout.reference]), ry = Double(bitPattern: blob[layout.reference + 1])
-        let entries = layout.reference + 2
-        var edge = entries + partial
+        // P relative to R, rounded once, exactly as an orientation filter would compute it; one
+        // error bound for every vertex side in the leaf, from the largest stored offset.
+        let dx = x - rx, dy = y - ry
+        let sideBound = Predicates.sideBound * ((abs(dx) + abs(dy)) * Double(bitPattern: blob[layout.reference + 2])) + Predicates.tinyBound
+        let entries = layout.entries
+        var cursor = entries + partial
         var lastCoreZone = UInt32.max
         for p in 0..<partial {
             let entry = blob[entries + p]
             let area = UInt32(truncatingIfNeeded: entry)
-            let end = edge + 4 * Int((entry >> 32) & 0x7FFF_FFFF)
-            let inside: Bool
-            do {
-                // Edges run with R not on their right. R→P crosses a→b when P is strictly right
-                // of it and a, b lie on different sides of line R→P. (When R is on the line of
-                // a→b, outside the edge, a and b are on one side of every other line through R,
-                // so no crossing is counted, as in the exact walk.) Filtered signs, without
-                // branches; an edge whose signs the filter cannot settle (P on or within
-                // rounding of an edge or of line R→P through a vertex) sends the whole entry to
-                // the exact walk.
-                var parity: UInt64 = 0
-                var unsure: UInt64 = 0
-                let loX = min(rx, x), hiX = max(rx, x), loY = min(ry, y), hiY = max(ry, y)
-                var j = edge
-                while j < end {
-                    let ax = Double(bitPattern: blob[j]), ay = Double(bitPattern: blob[j + 1])
-                    let bx = Double(bitPattern: blob[j + 2]), by = Double(bitPattern: blob[j + 3])
-                    j += 4
-                    // Neither P nor R→P can touch an edge outside their box.
-                    if Predicates.outsideBox(ax, ay, bx, by, loX, hiX, loY, hiY) { continue }
-                    let (t, tb) = Predicates.filteredOrientation(ax, ay, bx, by, x, y)  // P against a→b
-                    let (oa, ab) = Predicates.filteredOrientation(rx, ry, x, y, ax, ay)  // a against R→P
-                    let (ob, bb) = Predicates.filteredOrientation(rx, ry, x, y, bx, by)  // b against R→P
-                    let right: UInt64 = t < -tb ? 1 : 0
-                    let split: UInt64 = (oa >= 0) != (ob >= 0) ? 1 : 0
-                    let unsureEdge: UInt64 = abs(t) > tb ? 0 : 1
-                    let unsureSides: UInt64 = (abs(oa) > ab && abs(ob) > bb) ? 0 : 1
-                    parity ^= right & split
-                    unsure |= unsureEdge | (right & unsureSides)
-                }
-                if unsure != 0 {
-                    inside = walkInside(x, y, rx, ry, entry: entry, edges: edge..<end, blob: blob)
-                } else {
-                    inside = (entry & insideBit != 0) != (parity != 0)
+            let chains = Int((entry >> 32) & chainCountMask)
+            let first = cursor
+            // R→P crosses edge a→b when a and b lie strictly on different sides of line R→P and
+            // R and P strictly on different sides of line a→b. Every vertex's side is a filtered
+            // sign (no branch); only edges whose ends differ, a few per entry, test the second
+            // condition. A sign the filter cannot settle (P on or within rounding of an edge, a
+            // vertex on or next to line R→P) sends the entry to the exact walk.
+            var parity: UInt64 = 0
+            var unsure: UInt64 = (entry & exactOnlyBit) >> 62
+            for _ in 0..<chains {
+                let count = Int(blob[cursor] >> 32)
+                var at = cursor + 1
+                cursor = at + count
+                var (au, aw) = Self.unpack(blob[at])
+                var sideA = Predicates.side(au, aw, dx, dy, bound: sideBound, unsure: &unsure)
+                at += 1
+                while at < cursor {
+                    let (bu, bw) = Self.unpack(blob[at])
+                    let sideB = Predicates.side(bu, bw, dx, dy, bound: sideBound, unsure: &unsure)
+                    if sideA != sideB {
+                        let (crosses, unsureC) = Predicates.separates(au, aw, bu, bw, dx, dy)
+                        parity ^= crosses
+                        unsure |= unsureC
+                    }
+                    (au, aw, sideA) = (bu, bw, sideB)
+                    at += 1
                 }
             }
-            edge = end
+            let inside: Bool
+            if unsure != 0 {
+                inside = walkInside(x, y, rx, ry, entry: entry, chains: first, blob: blob, vertices: vertices)
+            } else {
+                inside = (entry & insideBit != 0) != (parity != 0)
+            }
             guard inside else { continue }
             let zone = area >> 1
             if area & 1 == 0 {
@@ -245,6 +250,12 @@ extension ZoneIndex {
                 emit(ZoneHit(zone: zone, kind: .approach))
             }
         }
+    }
+
+    /// A chain vertex's float32 offsets from the reference point.
+    @inlinable @inline(__always)
+    static func unpack(_ word: UInt64) -> (Double, Double) {
+        (Double(Float(bitPattern: UInt32(truncatingIfNeeded: word))), Double(Float(bitPattern: UInt32(truncatingIfNeeded: word >> 32))))
     }
 
     @inlinable @inline(__always)
@@ -257,24 +268,73 @@ extension ZoneIndex {
         UInt32(truncatingIfNeeded: 0 &- ((UInt64(node &- 1) &- UInt64(leafBit &- 1)) >> 63))
     }
 
-    /// The exact parity walk for one entry: P on an edge is inside; otherwise the reference
-    /// point's status flipped once per edge that R→P crosses (any edge orientation).
+    /// The exact parity walk for one entry, over its chains (from word `chains`) with the exact
+    /// vertices: P on an edge is inside; otherwise the reference point's status flipped once per
+    /// edge that R→P crosses.
     @usableFromInline
     static func walkInside(
-        _ x: Double, _ y: Double, _ rx: Double, _ ry: Double, entry: UInt64, edges: Range<Int>, blob: UnsafeBufferPointer<UInt64>
+        _ x: Double, _ y: Double, _ rx: Double, _ ry: Double, entry: UInt64, chains first: Int,
+        blob: UnsafeBufferPointer<UInt64>, vertices: UnsafeBufferPointer<Double>
     ) -> Bool {
         var inside = entry & insideBit != 0
         let loX = min(rx, x), hiX = max(rx, x), loY = min(ry, y), hiY = max(ry, y)
-        var j = edges.lowerBound
-        while j < edges.upperBound {
-            let ax = Double(bitPattern: blob[j]), ay = Double(bitPattern: blob[j + 1])
-            let bx = Double(bitPattern: blob[j + 2]), by = Double(bitPattern: blob[j + 3])
-            j += 4
-            // Neither the point nor the segment ref→point can touch an edge outside their box.
-            if Predicates.outsideBox(ax, ay, bx, by, loX, hiX, loY, hiY) { continue }
-            if Predicates.onSegment(x, y, ax, ay, bx, by) { return true }
-            if Predicates.crosses(rx, ry, x, y, ax, ay, bx, by) { inside.toggle() }
+        var cursor = first
+        for _ in 0..<Int((entry >> 32) & chainCountMask) {
+            let header = blob[cursor]
+            let count = Int(header >> 32)
+            cursor += 1 + count
+            var v = 2 * Int(header & 0xFFFF_FFFF)
+            for _ in 1..<count {
+                let ax = vertices[v], ay = vertices[v + 1], bx = vertices[v + 2], by = vertices[v + 3]
+                v += 2
+                // Neither the point nor the segment ref→point can touch an edge outside their box.
+                if Predicates.outsideBox(ax, ay, bx, by, loX, hiX, loY, hiY) { continue }
+                if Predicates.onSegment(x, y, ax, ay, bx, by) { return true }
+                if Predicates.crosses(rx, ry, x, y, ax, ay, bx, by) { inside.toggle() }
+            }
         }
         return inside
+    }
+}
+
+/// What one point query costs in the index: tree levels below the root cell, areas answered
+/// without a test, partial entries tested and edges read. A value, for benchmarks and docs.
+public struct QueryCost: Sendable, Hashable {
+    public var depth = 0
+    public var fullAreas = 0
+    public var partialEntries = 0
+    public var edges = 0
+
+    public init() {}
+}
+
+extension ZoneIndex {
+    /// The work `locate(_:into:)` does for `c`: the same descent, counting instead of testing.
+    public func cost(of c: Coordinate) -> QueryCost {
+        var cost = QueryCost()
+        let x = c.longitude, y = c.latitude
+        guard x >= minX, x <= maxX, y >= minY, y <= maxY else { return cost }
+        let ix = min(columns - 1, Int((x - minX) * inverseCellWidth))
+        let iy = min(rows - 1, Int((y - minY) * inverseCellHeight))
+        var node = root.buffer[iy * columns + ix]
+        while node != 0 && node & Self.leafBit == 0 {
+            node = Self.child(internals.buffer[Int(node)], x, y)
+            cost.depth += 1
+        }
+        guard node != 0 else { return cost }
+        let blob = self.blob.buffer
+        let w = Int(node & ~Self.leafBit)
+        let layout = LeafLayout(blob, w)
+        cost.fullAreas = layout.fullCount
+        cost.partialEntries = layout.partialCount
+        var cursor = layout.entries + layout.partialCount
+        for p in 0..<layout.partialCount {
+            for _ in 0..<Int((blob[layout.entries + p] >> 32) & Self.chainCountMask) {
+                let count = Int(blob[cursor] >> 32)
+                cost.edges += count - 1
+                cursor += 1 + count
+            }
+        }
+        return cost
     }
 }

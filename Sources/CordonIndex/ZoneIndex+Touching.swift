@@ -111,15 +111,18 @@ extension ZoneIndex {
         let x = c.longitude, y = c.latitude
         guard x >= minX, x <= maxX, y >= minY, y <= maxY else { return }
         let node = Self.descend(x, y, index: self, root: root.buffer, internals: internals.buffer)
-        Self.scanAreas(x, y, node: node, blob: blob.buffer, body)
+        Self.scanAreas(x, y, node: node, blob: blob.buffer, vertices: vertices.buffer, body)
     }
 
     /// Calls `body` with the area code (`zone << 1 | kind`) of every hit of leaf reference
     /// `node` (nothing for an empty cell).
     @inline(__always)
-    static func scanAreas(_ x: Double, _ y: Double, node: UInt32, blob: UnsafeBufferPointer<UInt64>, _ body: (UInt32) -> Void) {
+    static func scanAreas(
+        _ x: Double, _ y: Double, node: UInt32, blob: UnsafeBufferPointer<UInt64>, vertices: UnsafeBufferPointer<Double>,
+        _ body: (UInt32) -> Void
+    ) {
         guard node != 0 else { return }
-        scan(x, y, leaf: Int(node & ~leafBit), blob: blob) { hit in body(hit.zone << 1 | UInt32(hit.kind.rawValue)) }
+        scan(x, y, leaf: Int(node & ~leafBit), blob: blob, vertices: vertices) { hit in body(hit.zone << 1 | UInt32(hit.kind.rawValue)) }
     }
 
     /// Like `forEachEdge(in:_:)` for a box around `c`, and first, when `containing` is true,
@@ -135,7 +138,7 @@ extension ZoneIndex {
         let ix = min(columns - 1, Int((x - minX) * inverseCellWidth))
         let iy = min(rows - 1, Int((y - minY) * inverseCellHeight))
         var (x0, y0, x1, y1) = rootGrid.rect(ix, iy)
-        let internals = self.internals.buffer, blob = self.blob.buffer
+        let internals = self.internals.buffer, blob = self.blob.buffer, vertices = self.vertices.buffer
         var node = root.buffer[iy * columns + ix]
         while node != 0 && node & Self.leafBit == 0 {
             let n = internals[Int(node)]
@@ -143,40 +146,43 @@ extension ZoneIndex {
             if y >= n.cy { y0 = n.cy } else { y1 = n.cy }
             node = Self.child(n, x, y)
         }
-        if containing { Self.scanAreas(x, y, node: node, blob: blob, areas) }
+        if containing { Self.scanAreas(x, y, node: node, blob: blob, vertices: vertices, areas) }
         // Rounding may misplace a cell border by an ulp: demand 1e-9° of room, as `visit` grows
         // cells by as much.
         guard box.0 > x0 + 1e-9, box.2 < x1 - 1e-9, box.1 > y0 + 1e-9, box.3 < y1 - 1e-9 else {
             return forEachEdge(in: box, wants: wants, body)
         }
         guard node != 0 else { return }
-        Self.forEachEdge(ofLeaf: Int(node & ~Self.leafBit), blob: blob, box: box, wants: wants, body)
+        Self.forEachEdge(ofLeaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, wants: wants, body)
     }
 
-    /// Calls `body(area, ax, ay, bx, by)` for every edge of the leaf blob at word `w`.
-    /// Edges wholly outside `box` and areas `wants` refuses are skipped.
+    /// Calls `body(area, ax, ay, bx, by)` for every edge of the leaf blob at word `w`, with
+    /// its exact vertices. Edges wholly outside `box` and areas `wants` refuses are skipped.
     @inline(__always)
     static func forEachEdge(
-        ofLeaf w: Int, blob: UnsafeBufferPointer<UInt64>, box: (Double, Double, Double, Double), wants: (UInt32) -> Bool,
+        ofLeaf w: Int, blob: UnsafeBufferPointer<UInt64>, vertices: UnsafeBufferPointer<Double>,
+        box: (Double, Double, Double, Double), wants: (UInt32) -> Bool,
         _ body: (UInt32, Double, Double, Double, Double) -> Void
     ) {
         let layout = LeafLayout(blob, w)
         let partial = layout.partialCount
-        var edge = layout.reference + 2 + partial
+        var cursor = layout.entries + partial
         for p in 0..<partial {
-            let entry = blob[layout.reference + 2 + p]
+            let entry = blob[layout.entries + p]
             let area = UInt32(truncatingIfNeeded: entry)
-            let end = edge + 4 * Int((entry >> 32) & 0x7FFF_FFFF)
-            guard wants(area) else {
-                edge = end
-                continue
-            }
-            while edge < end {
-                let ax = Double(bitPattern: blob[edge]), ay = Double(bitPattern: blob[edge + 1])
-                let bx = Double(bitPattern: blob[edge + 2]), by = Double(bitPattern: blob[edge + 3])
-                edge += 4
-                if Predicates.outsideBox(ax, ay, bx, by, box.0, box.2, box.1, box.3) { continue }
-                body(area, ax, ay, bx, by)
+            let wanted = wants(area)
+            for _ in 0..<Int((entry >> 32) & chainCountMask) {
+                let header = blob[cursor]
+                let count = Int(header >> 32)
+                cursor += 1 + count
+                guard wanted else { continue }
+                var v = 2 * Int(header & 0xFFFF_FFFF)
+                for _ in 1..<count {
+                    let ax = vertices[v], ay = vertices[v + 1], bx = vertices[v + 2], by = vertices[v + 3]
+                    v += 2
+                    if Predicates.outsideBox(ax, ay, bx, by, box.0, box.2, box.1, box.3) { continue }
+                    body(area, ax, ay, bx, by)
+                }
             }
         }
     }
@@ -195,11 +201,12 @@ extension ZoneIndex {
         let j0 = max(0, min(rows - 1, Int((box.1 - minY) * inverseCellHeight)))
         let j1 = max(0, min(rows - 1, Int((box.3 - minY) * inverseCellHeight)))
         let root = self.root.buffer, internals = self.internals.buffer, blob = self.blob.buffer
+        let vertices = self.vertices.buffer
         func visit(_ node: UInt32, _ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) {
             // Cells are closed and rounding may misplace a point by an ulp: grow them by 1e-9°.
             guard node != 0, box.2 >= x0 - 1e-9, box.0 <= x1 + 1e-9, box.3 >= y0 - 1e-9, box.1 <= y1 + 1e-9 else { return }
             if node & Self.leafBit != 0 {
-                Self.forEachEdge(ofLeaf: Int(node & ~Self.leafBit), blob: blob, box: box, wants: wants, body)
+                Self.forEachEdge(ofLeaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, wants: wants, body)
                 return
             }
             let n = internals[Int(node)]

@@ -52,13 +52,20 @@ public final class ZoneIndex: Sendable {
     /// Leaf blobs, one after another, in 8-byte words (docs/index.md): a header
     /// `partialCount | fullCount << 32`; the `fullCount` areas wholly covering the
     /// leaf, two per word; then, when `partialCount > 0`, the reference point `rx, ry` (Double
-    /// bits), `partialCount` entry words (`area | edgeCount << 32`, top bit: reference point
-    /// inside) and each entry's edges as `ax, ay, bx, by`, stored so that the reference point
-    /// is not right of a→b.
+    /// bits) and the extent (the largest offset of a stored vertex from it, Double bits),
+    /// `partialCount` entry words (`area | chainCount << 32`, bit 62: decide with the
+    /// exact walk, bit 63: reference point inside) and each entry's chains: a word
+    /// `firstVertex | vertexCount << 32`, then the chain's vertices as float32 offsets from the
+    /// reference point, `u | w << 32`.
     @usableFromInline let blob: FrozenBuffer<UInt64>
+    /// Every ring's exact vertices as x, y pairs (chains name their first vertex here): read by
+    /// the exact walk and the edge queries, not by the common point query.
+    @usableFromInline let vertices: FrozenBuffer<Double>
 
     @usableFromInline static let leafBit: UInt32 = 0x8000_0000
     @usableFromInline static let insideBit: UInt64 = 1 << 63
+    @usableFromInline static let exactOnlyBit: UInt64 = 1 << 62
+    @usableFromInline static let chainCountMask: UInt64 = 0x3FFF_FFFF
 
     /// Where the parts of the leaf blob at `w` are.
     @usableFromInline
@@ -66,8 +73,11 @@ public final class ZoneIndex: Sendable {
         /// Number of full areas, stored from word `w + 1`, two per word.
         @usableFromInline var fullCount: Int
         @usableFromInline var partialCount: Int
-        /// Word of `rx` (then `ry`, the entries, the edges); meaningful when `partialCount > 0`.
+        /// Word of `rx` (then `ry`, the extent, the entries, the chains); meaningful when
+        /// `partialCount > 0`.
         @usableFromInline var reference: Int
+        /// Word of the first entry.
+        @inlinable var entries: Int { reference + 3 }
 
         @inlinable @inline(__always)
         init(_ blob: UnsafeBufferPointer<UInt64>, _ w: Int) {
@@ -89,7 +99,7 @@ public final class ZoneIndex: Sendable {
     init(
         zoneIDs: [String], setName: String, version: Int, bounds: BoundingBox, columns: Int, rows: Int,
         root: FrozenBuffer<UInt32>, internals: FrozenBuffer<InternalNode>, blob: FrozenBuffer<UInt64>,
-        leafCount: Int, entryCount: Int, edgeCount: Int
+        vertices: FrozenBuffer<Double>, leafCount: Int, entryCount: Int, edgeCount: Int
     ) {
         self.zoneIDs = zoneIDs
         self.setName = setName
@@ -105,6 +115,7 @@ public final class ZoneIndex: Sendable {
         self.root = root
         self.internals = internals
         self.blob = blob
+        self.vertices = vertices
         self.statistics = (root.count, internals.count, leafCount, entryCount, edgeCount)
     }
 
@@ -112,7 +123,7 @@ public final class ZoneIndex: Sendable {
 
     /// Bytes held by the index structure (excluding zone ids).
     public var memoryBytes: Int {
-        root.count * 4 + internals.count * MemoryLayout<InternalNode>.stride + blob.count * 8
+        root.count * 4 + internals.count * MemoryLayout<InternalNode>.stride + blob.count * 8 + vertices.count * 8
     }
 
     /// Counts for docs and benchmarks: root cells, internal nodes, distinct leaf blobs, partial

@@ -110,7 +110,7 @@ import Testing
     }
 
     /// Points on and near the areas' vertices and edges, and anywhere around them.
-    static func points(_ rng: inout Random, _ areas: [MultiPolygon], count: Int) -> [Coordinate] {
+    static func points(_ rng: inout Random, _ areas: [MultiPolygon], count: Int, jitter: Double = 1e-12) -> [Coordinate] {
         let vertices = areas.flatMap(\.allCoordinates)
         var box = BoundingBox.empty
         for a in areas { box.extend(a.boundingBox) }
@@ -120,8 +120,8 @@ import Testing
             let w = vertices[rng.int(vertices.count)]
             switch rng.int(6) {
             case 0: out.append(v)  // exactly on a vertex
-            case 1:  // within 1e-12° of a vertex
-                out.append(Coordinate(longitude: v.longitude + (rng.next() - 0.5) * 2e-12, latitude: v.latitude + (rng.next() - 0.5) * 2e-12))
+            case 1:  // within `jitter` (1e-12°) of a vertex
+                out.append(Coordinate(longitude: v.longitude + (rng.next() - 0.5) * 2 * jitter, latitude: v.latitude + (rng.next() - 0.5) * 2 * jitter))
             case 2:  // on an edge line between consecutive vertices (as exactly as doubles allow)
                 if let k = vertices.firstIndex(of: v), k + 1 < vertices.count {
                     let t = rng.next()
@@ -158,6 +158,31 @@ import Testing
             total += checked
         }
         #expect(total > 40 * 1000)
+    }
+
+    /// Zones around 0°, 0° from 1e-120° to 1e-20° across, across float32's subnormal range, with
+    /// points within 1e-4 of their size of vertices: the float32 filters must defer to the exact
+    /// walk wherever the stored offsets cannot resolve the zones (with the filters' bounds set
+    /// too small this test fails). Below about 1e-150° the products of any double-precision
+    /// orientation test, GEOS's included, underflow.
+    @Test func tinyZonesAtTheOrigin() throws {
+        var total = 0
+        // Float32's subnormals start at 1.2e-38 and end at 1.4e-45.
+        let scales = [1e-120, 1e-60, 3e-46, 1e-44, 1e-42, 1e-40, 1e-39, 3e-38, 1e-36, 1e-30, 1e-25, 1e-20]
+        for (seed, scale) in scales.enumerated() {
+            var rng = Random(state: UInt64(seed + 1) &* 0x9E37_79B9_7F4A_7C15)
+            var areas: [MultiPolygon] = []
+            for _ in 0..<(1 + rng.int(4)) {
+                let c = Coordinate(longitude: scale * 3 * (rng.next() - 0.5), latitude: scale * 3 * (rng.next() - 0.5))
+                areas.append(Self.zone(&rng, center: c, scale: scale * (0.3 + rng.next())))
+            }
+            let pts = Self.points(&rng, areas, count: 600, jitter: scale * 1e-4)
+            let (misses, extras, checked) = try Self.compare(areas, pts)
+            #expect(misses == 0, "seed \(seed), scale \(scale): \(misses) misses of \(checked)")
+            #expect(extras == 0, "seed \(seed), scale \(scale): \(extras) false positives of \(checked)")
+            total += checked
+        }
+        #expect(total > 12 * 500)
     }
 
     @Test func fiftyThousandVertexRing() throws {

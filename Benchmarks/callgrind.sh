@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Instructions per point of the batch point query (the stable figure beside wall time), with
+# callgrind, collection toggled on ZoneIndex.locate(batch:...) only.
+#   bash Benchmarks/callgrind.sh [POINTS]     (default 100,000 of the shared queries)
+# Uses the benchmark database of Benchmarks/import.sh (made when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-100000}
+WORK=/tmp/cordon-bench
+mkdir -p "$WORK"
+command -v valgrind >/dev/null || { SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo; $SUDO apt-get update -qq && $SUDO apt-get install -y -qq valgrind; }
+swift build -c release --product cordon
+CORDON="$(swift build -c release --show-bin-path)/cordon"
+if [ ! -f "$WORK/bench.db" ]; then
+  [ -f "$WORK/zones.geojson" ] || gunzip -c ../shared/data/zones.geojson.gz > "$WORK/zones.geojson"
+  "$CORDON" zones import "$WORK/zones.geojson" --db "$WORK/bench.db" --set bench --activate
+fi
+(gunzip -c ../shared/data/queries.csv.gz || true) | head -n $((N + 1)) > "$WORK/callgrind-points.csv"
+# valgrind cannot read Swift's DWARF: a copy without debug info (symbols kept).
+strip --strip-debug -o "$WORK/cordon-nodebug" "$CORDON"
+CORDON="$WORK/cordon-nodebug"
+SYMBOL=$(nm "$CORDON" | awk '/ T .*CordonIndex04ZoneB0C6locate5batch/ { s = $3 } END { print s }')
+valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" --toggle-collect="$SYMBOL" \
+  "$CORDON" bench --db "$WORK/bench.db" --points "$WORK/callgrind-points.csv" --repeats 1 --cordon-only > /dev/null 2> "$WORK/callgrind.log"
+TOTAL=$(awk '/^summary:|^totals:/ { print $2; exit }' "$WORK/callgrind.out")
+echo "batch locate: $TOTAL instructions for $N points: $((TOTAL / N)) per point"
