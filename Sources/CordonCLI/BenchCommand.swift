@@ -105,7 +105,8 @@ struct BenchCommand: ParsableCommand {
             singleBest = min(singleBest, t)
         }
         if cordonOnly {
-            writeStdout("cordon batch \(Int(rate(n, batchBest)).grouped) points/s, single \(Int(rate(n, singleBest)).grouped) points/s\n")
+            writeStdout(String(format: "cordon batch %@ points/s, single %@ points/s; index %.2f s, %@ bytes\n",
+                               Int(rate(n, batchBest)).grouped, Int(rate(n, singleBest)).grouped, buildTime.seconds, index.memoryBytes.grouped))
             return
         }
         // GEOS: STRtree + prepared geometry, a point made per query.

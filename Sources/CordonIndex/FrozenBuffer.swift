@@ -6,8 +6,9 @@ import Darwin
 
 /// An immutable contiguous copy of an array, for the index's large tables. On Linux the memory
 /// is mapped and advised for transparent huge pages (2 MiB), which removes most TLB misses from
-/// the random accesses of point queries, and populated in one call (faulting pages in one by
-/// one costs more than filling them); elsewhere it is an ordinary allocation.
+/// the random accesses of point queries; elsewhere it is an ordinary allocation. Pages are
+/// faulted in as `fill` writes them (not populated up front), so a builder that frees its
+/// working copies while filling keeps its peak memory down.
 ///
 /// `@unchecked Sendable` is safe: the memory is written once, in `init`, before the object is
 /// published, and only read afterwards; the object owns the mapping and unmaps it in `deinit`.
@@ -34,7 +35,6 @@ final class FrozenBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
         let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         if let mapped, mapped != MAP_FAILED {
             if bytes >= huge { _ = madvise(mapped, length, 14) }  // MADV_HUGEPAGE
-            _ = madvise(mapped, length, 23)  // MADV_POPULATE_WRITE (Linux 5.14+; otherwise faults as usual)
             base = mapped
             mappedBytes = length
         } else {

@@ -42,12 +42,12 @@ extension ZoneIndex {
 /// The working memory of one build. Not shared.
 struct BuildState {
     let parameters: ZoneIndex.Builder
-    // Edges, structure of arrays.
-    var ax: [Double] = [], ay: [Double] = [], bx: [Double] = [], by: [Double] = []
+    // Edges: their area, and where they start in `vertices` (they end at the next vertex).
     var edgeArea: [UInt32] = []
     /// Every ring's vertices, closing vertex included, as x, y pairs: the exact coordinates the
     /// index keeps for its exact walks and edge queries. `edgeVertex[e]` is where edge e starts.
-    var vertices: [Double] = []
+    /// Written once by `collectEdges` and handed to the index as is.
+    var vertices = FrozenBuffer<Double>([])
     var edgeVertex: [UInt32] = []
     var box = BoundingBox.empty
     // Output.
@@ -70,23 +70,36 @@ struct BuildState {
     init(parameters: ZoneIndex.Builder) { self.parameters = parameters }
 
     mutating func collectEdges(_ areas: [(area: UInt32, geometry: MultiPolygon)]) {
+        var total = 0
+        for (_, geometry) in areas {
+            for polygon in geometry.polygons {
+                for ring in polygon.rings where ring.coordinates.count > 1 { total += ring.coordinates.count }
+            }
+        }
+        precondition(total < Int(UInt32.max), "too many vertices for one index")
+        vertices = FrozenBuffer(count: 2 * total) { out in
+            var at = 0
+            for (_, geometry) in areas {
+                for polygon in geometry.polygons {
+                    for ring in polygon.rings where ring.coordinates.count > 1 {
+                        for v in ring.coordinates {
+                            out[at] = v.longitude
+                            out[at + 1] = v.latitude
+                            at += 2
+                        }
+                    }
+                }
+            }
+        }
+        var first = 0
         for (area, geometry) in areas {
             for polygon in geometry.polygons {
                 for ring in polygon.rings {
                     let c = ring.coordinates
                     guard c.count > 1 else { continue }
-                    let first = vertices.count / 2
-                    for v in c {
-                        vertices.append(v.longitude)
-                        vertices.append(v.latitude)
-                    }
-                    precondition(vertices.count / 2 < Int(UInt32.max), "too many vertices for one index")
+                    defer { first += c.count }
                     for k in 0..<(c.count - 1) where c[k] != c[k + 1] {
                         edgeVertex.append(UInt32(first + k))
-                        ax.append(c[k].longitude)
-                        ay.append(c[k].latitude)
-                        bx.append(c[k + 1].longitude)
-                        by.append(c[k + 1].latitude)
                         edgeArea.append(area)
                         box.extend(c[k])
                         box.extend(c[k + 1])
@@ -94,7 +107,15 @@ struct BuildState {
                 }
             }
         }
-        stamp = [UInt32](repeating: 0, count: ax.count)
+        stamp = [UInt32](repeating: 0, count: edgeVertex.count)
+    }
+
+    /// Edge e's end points.
+    @inline(__always)
+    func edge(_ e: Int) -> (ax: Double, ay: Double, bx: Double, by: Double) {
+        let v = 2 * Int(edgeVertex[e])
+        let p = vertices.buffer
+        return (p[v], p[v + 1], p[v + 2], p[v + 3])
     }
 
     // MARK: - Geometry helpers
@@ -102,7 +123,7 @@ struct BuildState {
     /// Conservative: true when edge e may touch the rectangle grown by `margin`.
     func edgeTouches(_ e: Int, _ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> Bool {
         let lx = x0 - margin, ly = y0 - margin, hx = x1 + margin, hy = y1 + margin
-        let eax = ax[e], eay = ay[e], ebx = bx[e], eby = by[e]
+        let (eax, eay, ebx, eby) = edge(e)
         if max(eax, ebx) < lx || min(eax, ebx) > hx || max(eay, eby) < ly || min(eay, eby) > hy { return false }
         if (eax >= lx && eax <= hx && eay >= ly && eay <= hy) || (ebx >= lx && ebx <= hx && eby >= ly && eby <= hy) {
             return true
@@ -121,8 +142,8 @@ struct BuildState {
             let rx = x0 + w * (0.5 + 0.0617 * k), ry = y0 + h * (0.5 + 0.0419 * k)
             var clear = true
             for e in cellEdges {
-                let i = Int(e)
-                if Predicates.onSegment(rx, ry, ax[i], ay[i], bx[i], by[i]) { clear = false; break }
+                let (ax, ay, bx, by) = edge(Int(e))
+                if Predicates.onSegment(rx, ry, ax, ay, bx, by) { clear = false; break }
             }
             if clear || k >= 7 { return (rx, ry) }
             k += 1
@@ -141,8 +162,9 @@ struct BuildState {
             let i = Int(e)
             if stamp[i] == stampValue { return }
             stamp[i] = stampValue
-            if Predicates.outsideBox(ax[i], ay[i], bx[i], by[i], lx, hx, ly, hy) { return }
-            if Predicates.crosses(px, py, qx, qy, ax[i], ay[i], bx[i], by[i]) {
+            let (ax, ay, bx, by) = edge(i)
+            if Predicates.outsideBox(ax, ay, bx, by, lx, hx, ly, hy) { return }
+            if Predicates.crosses(px, py, qx, qy, ax, ay, bx, by) {
                 Self.toggle(edgeArea[i], in: &inside)
             }
         }
@@ -171,13 +193,13 @@ struct BuildState {
     // MARK: - Build
 
     mutating func finish(zoneIDs: [String], setName: String, version: Int) -> ZoneIndex {
-        let totalEdges = ax.count
+        let totalEdges = edgeVertex.count
         guard totalEdges > 0, !box.isEmpty else {
             return ZoneIndex(
                 zoneIDs: zoneIDs, setName: setName, version: version,
                 bounds: BoundingBox(minLongitude: 0, minLatitude: 0, maxLongitude: -1, maxLatitude: -1), columns: 1,
                 rows: 1, root: FrozenBuffer([0]), internals: FrozenBuffer(internals), blob: FrozenBuffer(blob),
-                vertices: FrozenBuffer(vertices), leafCount: 0, entryCount: 0, edgeCount: 0)
+                vertices: vertices, leafCount: 0, entryCount: 0, edgeCount: 0)
         }
         let w = max(box.maxLongitude - box.minLongitude, 1e-9)
         let h = max(box.maxLatitude - box.minLatitude, 1e-9)
@@ -194,9 +216,10 @@ struct BuildState {
         func cellRange(_ e: Int) -> (Int, Int, Int, Int) {
             // Truncation equals floor once clamped at 0; the clamp before converting keeps Int() in range.
             let lo = { (v: Double, o: Double, s: Double, n: Int) in max(0, min(n - 1, Int(max(-1, min(Double(n), (v - o) / s))))) }
+            let (ax, ay, bx, by) = edge(e)
             return (
-                lo(min(ax[e], bx[e]) - margin, x0, cw, columns), lo(max(ax[e], bx[e]) + margin, x0, cw, columns),
-                lo(min(ay[e], by[e]) - margin, y0, ch, rows), lo(max(ay[e], by[e]) + margin, y0, ch, rows)
+                lo(min(ax, bx) - margin, x0, cw, columns), lo(max(ax, bx) + margin, x0, cw, columns),
+                lo(min(ay, by) - margin, y0, ch, rows), lo(max(ay, by) + margin, y0, ch, rows)
             )
         }
         let cellRect = grid.rect
@@ -300,11 +323,12 @@ struct BuildState {
                 workers.pointer[k].blob.withUnsafeBufferPointer { source in
                     if let from = source.baseAddress, let to = out.baseAddress { (to + base).initialize(from: from, count: source.count) }
                 }
+                workers.pointer[k].blob = []  // copied: release it before the next part's copy (peak memory)
             }
         }
         return ZoneIndex(
             zoneIDs: zoneIDs, setName: setName, version: version, bounds: box, columns: columns, rows: rows,
-            root: FrozenBuffer(root), internals: internalTable, blob: blobTable, vertices: FrozenBuffer(vertices),
+            root: FrozenBuffer(root), internals: internalTable, blob: blobTable, vertices: vertices,
             leafCount: leaves,
             entryCount: entries, edgeCount: copies)
     }
@@ -343,6 +367,9 @@ struct BuildState {
                 previous = list
             }
         }
+        // This part's scratch (its own copy of the stamps, once written) is no longer needed.
+        (stamp, arena, insideByDepth) = ([], [], [])
+        (leafEdges, leafPartial, leafFull, leafForced) = ([], [], [], [])
     }
 
     /// The node for a cell (its edges: `arena[edges]`): empty, a leaf, or four children.
@@ -370,8 +397,9 @@ struct BuildState {
             for k in list {
                 let e = arena[k]
                 let i = Int(e)
-                let lx = min(ax[i], bx[i]) - margin, hx = max(ax[i], bx[i]) + margin
-                let ly = min(ay[i], by[i]) - margin, hy = max(ay[i], by[i]) + margin
+                let (ax, ay, bx, by) = edge(i)
+                let lx = min(ax, bx) - margin, hx = max(ax, bx) + margin
+                let ly = min(ay, by) - margin, hy = max(ay, by) + margin
                 let west = lx <= cx, east = hx >= cx, south = ly <= cy, north = hy >= cy
                 let inX = q & 1 == 0 ? west : east, inY = q & 2 == 0 ? south : north
                 guard inX && inY else { continue }
@@ -471,8 +499,8 @@ struct BuildState {
                     let count = last - cursor + 2  // vertices
                     blob.append(UInt64(g) | UInt64(count) << 32)
                     for v in g..<(g + count) {
-                        let (u, uSafe) = Self.offset(vertices[2 * v], from: rx)
-                        let (w, wSafe) = Self.offset(vertices[2 * v + 1], from: ry)
+                        let (u, uSafe) = Self.offset(vertices.buffer[2 * v], from: rx)
+                        let (w, wSafe) = Self.offset(vertices.buffer[2 * v + 1], from: ry)
                         exactOnly = exactOnly || !uSafe || !wSafe
                         extent = max(extent, abs(u), abs(w))
                         blob.append(UInt64(u.bitPattern) | UInt64(w.bitPattern) << 32)
