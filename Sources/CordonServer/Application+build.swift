@@ -62,8 +62,10 @@ public func buildApplication(_ services: CordonServices, logger: Logger = Logger
     let c = services.configuration
     var app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: router),
-        configuration: .init(address: .hostname(c.host, port: c.port), serverName: "cordon"),
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(http1: .init(additionalChannelHandlers: [EvaluateFastPath(services: services)]))),
+        configuration: .init(address: .hostname(c.host, port: c.port), serverName: CordonServices.serverName),
         logger: logger)
     app.addServices(
         DirectiveFlushService(log: services.directiveLog, interval: c.flushInterval, logger: logger),

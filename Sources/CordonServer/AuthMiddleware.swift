@@ -14,14 +14,19 @@ struct AuthMiddleware: RouterMiddleware {
     let tokens: TokenCache
     let limiter: RateLimiter
 
+    /// The token of an `Authorization: Bearer <token>` header (at most 256 bytes), else nil.
+    static func bearerSecret(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else { return nil }
+        return String(parts[1])
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
-        guard let header = request.headers[.authorization] else { throw APIError.unauthorized }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else {
+        guard let header = request.headers[.authorization], let secret = Self.bearerSecret(header) else {
             throw APIError.unauthorized
         }
-        guard let token = try tokens.token(secret: String(parts[1])) else { throw APIError.unauthorized }
+        guard let token = try tokens.token(secret: secret) else { throw APIError.unauthorized }
         if let wait = limiter.admit(token.id) {
             let seconds = max(1, Int(wait.rounded(.up)))
             throw APIError(

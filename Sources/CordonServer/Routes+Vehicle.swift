@@ -32,6 +32,12 @@ extension CordonServices {
         let fixes =
             try FastBatchDecoder.decode(bytes, limit: configuration.batchLimit)
             ?? FixDecoder(batchLimit: configuration.batchLimit).batch(FixDecoder.parse(bytes))
+        return Response.json(text: try evaluateResponse(fixes, identity: identity))
+    }
+
+    /// Checks the token's vehicle binding, evaluates `fixes` on one zone-set version and
+    /// writes the response body (shared by the route and `EvaluateFastPath`).
+    func evaluateResponse(_ fixes: [PositionFix], identity: TokenInfo) throws(APIError) -> String {
         if let bound = identity.vehicleID, let other = fixes.firstIndex(where: { $0.vehicleID != bound }) {
             throw APIError.forbidden("fix \(other) is for vehicle \"\(fixes[other].vehicleID)\"; this token is bound to \"\(bound)\"")
         }
@@ -47,7 +53,7 @@ extension CordonServices {
         }
         out += "]}"
         metrics.fixesEvaluated.increment(by: Int64(fixes.count))
-        return Response.json(text: out)
+        return out
     }
 
     /// Writes directives as a JSON array body (without brackets), records them for owners and

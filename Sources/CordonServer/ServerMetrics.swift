@@ -14,6 +14,9 @@ public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
     let fixesEvaluated: Metrics.Counter
+    /// Evaluate requests answered on the event loop by `EvaluateFastPath` (also counted in
+    /// `cordon_http_requests_total`).
+    let fastPathResponses: Metrics.Counter
     let indexBuildSeconds: Metrics.Gauge
     private let requestMetrics = Mutex<[RequestKey: (Metrics.Counter, Metrics.Timer)]>([:])
     private let directiveCounters: [Directive.Kind: Metrics.Counter]
@@ -35,6 +38,7 @@ public final class ServerMetrics: Sendable {
         ]
         self.factory = factory
         fixesEvaluated = Metrics.Counter(label: "cordon_fixes_evaluated_total", factory: factory)
+        fastPathResponses = Metrics.Counter(label: "cordon_http_fast_path_responses_total", factory: factory)
         indexBuildSeconds = Metrics.Gauge(label: "cordon_index_build_seconds", factory: factory)
         var counters: [Directive.Kind: Metrics.Counter] = [:]
         for kind in Directive.Kind.allCases {

@@ -26,6 +26,14 @@ final class TokenCache: Sendable {
     }
 
     /// The live token with this secret, or nil.
+    /// The cached answer for `secret` while it is fresh, without touching the store:
+    /// `.some(nil)` for a secret known to be invalid, nil when there is no fresh entry.
+    func cached(secret: String) -> TokenInfo?? {
+        let now = clock()
+        guard lifetime > 0, let hit = entries.withLock({ $0[secret] }), hit.expires > now else { return nil }
+        return .some(hit.token)
+    }
+
     func token(secret: String) throws(StoreError) -> TokenInfo? {
         let now = clock()
         if lifetime > 0, let hit = entries.withLock({ $0[secret] }), hit.expires > now { return hit.token }

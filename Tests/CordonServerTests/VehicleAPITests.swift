@@ -174,3 +174,70 @@ final class Answers: @unchecked Sendable {
     func append(_ s: String) { lock.withLock { list.append(s) } }
     var all: [String] { lock.withLock { list } }
 }
+
+/// `EvaluateFastPath` over a real connection: requests the router must answer (first sight of
+/// a token, errors) and requests the event loop answers alternate on one keep-alive
+/// connection, with the same bodies, headers, state and metrics as the router gives.
+@Suite struct EvaluateFastPathTests {
+    @Test func fastPathAnswersAsTheRouterDoes() async throws {
+        let h = try ServerHarness.make { c in
+            c.bodyLimit = 4096
+        }
+        try await h.application.test(.live) { client in
+            func evaluate(_ second: Int, lat: Double = 38.5, token: String? = nil, vehicle: String = "V7") async throws -> Reply {
+                try await client.call(
+                    .post, "/v1/evaluate", token: token ?? h.vehicle,
+                    body: batchJSON([fixJSON(vehicle, second * 600, lat: lat, lon: 116.005)]), contentType: "application/json")
+            }
+            func fastCount() async throws -> Double {
+                let text = try await client.call(.get, "/metrics").text
+                let line = text.split(separator: "\n").first { $0.hasPrefix("cordon_http_fast_path_responses_total ") }
+                return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            }
+            // The token's first request fills the token cache on the router's path.
+            let first = try await evaluate(0)
+            #expect(first.status == .ok)
+            let before = try await fastCount()
+            // Then the fast path: same shape, same headers, state carried across both paths.
+            var replies: [Reply] = []
+            for s in 1...6 { replies.append(try await evaluate(s, lat: 38.5 + Double(s) * 0.1002)) }
+            let after = try await fastCount()
+            #expect(after - before >= 5)
+            for reply in replies {
+                #expect(reply.status == .ok)
+                #expect(reply.headers[.contentType] == "application/json; charset=utf-8")
+                #expect(reply.headers[.server] == "cordon")
+                #expect(reply.headers[.date]?.hasSuffix(" GMT") == true)
+                #expect(reply["zone_set_version"] == .number(1))
+                #expect(reply["results"]?.arrayValue?.count == 1)
+            }
+            // Fixes 10 minutes apart through the test zone (north of 39.0 at 116.005): directives
+            // with increasing seq.
+            let seqs = replies.flatMap { ($0["results"]?.arrayValue ?? []).flatMap { $0["directives"]?.arrayValue ?? [] } }
+                .compactMap { $0["seq"]?.numberValue }
+            #expect(!seqs.isEmpty && seqs == seqs.sorted())
+            // A duplicate time is rejected by the engine, not by HTTP.
+            let duplicate = try await evaluate(6, lat: 39.1)
+            #expect(duplicate.status == .ok)
+            #expect(duplicate.text.contains("\"kind\":\"fix.rejected\""))
+            // Errors go to the router on the same connection, and the next request is fast again.
+            let invalid = try await evaluate(7, lat: 95)
+            #expect(invalid.status == .unprocessableContent && invalid["error.code"] == .string("invalid_fix"))
+            let garbage = try await evaluate(8, token: "not-a-token")
+            #expect(garbage.status == .unauthorized)
+            let wrongVehicle = try await evaluate(9, token: h.vehicleV1, vehicle: "V7")
+            #expect(wrongVehicle.status == .forbidden)
+            let owner = try await evaluate(10, token: h.ownerV1)
+            #expect(owner.status == .forbidden)
+            let huge = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle, body: String(repeating: " ", count: 5000), contentType: "application/json")
+            #expect(huge.status == .contentTooLarge)
+            let again = try await evaluate(11, lat: 39.2)
+            #expect(again.status == .ok)
+            #expect(try await fastCount() > after)
+            // Every request was counted once, by route and status.
+            let metrics = try await client.call(.get, "/metrics").text
+            #expect(metrics.contains("cordon_http_requests_total{route=\"/v1/evaluate\",method=\"POST\",status=\"200\"} 9"))
+        }
+    }
+}
