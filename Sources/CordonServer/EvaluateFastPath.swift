@@ -121,6 +121,15 @@ final class EvaluateFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             if case .end = part { state = .idle } else { state = .passing }
             context.fireChannelRead(wrapInboundOut(part))
         }
+        deliverHeldEvent(context)
+    }
+
+    /// A held shutdown event goes on once the request it waited for is answered here or
+    /// handed to the router (whose connection handler then closes after its response).
+    private func deliverHeldEvent(_ context: ChannelHandlerContext) {
+        guard let event = heldEvent else { return }
+        heldEvent = nil
+        context.fireUserInboundEventTriggered(event)
     }
 
     private func respond(_ context: ChannelHandlerContext, text: String, start: UInt64) {
@@ -136,10 +145,7 @@ final class EvaluateFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         services.metrics.recordRequest(
             route: "/v1/evaluate", method: "POST", status: 200, nanoseconds: DispatchTime.now().uptimeNanoseconds &- start)
         services.metrics.fastPathResponses.increment()
-        if let event = heldEvent {
-            heldEvent = nil
-            context.fireUserInboundEventTriggered(event)
-        }
+        deliverHeldEvent(context)
     }
 }
 
