@@ -65,6 +65,8 @@ struct BuildState {
     /// Per-depth copies of the containment sets, and a leaf's working lists, reused.
     var insideByDepth: [[UInt32]] = []
     var leafEdges: [Int32] = [], leafPartial: [UInt32] = [], leafFull: [UInt32] = [], leafForced: [UInt32] = []
+    /// Each edge's quadrants while a node distributes its edges (reused).
+    var quadrantMasks: [UInt8] = []
     var margin = 1e-9
 
     init(parameters: ZoneIndex.Builder) { self.parameters = parameters }
@@ -370,6 +372,7 @@ struct BuildState {
         // This part's scratch (its own copy of the stamps, once written) is no longer needed.
         (stamp, arena, insideByDepth) = ([], [], [])
         (leafEdges, leafPartial, leafFull, leafForced) = ([], [], [], [])
+        quadrantMasks = []
     }
 
     /// The node for a cell (its edges: `arena[edges]`): empty, a leaf, or four children.
@@ -386,24 +389,38 @@ struct BuildState {
         let cx = (x0 + x1) / 2, cy = (y0 + y1) / 2
         let index = internals.count
         internals.append(ZoneIndex.InternalNode(cx: cx, cy: cy, children: (0, 0, 0, 0)))
-        // Distribute edges, one quadrant after another so each list is contiguous in the arena:
-        // an edge whose box lies in one quadrant goes there without a test.
+        // Distribute edges: first each edge's quadrants as a mask (one read of its vertices; an
+        // edge whose box lies in one quadrant goes there without a test), then the lists, one
+        // quadrant after another so each is contiguous in the arena.
         let start = arena.count
-        var ranges = (0..<0, 0..<0, 0..<0, 0..<0)
-        for q in 0..<4 {
-            let qx0 = q & 1 == 0 ? x0 : cx, qx1 = q & 1 == 0 ? cx : x1
-            let qy0 = q & 2 == 0 ? y0 : cy, qy1 = q & 2 == 0 ? cy : y1
-            let from = arena.count
-            for k in list {
-                let e = arena[k]
-                let i = Int(e)
-                let (ax, ay, bx, by) = edge(i)
-                let lx = min(ax, bx) - margin, hx = max(ax, bx) + margin
-                let ly = min(ay, by) - margin, hy = max(ay, by) + margin
-                let west = lx <= cx, east = hx >= cx, south = ly <= cy, north = hy >= cy
+        var masks = quadrantMasks
+        quadrantMasks = []
+        masks.removeAll(keepingCapacity: true)
+        for k in list {
+            let i = Int(arena[k])
+            let (ax, ay, bx, by) = edge(i)
+            let lx = min(ax, bx) - margin, hx = max(ax, bx) + margin
+            let ly = min(ay, by) - margin, hy = max(ay, by) + margin
+            let west = lx <= cx, east = hx >= cx, south = ly <= cy, north = hy >= cy
+            let alone = (west != east) && (south != north)
+            var mask: UInt8 = 0
+            for q in 0..<4 {
                 let inX = q & 1 == 0 ? west : east, inY = q & 2 == 0 ? south : north
                 guard inX && inY else { continue }
-                if (west != east) && (south != north) || edgeTouches(i, qx0, qy0, qx1, qy1) { arena.append(e) }
+                let qx0 = q & 1 == 0 ? x0 : cx, qx1 = q & 1 == 0 ? cx : x1
+                let qy0 = q & 2 == 0 ? y0 : cy, qy1 = q & 2 == 0 ? cy : y1
+                if alone || edgeTouches(i, qx0, qy0, qx1, qy1) { mask |= 1 << q }
+            }
+            masks.append(mask)
+        }
+        var ranges = (0..<0, 0..<0, 0..<0, 0..<0)
+        for q in 0..<4 {
+            let from = arena.count
+            let bit: UInt8 = 1 << q
+            var n = 0
+            for k in list {
+                if masks[n] & bit != 0 { arena.append(arena[k]) }
+                n += 1
             }
             switch q {
             case 0: ranges.0 = from..<arena.count
@@ -412,6 +429,7 @@ struct BuildState {
             default: ranges.3 = from..<arena.count
             }
         }
+        quadrantMasks = masks
         while insideByDepth.count <= depth + 1 { insideByDepth.append([]) }
         var children: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
         for q in 0..<4 {
