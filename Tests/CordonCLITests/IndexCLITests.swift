@@ -68,6 +68,25 @@ import Testing
         #expect(json["mismatches_vs_geos"]?.numberValue == 0)
         #expect(json["points"]?.numberValue == 2000)
     }
+
+    @Test func benchOnAStoredSetWithTheQueryProfile() throws {
+        let dir = Fixtures.temporaryDirectory()
+        var out = try CLIRunner.run(
+            ["zones", "import", Fixtures.path("zones/sample.geojson"), "--db", "b.db", "--set", "s", "--activate"], in: dir)
+        #expect(out.status == 0, "\(out.stderr)")
+        let points = dir.appendingPathComponent("p.csv")
+        var text = "id,lat,lon\n"
+        for k in 0..<500 { text += "\(k),\(39.90 + Double(k % 25) * 0.0008),\(116.36 + Double(k / 25) * 0.001)\n" }
+        try text.write(to: points, atomically: true, encoding: .utf8)
+        out = try CLIRunner.run(["bench", "--db", "b.db", "--set", "s", "--points", points.path, "--repeats", "1", "--profile"], in: dir)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("profile: per point "))
+        #expect(out.stdout.contains("profile: edges read 0: "))
+        #expect(out.stdout.contains("zones 22 "))
+        #expect(out.stdout.contains("cordon vs GEOS on 500 points: 0 mismatch(es)"))
+        out = try CLIRunner.run(["bench", "--db", "b.db", "--set", "nope", "--points", points.path], in: dir)
+        #expect(out.status != 0 && out.stderr.contains("nope"))
+    }
 }
 
 /// `cordon replay`: outputs, messages and exit codes as a user sees them.
