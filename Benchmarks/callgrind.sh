@@ -6,15 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}
-WORK=/tmp/cordon-bench
-mkdir -p "$WORK"
-command -v valgrind >/dev/null || { SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo; $SUDO apt-get update -qq && $SUDO apt-get install -y -qq valgrind; }
-swift build -c release --product cordon
-CORDON="$(swift build -c release --show-bin-path)/cordon"
-if [ ! -f "$WORK/bench.db" ]; then
-  [ -f "$WORK/zones.geojson" ] || gunzip -c ../shared/data/zones.geojson.gz > "$WORK/zones.geojson"
-  "$CORDON" zones import "$WORK/zones.geojson" --db "$WORK/bench.db" --set bench --activate
-fi
+. Benchmarks/common.sh
+apt_install valgrind valgrind
+build_cordon
+ensure_bench_db
 (gunzip -c ../shared/data/queries.csv.gz || true) | head -n $((N + 1)) > "$WORK/callgrind-points.csv"
 # valgrind cannot read Swift's DWARF: a copy without debug info (symbols kept).
 strip --strip-debug -o "$WORK/cordon-nodebug" "$CORDON"

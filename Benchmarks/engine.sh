@@ -4,14 +4,12 @@
 # Needs the benchmark database from Benchmarks/import.sh (made here when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WORK=/tmp/cordon-bench
-mkdir -p "$WORK"
+. Benchmarks/common.sh
 if [ ! -f "$WORK/bench.db" ]; then
-  [ -f "$WORK/zones.geojson" ] || gunzip -c ../shared/data/zones.geojson.gz > "$WORK/zones.geojson"
-  swift build -c release --product cordon
-  "$(swift build -c release --show-bin-path)/cordon" zones import "$WORK/zones.geojson" --db "$WORK/bench.db" --set bench --activate
+  build_cordon
+  ensure_bench_db
 fi
-[ -f "$WORK/trips_sample.csv" ] || gunzip -c ../shared/data/trips_sample.csv.gz > "$WORK/trips_sample.csv"
+unpack trips_sample.csv
 cd Benchmarks
 CORDON_BENCH_DB=$WORK/bench.db CORDON_BENCH_TRIPS=$WORK/trips_sample.csv \
   swift package --disable-sandbox benchmark --target EngineBenchmark

@@ -7,16 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_PHASE=${1:-20}
-WORK=/tmp/cordon-bench
+. Benchmarks/common.sh
 mkdir -p "$WORK/http"
-command -v wrk >/dev/null || { SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo; $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk; }
-swift build -c release --product cordon
-CORDON="$(swift build -c release --show-bin-path)/cordon"
-if [ ! -f "$WORK/bench.db" ]; then
-  [ -f "$WORK/zones.geojson" ] || gunzip -c ../shared/data/zones.geojson.gz > "$WORK/zones.geojson"
-  "$CORDON" zones import "$WORK/zones.geojson" --db "$WORK/bench.db" --set bench --activate
-fi
-[ -f "$WORK/trips_sample.csv" ] || gunzip -c ../shared/data/trips_sample.csv.gz > "$WORK/trips_sample.csv"
+apt_install wrk wrk
+build_cordon
+ensure_bench_db
+unpack trips_sample.csv
 python3 Benchmarks/http/make_bodies.py "$WORK/trips_sample.csv" "$WORK/http"
 
 DB="$WORK/http/load.db"

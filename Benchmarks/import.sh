@@ -5,14 +5,12 @@
 # Usage: bash Benchmarks/import.sh [--quick]   (--quick skips the harness run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. Benchmarks/common.sh
 ZONES_GZ=${ZONES_GZ:-../shared/data/zones.geojson.gz}
-WORK=/tmp/cordon-bench
-mkdir -p "$WORK"
 [ -f "$WORK/zones.geojson" ] || gunzip -c "$ZONES_GZ" > "$WORK/zones.geojson"
-command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
+apt_install hyperfine hyperfine
 
-swift build -c release --product cordon
-CORDON=$(swift build -c release --show-bin-path)/cordon
+build_cordon
 echo "== end to end: parse + validate + buffer + store ($(nproc) cores)"
 hyperfine --runs 3 --prepare "rm -f $WORK/bench.db*" \
   "$CORDON zones import $WORK/zones.geojson --db $WORK/bench.db --set bench --activate"

@@ -7,15 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
-WORK=/tmp/cordon-bench
+. Benchmarks/common.sh
 TRIPS=/tmp/geofence-dev/trips.csv
-mkdir -p "$WORK"
-swift build -c release --product cordon
-CORDON="$(swift build -c release --show-bin-path)/cordon"
-if [ ! -f "$WORK/bench.db" ]; then
-  [ -f "$WORK/zones.geojson" ] || gunzip -c ../shared/data/zones.geojson.gz > "$WORK/zones.geojson"
-  "$CORDON" zones import "$WORK/zones.geojson" --db "$WORK/bench.db" --set bench --activate
-fi
+build_cordon
+ensure_bench_db
 if [ ! -f "$TRIPS" ]; then
   (cd ../shared/data && python3 gen_synthetic.py --seed 20260302 --out /tmp/geofence-dev --trips-sample 50)
 fi

@@ -20,9 +20,4 @@ extension ZoneCatalog {
         return try store.zoneSet(setName: name, version: version)
     }
 
-    /// A stored version (the active one by default) and its point index.
-    public func loadIndex(setName: String?, version: Int? = nil) throws(StoreError) -> (ZoneSet, ZoneIndex) {
-        let set = try loadSet(setName: setName, version: version)
-        return (set, ZoneIndex.Builder().build(set))
-    }
 }

@@ -22,22 +22,17 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: .hidden) var cordonOnly = false  // for instruction counts (Benchmarks/callgrind.sh)
     @Flag(help: "Also print what the queries cost in the index (levels, entries, edges per point).") var profile = false
 
+    func validate() throws {
+        if db != nil && zones != nil { throw ValidationError("give --zones or --db, not both") }
+        if setName != nil && db == nil { throw ValidationError("--set needs --db") }
+    }
+
     func run() throws {
         let zonesPath = db ?? zones ?? "zones/sample.geojson"
-        let set: ZoneSet
-        if let db {
-            var database = DatabaseOptions()
-            database.db = db
-            let store = try database.openExisting()
-            do throws(StoreError) { set = try ZoneCatalog(store: store).loadSet(setName: setName) } catch { throw CLIExit.store(error) }
-        } else {
-            let report = ZoneCatalog.prepare(files: [zonesPath], options: ImportOptions())
-            if report.hasErrors {
-                printReport(report)
-                throw CLIExit.invalid("error: \(zonesPath) is not a valid zone file")
+        let set =
+            if let db { try ZoneSourceOptions.storedSet(db: db, setName: setName, version: nil) } else {
+                try ZoneSourceOptions.fileSet(zonesPath, name: zonesPath)
             }
-            set = ZoneSet(name: zonesPath, version: 0, entries: report.entries)
-        }
         var areas: [(area: UInt32, geometry: MultiPolygon)] = []
         for (z, e) in set.entries.enumerated() {
             areas.append((UInt32(z) << 1, e.zone.geometry))

@@ -15,19 +15,30 @@ struct ZoneSourceOptions: ParsableArguments {
 
     /// The zone set and its index; exits 1 when a zone file is invalid.
     func load() throws(CLIExit) -> (ZoneSet, ZoneIndex) {
-        if let zones {
-            let report = ZoneCatalog.prepare(files: [zones], options: ImportOptions())
-            if report.hasErrors {
-                printReport(report)
-                throw CLIExit.invalid("error: \(zones) is not a valid zone file")
+        let set =
+            if let zones { try Self.fileSet(zones, name: (zones as NSString).lastPathComponent) } else {
+                try Self.storedSet(db: db, setName: setName, version: version)
             }
-            let set = ZoneSet(name: (zones as NSString).lastPathComponent, version: 0, entries: report.entries)
-            return (set, ZoneIndex.Builder().build(set))
+        return (set, ZoneIndex.Builder().build(set))
+    }
+
+    /// A zone file read and validated as on import (version 0); exits 1 when it is invalid,
+    /// after printing the report.
+    static func fileSet(_ path: String, name: String) throws(CLIExit) -> ZoneSet {
+        let report = ZoneCatalog.prepare(files: [path], options: ImportOptions())
+        if report.hasErrors {
+            printReport(report)
+            throw CLIExit.invalid("error: \(path) is not a valid zone file")
         }
+        return ZoneSet(name: name, version: 0, entries: report.entries)
+    }
+
+    /// A stored version (the active one by default) of the named set, or of the only set.
+    static func storedSet(db: String, setName: String?, version: Int?) throws(CLIExit) -> ZoneSet {
         var database = DatabaseOptions()
         database.db = db
         let store = try database.openExisting()
-        do throws(StoreError) { return try ZoneCatalog(store: store).loadIndex(setName: setName, version: version) } catch {
+        do throws(StoreError) { return try ZoneCatalog(store: store).loadSet(setName: setName, version: version) } catch {
             throw CLIExit.store(error)
         }
     }

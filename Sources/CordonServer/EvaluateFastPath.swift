@@ -35,14 +35,18 @@ final class EvaluateFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     enum State {
         case idle
-        /// An evaluate request being read: its head, its body so far, when it began.
-        case collecting(HTTPRequest, ByteBuffer, UInt64)
+        /// An evaluate request being read here (`head`, `body`, `start`).
+        case collecting
         /// A request passed on to the router, until its end.
         case passing
     }
 
     let services: CordonServices
     private var state = State.idle
+    /// The request being read here: its head, its body so far (appended in place), when it began.
+    private var head = HTTPRequest(method: .post, scheme: nil, authority: nil, path: nil)
+    private var body = ByteBuffer()
+    private var start: UInt64 = 0
     /// Requests passed on whose response has not ended yet.
     private var unanswered = 0
     /// A graceful-shutdown event that arrived while a request was being read here; delivered
@@ -60,28 +64,29 @@ final class EvaluateFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         switch (state, part) {
-        case (.idle, .head(let head)):
-            if unanswered == 0, heldEvent == nil, Self.mayAnswer(head, bodyLimit: bodyLimit) {
-                let length = head.headerFields[.contentLength].flatMap { Int($0) } ?? 1024
-                let buffer = context.channel.allocator.buffer(capacity: min(length, bodyLimit))
-                state = .collecting(head, buffer, DispatchTime.now().uptimeNanoseconds)
+        case (.idle, .head(let request)):
+            if unanswered == 0, heldEvent == nil, Self.mayAnswer(request, bodyLimit: bodyLimit) {
+                let length = request.headerFields[.contentLength].flatMap { Int($0) } ?? 1024
+                head = request
+                body = context.channel.allocator.buffer(capacity: min(length, bodyLimit))
+                start = DispatchTime.now().uptimeNanoseconds
+                state = .collecting
             } else {
                 pass(context, [part])
             }
-        case (.collecting(let head, var body, let start), .body(var chunk)):
-            state = .idle  // drop the reference while appending (no copy of the buffer)
+        case (.collecting, .body(var chunk)):
             if body.readableBytes + chunk.readableBytes > bodyLimit {
-                pass(context, [.head(head), .body(body), .body(chunk)])
+                pass(context, [.head(head), .body(takeBody()), .body(chunk)])
             } else {
                 body.writeBuffer(&chunk)
-                state = .collecting(head, body, start)
             }
-        case (.collecting(let head, let body, let start), .end(let trailers)):
+        case (.collecting, .end(let trailers)):
             state = .idle
-            if let text = services.fastEvaluate(head, body: body) {
+            let bytes = takeBody()
+            if let text = services.fastEvaluate(head, body: bytes) {
                 respond(context, text: text, start: start)
             } else {
-                pass(context, [.head(head), .body(body), .end(trailers)])
+                pass(context, [.head(head), .body(bytes), .end(trailers)])
             }
         case (.passing, .end):
             state = .idle
@@ -89,6 +94,12 @@ final class EvaluateFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         default:
             context.fireChannelRead(data)
         }
+    }
+
+    /// The body read so far, leaving none behind.
+    private func takeBody() -> ByteBuffer {
+        defer { body = ByteBuffer() }
+        return body
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -86,6 +86,10 @@ import Testing
         #expect(out.stdout.contains("cordon vs GEOS on 500 points: 0 mismatch(es)"))
         out = try CLIRunner.run(["bench", "--db", "b.db", "--set", "nope", "--points", points.path], in: dir)
         #expect(out.status != 0 && out.stderr.contains("nope"))
+        out = try CLIRunner.run(["bench", "--db", "b.db", "--zones", Fixtures.path("zones/sample.geojson")], in: dir)
+        #expect(out.status != 0 && out.stderr.contains("give --zones or --db, not both"))
+        out = try CLIRunner.run(["bench", "--set", "s"], in: dir)
+        #expect(out.status != 0 && out.stderr.contains("--set needs --db"))
     }
 }
 

@@ -78,6 +78,25 @@ import Testing
         try rig.send(rig.request(second: 3, lat: 95))
         #expect(rig.recorder.parts.count == 8)
         if case .body(let body) = rig.recorder.parts[6] { #expect(String(buffer: body).contains("\"lat\":95")) }
+        try rig.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .unprocessableContent)))
+        try rig.channel.writeOutbound(HTTPResponsePart.end(nil))
+        _ = try rig.written()
+        // A body in several chunks is put together here and answered.
+        let text = batchJSON([fixJSON("V5", 4, lat: 38.6, lon: 116.005)])
+        let cut = text.index(text.startIndex, offsetBy: text.count / 2)
+        try rig.send([rig.head(), .body(ByteBuffer(string: String(text[..<cut]))), .body(ByteBuffer(string: String(text[cut...]))), .end(nil)])
+        #expect(try rig.written().count == 3)
+        #expect(rig.recorder.parts.count == 8)
+        // A body past the fast path's size goes to the router, every byte of it, in order.
+        let big = String(repeating: " ", count: EvaluateFastPath.maximumBody) + text
+        let half = big.index(big.startIndex, offsetBy: EvaluateFastPath.maximumBody - 10)
+        try rig.send([rig.head(), .body(ByteBuffer(string: String(big[..<half]))), .body(ByteBuffer(string: String(big[half...]))), .end(nil)])
+        #expect(try rig.written().isEmpty)
+        let passed = rig.recorder.parts[8...].compactMap { part -> String? in
+            if case .body(let b) = part { return String(buffer: b) } else { return nil }
+        }
+        #expect(passed.joined() == big)
+        #expect(rig.recorder.parts.count == 12)
     }
 
     @Test func shutdownWaitsForTheRequestBeingRead() throws {
