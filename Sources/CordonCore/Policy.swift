@@ -46,6 +46,7 @@ public enum DataAction: Sendable, Hashable {
     }
 
     /// Rank for "strictest wins": larger is stricter. Coarsen ranks among coarsens by precision.
+    @inlinable
     public var strictness: (rank: Int, meters: Double) {
         switch self {
         case .drop: (3, 0)
@@ -56,6 +57,7 @@ public enum DataAction: Sendable, Hashable {
     }
 
     /// The stricter of two actions (DESIGN.md: drop > local_only > coarsen, coarser wins > none).
+    @inlinable
     public static func strictest(_ a: DataAction, _ b: DataAction) -> DataAction {
         let sa = a.strictness, sb = b.strictness
         if sa.rank != sb.rank { return sa.rank > sb.rank ? a : b }

@@ -1,4 +1,5 @@
 public import CordonCore
+import CordonIndex
 
 /// What the engine remembers about one vehicle between fixes.
 ///
@@ -29,6 +30,9 @@ public struct VehicleState: Sendable {
     public internal(set) var data: DataAction = .none
     /// The zone-set version the holds are numbered in.
     var snapshot: ZoneSnapshot?
+    /// The index leaf cell of the last fix: the next fix's queries skip the descent when they
+    /// stay inside it (most do at 1 Hz). Belongs to `snapshot`'s index.
+    var cell = ZoneIndex.Cell()
     public var zoneSetName: String? { snapshot?.setName }
     public var zoneSetVersion: Int? { snapshot?.version }
     /// Counters: fixes applied, fixes rejected, transitions from no hold to held.

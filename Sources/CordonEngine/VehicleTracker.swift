@@ -47,7 +47,7 @@ public enum VehicleTracker {
         guard let c = fix.coordinate else { return }  // `problem` refuses a fix without one
 
         let wasHeld = !state.holds.isEmpty
-        scratch.released.removeAll(keepingCapacity: true)
+        empty(&scratch.released)
         if state.snapshot !== zones {
             rebase(&state, on: zones, scratch: &scratch)
         }
@@ -67,10 +67,10 @@ public enum VehicleTracker {
             uncertain = dx * dx + dy * dy > reach * reach
         }
         let index = zones.index
-        scratch.touched.removeAll(keepingCapacity: true)
-        index.collectZones(touchingDisk: c, radiusMeters: radius, into: &scratch.touched)
+        empty(&scratch.touched)
+        index.collectZones(touchingDisk: c, radiusMeters: radius, cell: &state.cell, into: &scratch.touched)
         if let end = lookaheadEnd(fix, from: c, cosLat: cosLat, cfg) {
-            index.collectZones(touchingSegment: c, end, containingStart: false, into: &scratch.touched)
+            index.collectZones(touchingSegment: c, end, containingStart: false, cell: &state.cell, into: &scratch.touched)
         }
         sortUnique(&scratch.touched)
         if zones.isTimeDependent {
@@ -84,20 +84,20 @@ public enum VehicleTracker {
         while k < state.holds.count {
             var hold = state.holds[k]
             var release = false
-            if !zones.rules[Int(hold.zone)].isEnforced(at: t) {
+            if zones.isTimeDependent && !zones.rules[Int(hold.zone)].isEnforced(at: t) {
                 release = true
             } else if contains(scratch.touched, hold.zone) {
                 hold.clearSince = nil
             } else {
                 if !nearKnown {
                     // Only the holding zones' edges matter: the others cannot keep a hold.
-                    scratch.near.removeAll(keepingCapacity: true)
-                    scratch.held.removeAll(keepingCapacity: true)
+                    empty(&scratch.near)
+                    empty(&scratch.held)
                     for h in state.holds { scratch.held.append(h.zone) }
                     let wanted = scratch.held
                     index.collectZones(
                         touchingDisk: c, radiusMeters: radius + cfg.exitMarginMeters, containingCenter: false,
-                        among: { wanted.contains($0) }, into: &scratch.near)
+                        among: { wanted.contains($0) }, cell: &state.cell, into: &scratch.near)
                     sortUnique(&scratch.near)
                     nearKnown = true
                 }
@@ -176,6 +176,7 @@ public enum VehicleTracker {
             }
         }
         state.snapshot = zones
+        state.cell = ZoneIndex.Cell()
     }
 
     /// Where the look-ahead path ends: speed × `lookahead_s` (capped) along the heading; nil
@@ -211,6 +212,10 @@ public enum VehicleTracker {
     /// Sorts a short list in place (insertion sort: no allocation) and removes repeats.
     static func sortUnique(_ a: inout [UInt32]) {
         guard a.count > 1 else { return }
+        if a.count == 2 {
+            if a[0] > a[1] { a.swapAt(0, 1) } else if a[0] == a[1] { a.removeLast() }
+            return
+        }
         for i in 1..<a.count {
             let v = a[i]
             var j = i
@@ -226,6 +231,12 @@ public enum VehicleTracker {
             w += 1
         }
         a.removeLast(a.count - w)
+    }
+
+    /// Empties a scratch list, keeping its storage (the library call costs more than the check).
+    @inline(__always)
+    static func empty<T>(_ a: inout [T]) {
+        if !a.isEmpty { a.removeAll(keepingCapacity: true) }
     }
 
     static func contains(_ sorted: [UInt32], _ v: UInt32) -> Bool {

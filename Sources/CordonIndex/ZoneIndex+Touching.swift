@@ -14,7 +14,8 @@ extension ZoneIndex {
     /// (exact orientation tests, collinear overlaps included).
     public func zones(touchingSegment a: Coordinate, _ b: Coordinate, into hits: inout [ZoneHit]) {
         var areas: [UInt32] = []
-        forEachArea(touchingSegment: a, b) { areas.append($0) }
+        var cell = Cell()
+        forEachArea(touchingSegment: a, b, cell: &cell) { areas.append($0) }
         Self.emitZones(areas, into: &hits)
     }
 
@@ -26,16 +27,31 @@ extension ZoneIndex {
     /// With `containingStart: false` the zones whose areas contain `a` are reported only when
     /// the segment also meets one of their edges (for a caller that has just asked the point
     /// query for `a`).
+    ///
+    /// `cell` is the caller's memory of the leaf cell of its last query (see `Cell`): when the
+    /// segment lies inside it, the descent from the root grid is skipped; otherwise it is
+    /// replaced by the cell holding `a`.
+    public func collectZones(
+        touchingSegment a: Coordinate, _ b: Coordinate, containingStart: Bool = true, cell: inout Cell,
+        into zones: inout [UInt32]
+    ) {
+        forEachArea(touchingSegment: a, b, containing: containingStart, cell: &cell) { zones.append($0 >> 1) }
+    }
+
+    /// As `collectZones(touchingSegment:_:containingStart:cell:into:)`, descending from the root grid.
     public func collectZones(
         touchingSegment a: Coordinate, _ b: Coordinate, containingStart: Bool = true, into zones: inout [UInt32]
     ) {
-        forEachArea(touchingSegment: a, b, containing: containingStart) { zones.append($0 >> 1) }
+        var cell = Cell()
+        collectZones(touchingSegment: a, b, containingStart: containingStart, cell: &cell, into: &zones)
     }
 
-    func forEachArea(touchingSegment a: Coordinate, _ b: Coordinate, containing: Bool = true, _ body: (UInt32) -> Void) {
+    func forEachArea(
+        touchingSegment a: Coordinate, _ b: Coordinate, containing: Bool = true, cell: inout Cell, _ body: (UInt32) -> Void
+    ) {
         guard a.isValid, b.isValid else { return }
         let box = (min(a.longitude, b.longitude), min(a.latitude, b.latitude), max(a.longitude, b.longitude), max(a.latitude, b.latitude))
-        forEachEdge(around: a, in: box, containing: containing, areas: body) { area, ax, ay, bx, by in
+        forEachEdge(around: a, in: box, containing: containing, cell: &cell, areas: body) { area, ax, ay, bx, by in
             if Predicates.segmentsIntersect(a.longitude, a.latitude, b.longitude, b.latitude, ax, ay, bx, by) {
                 body(area)
             }
@@ -52,7 +68,8 @@ extension ZoneIndex {
     /// to the lon/lat edge by less than 1 cm (docs/index.md).
     public func zones(touchingDisk center: Coordinate, radiusMeters r: Double, into hits: inout [ZoneHit]) {
         var areas: [UInt32] = []
-        forEachArea(touchingDisk: center, radiusMeters: r) { areas.append($0) }
+        var cell = Cell()
+        forEachArea(touchingDisk: center, radiusMeters: r, cell: &cell) { areas.append($0) }
         Self.emitZones(areas, into: &hits)
     }
 
@@ -66,32 +83,82 @@ extension ZoneIndex {
     ///
     /// `among` limits the edge tests to the zones it accepts (by number), e.g. the few whose
     /// distance a caller needs; zones containing the centre are reported regardless.
+    ///
+    /// `cell` is the caller's memory of the leaf cell of its last query (see `Cell`): when the
+    /// disk lies inside it, the descent from the root grid is skipped; otherwise it is replaced
+    /// by the cell holding `center`.
     public func collectZones(
         touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true,
-        among: (UInt32) -> Bool = { _ in true }, into zones: inout [UInt32]
+        among: (UInt32) -> Bool = { _ in true }, cell: inout Cell, into zones: inout [UInt32]
     ) {
-        forEachArea(touchingDisk: center, radiusMeters: r, containing: containingCenter, wants: { among($0 >> 1) }) {
+        forEachArea(touchingDisk: center, radiusMeters: r, containing: containingCenter, cell: &cell, wants: { among($0 >> 1) }) {
             zones.append($0 >> 1)
         }
     }
 
+    /// As `collectZones(touchingDisk:radiusMeters:containingCenter:among:cell:into:)`,
+    /// descending from the root grid.
+    public func collectZones(
+        touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true,
+        among: (UInt32) -> Bool = { _ in true }, into zones: inout [UInt32]
+    ) {
+        var cell = Cell()
+        collectZones(touchingDisk: center, radiusMeters: r, containingCenter: containingCenter, among: among, cell: &cell, into: &zones)
+    }
+
     func forEachArea(
-        touchingDisk center: Coordinate, radiusMeters r: Double, containing: Bool = true,
+        touchingDisk center: Coordinate, radiusMeters r: Double, containing: Bool = true, cell: inout Cell,
         wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32) -> Void
     ) {
         guard center.isValid, r.isFinite, r >= 0 else { return }
         guard r > 0 else {
-            if containing { forEachAreaContaining(center, body) }
+            if containing { forEachAreaContaining(center, cell: &cell, body) }
             return
         }
-        // A box in degrees that surely holds the disk (1 % and 1e-9° of slack).
+        let box = Self.box(around: center, radiusMeters: r)
+        let disk = DiskTest(center: center, radius: r)
+        forEachEdge(around: center, in: box, containing: containing, cell: &cell, areas: body, wants: wants) { area, ax, ay, bx, by in
+            if disk.touches(ax, ay, bx, by) { body(area) }
+        }
+    }
+
+    /// A box in degrees (min lon, min lat, max lon, max lat) that surely holds every point
+    /// within `radiusMeters` of `center` as the disk queries measure it (1 % and 1e-9° of
+    /// slack). It may reach past ±180° of longitude; nothing is stored there.
+    static func box(around center: Coordinate, radiusMeters r: Double) -> (Double, Double, Double, Double) {
         let dLat = r * 1.01 / (WGS84.authalicRadius * .pi / 180) + 1e-9
         let cosLat = cos(min(89.999, abs(center.latitude) + dLat) * .pi / 180)
         let dLon = min(360, dLat / max(cosLat, 1e-9))
-        let box = (center.longitude - dLon, center.latitude - dLat, center.longitude + dLon, center.latitude + dLat)
-        let disk = DiskTest(center: center, radius: r)
-        forEachEdge(around: center, in: box, containing: containing, areas: body, wants: wants) { area, ax, ay, bx, by in
-            if disk.touches(ax, ay, bx, by) { body(area) }
+        return (center.longitude - dLon, center.latitude - dLat, center.longitude + dLon, center.latitude + dLat)
+    }
+
+    // MARK: - Cells
+
+    /// A leaf cell of one index: the leaf holding some position and the cell's rectangle. A
+    /// caller whose queries move little from one call to the next (a vehicle's consecutive
+    /// fixes) keeps it and passes it back, and a query whose box lies inside it skips the
+    /// descent from the root grid and its cache misses; the answers are the same either way.
+    ///
+    /// A value; `Sendable`. It holds its index strongly and is used only with that index:
+    /// passed to another one it is ignored and replaced. `Cell()` is no cell.
+    public struct Cell: Sendable {
+        var index: ZoneIndex?
+        var node: UInt32 = 0
+        var x0 = Double.infinity, y0 = Double.infinity, x1 = -Double.infinity, y1 = -Double.infinity
+
+        public init() {}
+
+        init(index: ZoneIndex, node: UInt32, x0: Double, y0: Double, x1: Double, y1: Double) {
+            self.index = index
+            self.node = node
+            (self.x0, self.y0, self.x1, self.y1) = (x0, y0, x1, y1)
+        }
+
+        /// Whether `box` (min lon, min lat, max lon, max lat) lies inside the cell with 1e-9°
+        /// to spare: rounding may misplace a cell border computed from the root grid by an ulp.
+        @inline(__always)
+        func holds(_ box: (Double, Double, Double, Double)) -> Bool {
+            box.0 > x0 + 1e-9 && box.2 < x1 - 1e-9 && box.1 > y0 + 1e-9 && box.3 < y1 - 1e-9
         }
     }
 
@@ -107,11 +174,28 @@ extension ZoneIndex {
     /// Calls `body` with every area containing `c` (core and approach alike, before
     /// arbitration: an approach area the builder folded away lies under a core that contains
     /// `c` anyway).
-    func forEachAreaContaining(_ c: Coordinate, _ body: (UInt32) -> Void) {
+    func forEachAreaContaining(_ c: Coordinate, cell: inout Cell, _ body: (UInt32) -> Void) {
         let x = c.longitude, y = c.latitude
         guard x >= minX, x <= maxX, y >= minY, y <= maxY else { return }
-        let node = Self.descend(x, y, index: self, root: root.buffer, internals: internals.buffer)
-        Self.scanAreas(x, y, node: node, blob: blob.buffer, vertices: vertices.buffer, body)
+        if !(cell.index === self && cell.holds((x, y, x, y))) { cell = self.cell(x, y) }
+        Self.scanAreas(x, y, node: cell.node, blob: blob.buffer, vertices: vertices.buffer, body)
+    }
+
+    /// The leaf cell holding (x, y), which must lie inside the index bounds: the descent from
+    /// the root grid, tracking the cell's rectangle.
+    func cell(_ x: Double, _ y: Double) -> Cell {
+        let ix = min(columns - 1, Int((x - minX) * inverseCellWidth))
+        let iy = min(rows - 1, Int((y - minY) * inverseCellHeight))
+        var (x0, y0, x1, y1) = rootGrid.rect(ix, iy)
+        let internals = self.internals.buffer
+        var node = root.buffer[iy * columns + ix]
+        while node != 0 && node & Self.leafBit == 0 {
+            let n = internals[Int(node)]
+            if x >= n.cx { x0 = n.cx } else { x1 = n.cx }
+            if y >= n.cy { y0 = n.cy } else { y1 = n.cy }
+            node = Self.child(n, x, y)
+        }
+        return Cell(index: self, node: node, x0: x0, y0: y0, x1: x1, y1: y1)
     }
 
     /// Calls `body` with the area code (`zone << 1 | kind`) of every hit of leaf reference
@@ -128,32 +212,22 @@ extension ZoneIndex {
     /// Like `forEachEdge(in:_:)` for a box around `c`, and first, when `containing` is true,
     /// calls `areas` with every area containing `c`. When the box lies inside the leaf cell holding
     /// `c` (the common case for a vehicle's disk or look-ahead path), only that leaf's edges are
-    /// visited, found by the one descent the point query needs anyway.
+    /// visited, found by the one descent the point query needs anyway, or without any descent
+    /// when the box lies inside `cell`, the caller's cell of an earlier query.
     func forEachEdge(
-        around c: Coordinate, in box: (Double, Double, Double, Double), containing: Bool, areas: (UInt32) -> Void,
-        wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32, Double, Double, Double, Double) -> Void
+        around c: Coordinate, in box: (Double, Double, Double, Double), containing: Bool, cell: inout Cell,
+        areas: (UInt32) -> Void, wants: (UInt32) -> Bool = { _ in true },
+        _ body: (UInt32, Double, Double, Double, Double) -> Void
     ) {
         let x = c.longitude, y = c.latitude
         guard x >= minX, x <= maxX, y >= minY, y <= maxY, columns > 0 else { return forEachEdge(in: box, wants: wants, body) }
-        let ix = min(columns - 1, Int((x - minX) * inverseCellWidth))
-        let iy = min(rows - 1, Int((y - minY) * inverseCellHeight))
-        var (x0, y0, x1, y1) = rootGrid.rect(ix, iy)
-        let internals = self.internals.buffer, blob = self.blob.buffer, vertices = self.vertices.buffer
-        var node = root.buffer[iy * columns + ix]
-        while node != 0 && node & Self.leafBit == 0 {
-            let n = internals[Int(node)]
-            if x >= n.cx { x0 = n.cx } else { x1 = n.cx }
-            if y >= n.cy { y0 = n.cy } else { y1 = n.cy }
-            node = Self.child(n, x, y)
-        }
-        if containing { Self.scanAreas(x, y, node: node, blob: blob, vertices: vertices, areas) }
-        // Rounding may misplace a cell border by an ulp: demand 1e-9° of room, as `visit` grows
-        // cells by as much.
-        guard box.0 > x0 + 1e-9, box.2 < x1 - 1e-9, box.1 > y0 + 1e-9, box.3 < y1 - 1e-9 else {
-            return forEachEdge(in: box, wants: wants, body)
-        }
-        guard node != 0 else { return }
-        Self.forEachEdge(ofLeaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, wants: wants, body)
+        let blob = self.blob.buffer, vertices = self.vertices.buffer
+        // The box holds c, so a cell that holds the box holds c.
+        if !(cell.index === self && cell.holds(box)) { cell = self.cell(x, y) }
+        if containing { Self.scanAreas(x, y, node: cell.node, blob: blob, vertices: vertices, areas) }
+        guard cell.holds(box) else { return forEachEdge(in: box, wants: wants, body) }
+        guard cell.node != 0 else { return }
+        Self.forEachEdge(ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, wants: wants, body)
     }
 
     /// Calls `body(area, ax, ay, bx, by)` for every edge of the leaf blob at word `w`, with

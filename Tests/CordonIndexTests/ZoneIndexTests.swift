@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CordonCore
-import CordonIndex
+@testable import CordonIndex
 import CordonTestSupport
 import Testing
 
@@ -114,5 +114,48 @@ import Testing
             inside += expected.isEmpty ? 0 : 1
         }
         #expect(inside > 500 && inside < points.count - 500)
+    }
+
+    /// A caller-kept cell (a vehicle's) must never change an answer: a random walk with small
+    /// steps, jumps and cell borders, each disk and segment query asked with the walk's cell
+    /// and with none; a cell made by another index is ignored. The walk must reuse its cell
+    /// often, or the test would not test the reuse.
+    @Test func queriesWithACarriedCellEqualFreshQueries() {
+        let areas = Self.areas(count: 300)
+        let index = ZoneIndex.Builder().build(zoneIDs: (0..<300).map(String.init), areas: areas)
+        let other = ZoneIndex.Builder().build(zoneIDs: (0..<60).map(String.init), areas: Self.areas(count: 60))
+        var state: UInt64 = 11
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        var cell = ZoneIndex.Cell()
+        var foreign = ZoneIndex.Cell()
+        var p = Coordinate(longitude: 116.2, latitude: 39.7)
+        var reused = 0, hits = 0
+        for step in 0..<20_000 {
+            // Mostly 1 Hz driving (up to ~40 m); now and then a jump.
+            let jump = step % 500 == 0
+            let dx = (next() - 0.5) * (jump ? 0.3 : 0.0008), dy = (next() - 0.5) * (jump ? 0.3 : 0.0008)
+            p = Coordinate(longitude: min(116.6, max(115.9, p.longitude + dx)), latitude: min(40.1, max(39.4, p.latitude + dy)))
+            let r: Double = [0, 0, 15, 60][step % 4]
+            let before = (cell.index === index, cell.x0, cell.y0, cell.node)
+            var withCell: [UInt32] = [], fresh: [UInt32] = [], viaForeign: [UInt32] = []
+            index.collectZones(touchingDisk: p, radiusMeters: r, cell: &cell, into: &withCell)
+            index.collectZones(touchingDisk: p, radiusMeters: r, into: &fresh)
+            other.collectZones(touchingDisk: p, radiusMeters: 0, cell: &foreign, into: &viaForeign)
+            index.collectZones(touchingDisk: p, radiusMeters: r, cell: &foreign, into: &viaForeign)  // other's cell
+            let end = Coordinate(longitude: p.longitude + (next() - 0.5) * 0.002, latitude: p.latitude + (next() - 0.5) * 0.002)
+            index.collectZones(touchingSegment: p, end, containingStart: false, cell: &cell, into: &withCell)
+            index.collectZones(touchingSegment: p, end, containingStart: false, into: &fresh)
+            #expect(Set(withCell) == Set(fresh), "step \(step)")
+            var otherFresh: [UInt32] = []
+            other.collectZones(touchingDisk: p, radiusMeters: 0, into: &otherFresh)
+            index.collectZones(touchingDisk: p, radiusMeters: r, into: &otherFresh)
+            #expect(Set(viaForeign) == Set(otherFresh), "step \(step)")
+            if before.0 && before.1 == cell.x0 && before.2 == cell.y0 && before.3 == cell.node { reused += 1 }
+            hits += fresh.isEmpty ? 0 : 1
+        }
+        #expect(reused > 5_000 && hits > 5_000)
     }
 }
