@@ -89,11 +89,13 @@ public enum VehicleTracker {
             } else if contains(scratch.touched, hold.zone) {
                 hold.clearSince = nil
             } else {
-                if !nearKnown {
-                    // Only the holding zones' edges matter: the others cannot keep a hold.
+                if !nearKnown && !uncertain {
+                    // Only the edges of the holding zones not touched matter: the others
+                    // cannot keep a hold, the touched ones keep it anyway. (An uncertain fix
+                    // keeps every hold without asking.)
                     empty(&scratch.near)
                     empty(&scratch.held)
-                    for h in state.holds { scratch.held.append(h.zone) }
+                    for h in state.holds where !contains(scratch.touched, h.zone) { scratch.held.append(h.zone) }
                     let wanted = scratch.held
                     index.collectZones(
                         touchingDisk: c, radiusMeters: radius + cfg.exitMarginMeters, containingCenter: false,

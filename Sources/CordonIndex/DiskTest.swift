@@ -16,20 +16,21 @@ import CordonCore
 /// away, go through the projection.
 struct DiskTest {
     let radius: Double
-    let plane: LocalProjection
     let lon0: Double, lat0: Double
     let kx: Double, ky: Double
     let curvature: Double
 
+    /// One cosine: the projection (two more) is made only for the rare edge the local plane
+    /// cannot decide, and |tan φ| comes from the cosine.
     init(center: Coordinate, radius: Double) {
         self.radius = radius
-        self.plane = LocalProjection(center: center, radius: WGS84.authalicRadius)
         lon0 = center.longitude
         lat0 = center.latitude
-        let phi = center.latitude * .pi / 180
+        let cosPhi = cos(center.latitude * .pi / 180)
         ky = WGS84.authalicRadius * .pi / 180
-        kx = ky * cos(phi)
-        curvature = 2 * (1 + abs(tan(phi))) / WGS84.authalicRadius
+        kx = ky * cosPhi
+        let absTan = max(0, 1 - cosPhi * cosPhi).squareRoot() / cosPhi
+        curvature = 2 * (1 + absTan) / WGS84.authalicRadius
     }
 
     @inline(__always)
@@ -44,6 +45,7 @@ struct DiskTest {
             if d <= radius - tolerance { return true }
             if d > radius + tolerance { return false }
         }
+        let plane = LocalProjection(center: Coordinate(longitude: lon0, latitude: lat0), radius: WGS84.authalicRadius)
         let p = plane.forward(Coordinate(longitude: ax, latitude: ay))
         let q = plane.forward(Coordinate(longitude: bx, latitude: by))
         return Self.distance(p.x, p.y, q.x, q.y) <= radius
