@@ -10,14 +10,17 @@ import CordonIndex
 /// touched by two workers.
 struct Evaluation {
     /// One vehicle's replay so far.
-    final class Vehicle {
+    struct Vehicle {
         var state: VehicleState
         var directives: [Directive] = []
         var lastTime: Int64?
         init(state: VehicleState) { self.state = state }
     }
 
-    final class Shard: @unchecked Sendable {
+    /// One worker's vehicles and findings. A worker moves it out of its `Shard` for a whole
+    /// block, so its per-row accesses are to a local value (no exclusivity checks at run
+    /// time, as a class's stored properties would need).
+    struct ShardState {
         var index: [String: Int] = [:]
         var vehicles: [Vehicle] = []
         var scratch = VehicleTracker.Scratch()
@@ -27,11 +30,24 @@ struct Evaluation {
         var bounds = Bounds()
     }
 
+    final class Shard: @unchecked Sendable {
+        var state = ShardState()
+
+        /// Runs `body` on the state moved out of the shard (so it stays uniquely referenced),
+        /// then puts it back.
+        func with<R>(_ body: (inout ShardState) -> R) -> R {
+            var local = ShardState()
+            swap(&local, &state)
+            defer { swap(&local, &state) }
+            return body(&local)
+        }
+    }
+
     let zones: ZoneSnapshot
     let configuration: EngineConfiguration
     let shards: [Shard]
     /// Bounding box of the positions applied.
-    var bounds: Bounds { shards.reduce(Bounds()) { $0.union($1.bounds) } }
+    var bounds: Bounds { shards.reduce(Bounds()) { $0.union($1.state.bounds) } }
 
     init(zones: ZoneSnapshot, configuration: EngineConfiguration, threads: Int) {
         self.zones = zones
@@ -42,7 +58,10 @@ struct Evaluation {
     static func shard(of vehicle: String, count: Int) -> Int {
         guard count > 1 else { return 0 }
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in vehicle.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        var id = vehicle
+        id.withUTF8 { bytes in
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        }
         return Int(h % UInt64(count))
     }
 
@@ -52,12 +71,15 @@ struct Evaluation {
         let shards = self.shards
         let zones = self.zones, configuration = self.configuration
         let work = { (s: Int) in
-            let shard = shards[s]
-            for (k, row) in rows.enumerated() where row.malformed == nil {
-                if shards.count > 1 && Self.shard(of: row.vehicle, count: shards.count) != s { continue }
-                if !Self.step(row, file: file, row: firstRow + k, shard: shard, zones: zones, configuration: configuration, ordered: true) {
-                    shard.unordered = true
-                    return
+            shards[s].with { shard in
+                rows.withUnsafeBufferPointer { rows in
+                    for k in rows.indices where rows[k].malformed == nil {
+                        if shards.count > 1 && Self.shard(of: rows[k].vehicle, count: shards.count) != s { continue }
+                        if !Self.step(rows[k], file: file, row: firstRow + k, shard: &shard, zones: zones, configuration: configuration, ordered: true) {
+                            shard.unordered = true
+                            return
+                        }
+                    }
                 }
             }
         }
@@ -67,17 +89,23 @@ struct Evaluation {
         } else {
             for s in 0..<shards.count { work(s) }
         }
-        return !shards.contains { $0.unordered }
+        return !shards.contains { $0.state.unordered }
     }
 
     /// Applies one record of the sorted stream.
     mutating func applySorted(_ record: SortRecord) {
-        _ = Self.step(record.row, file: record.file, row: record.rowNumber, shard: shards[0], zones: zones, configuration: configuration, ordered: false)
+        let zones = self.zones, configuration = self.configuration
+        shards[0].with { shard in
+            _ = Self.step(record.row, file: record.file, row: record.rowNumber, shard: &shard, zones: zones, configuration: configuration, ordered: false)
+        }
     }
 
     /// One row through its vehicle's state machine. False when `ordered` and the row is
     /// earlier than the vehicle's last row.
-    static func step(_ row: TripRow, file: Int, row number: Int, shard: Shard, zones: ZoneSnapshot, configuration: EngineConfiguration, ordered: Bool) -> Bool {
+    static func step(
+        _ row: TripRow, file: Int, row number: Int, shard: inout ShardState, zones: ZoneSnapshot, configuration: EngineConfiguration,
+        ordered: Bool
+    ) -> Bool {
         let k: Int
         if let found = shard.index[row.vehicle] {
             k = found
@@ -86,15 +114,22 @@ struct Evaluation {
             shard.index[row.vehicle] = k
             shard.vehicles.append(Vehicle(state: VehicleState(vehicleID: row.vehicle)))
         }
-        let v = shard.vehicles[k]
-        if ordered, let last = v.lastTime, row.time < last { return false }
-        v.lastTime = max(v.lastTime ?? .min, row.time)
+        if ordered, let last = shard.vehicles[k].lastTime, row.time < last { return false }
+        shard.vehicles[k].lastTime = max(shard.vehicles[k].lastTime ?? .min, row.time)
         let fix = row.fix
         let usable = fix.problem == nil
-        let before = v.directives.count
-        VehicleTracker.apply(fix, to: &v.state, zones: zones, configuration: configuration, scratch: &shard.scratch, into: &v.directives)
+        let before = shard.vehicles[k].directives.count
+        var scratch = VehicleTracker.Scratch.none
+        swap(&scratch, &shard.scratch)
+        shard.vehicles.withUnsafeMutableBufferPointer { vehicles in
+            VehicleTracker.apply(
+                fix, to: &vehicles[k].state, zones: zones, configuration: configuration, scratch: &scratch,
+                into: &vehicles[k].directives)
+        }
+        swap(&scratch, &shard.scratch)
         if usable {
-            if v.directives.count > before, v.directives[before].kind == .fixRejected {
+            let directives = shard.vehicles[k].directives
+            if directives.count > before, directives[before].kind == .fixRejected {
                 shard.rejected.append((file, number))
             } else {
                 shard.bounds.add(lat: row.lat, lon: row.lon)
@@ -106,7 +141,7 @@ struct Evaluation {
     /// Ascending engine-rejected row numbers of one input.
     func rejectedRows(of file: Int) -> [Int] {
         var rows: [Int] = []
-        for shard in shards { for (f, r) in shard.rejected where f == file { rows.append(r) } }
+        for shard in shards { for (f, r) in shard.state.rejected where f == file { rows.append(r) } }
         rows.sort()
         return rows
     }
@@ -114,7 +149,7 @@ struct Evaluation {
     /// Every vehicle's final state and directives, by id.
     func finish() -> [String: Vehicle] {
         var all: [String: Vehicle] = [:]
-        for shard in shards { for v in shard.vehicles { all[v.state.vehicleID] = v } }
+        for shard in shards { for v in shard.state.vehicles { all[v.state.vehicleID] = v } }
         return all
     }
 }

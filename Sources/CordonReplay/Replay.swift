@@ -244,28 +244,23 @@ public final class Replay {
     ) throws(ReplayError) {
         let name = TripFormat.redactedName(of: input.path)
         let out = try AtomicFile(path: directory + "/" + name)
-        var counts = ReplayReport.FileCounts(file: input.path, format: input.format.rawValue, redacted: name)
+        var tally = ReplayReport.Tally(file: ReplayReport.FileCounts(file: input.path, format: input.format.rawValue, redacted: name))
         var rowNumber = 0
         var nextRejected = 0
-        var lastVehicle = ""
-        var timeline: VehicleTimeline?
         var scratch: [UInt8] = []
         try forEachBlock(input, meter: meter) { b, rows, consumed throws(ReplayError) in
             var cursor = 0
-            for row in rows {
+            for r in rows.indices {
                 defer { rowNumber += 1 }
                 var decision = Decision.keep
                 var categoryMask: UInt8 = 0
-                if row.problem != nil {
+                let slot = rows[r].vehicle.isEmpty ? nil : tally.slot(of: rows[r].vehicle, timelines: timelines)
+                if rows[r].problem != nil {
                     decision = .reject
                 } else if Self.advance(&nextRejected, in: rejected, to: rowNumber) {
                     decision = .reject
-                } else {
-                    if row.vehicle != lastVehicle || timeline == nil {
-                        lastVehicle = row.vehicle
-                        timeline = timelines[row.vehicle]
-                    }
-                    let (action, mask) = timeline?.action(at: row.time) ?? (.none, 0)
+                } else if let slot {
+                    let (action, mask) = tally.timelines[slot]?.action(at: rows[r].time) ?? (.none, 0)
                     categoryMask = mask
                     switch action {
                     case .none: decision = .keep
@@ -274,25 +269,25 @@ public final class Replay {
                     case .coarsen(let m): decision = .coarsen(m)
                     }
                 }
-                report.count(row, decision: decision, categories: categoryMask, file: &counts)
-                if decision != .reject { map.add(row, decision: decision) }
+                tally.count(slot: slot, decision: decision, categories: categoryMask)
+                if decision != .reject { map.add(rows[r], decision: decision) }
                 switch decision {
                 case .keep:
                     continue  // copied with the bytes around it
                 case .coarsen(let m):
-                    try out.write(UnsafeBufferPointer(rebasing: b[cursor..<row.start]))
-                    Coarsen.rewrite(row, meters: m, in: b, into: &scratch)
+                    try out.write(UnsafeBufferPointer(rebasing: b[cursor..<rows[r].start]))
+                    Coarsen.rewrite(rows[r], meters: m, in: b, into: &scratch)
                     try out.write(scratch)
                 case .drop, .localOnly, .reject:
-                    try out.write(UnsafeBufferPointer(rebasing: b[cursor..<row.start]))
+                    try out.write(UnsafeBufferPointer(rebasing: b[cursor..<rows[r].start]))
                 }
-                cursor = row.end
+                cursor = rows[r].end
             }
             try out.write(UnsafeBufferPointer(rebasing: b[cursor..<consumed]))
         }
         meter.finishFile()
         try out.commit()
-        report.files.append(counts)
+        tally.merge(into: &report)
     }
 }
 

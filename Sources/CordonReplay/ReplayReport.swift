@@ -29,6 +29,8 @@ public struct ReplayReport: Sendable {
             }
         }
 
+        static func += (a: inout RowCounts, b: RowCounts) { a = a + b }
+
         static func + (a: RowCounts, b: RowCounts) -> RowCounts {
             RowCounts(
                 rowsIn: a.rowsIn + b.rowsIn, kept: a.kept + b.kept, dropped: a.dropped + b.dropped,
@@ -97,16 +99,60 @@ public struct ReplayReport: Sendable {
     /// Totals over all inputs.
     public var totals: RowCounts { files.reduce(RowCounts()) { $0 + $1.counts } }
 
-    mutating func count(_ row: TripRow, decision: Decision, categories mask: UInt8, file: inout FileCounts) {
-        file.counts.add(decision)
-        if row.vehicle.isEmpty {
-            unattributed += 1
-        } else {
-            vehicles[row.vehicle, default: VehicleCounts()].counts.add(decision)  // in place
+    /// Per-row counting for one pass over an input, in arrays rather than dictionaries (a
+    /// row costs one dictionary probe only when its vehicle differs from the previous row's):
+    /// merged into the report by `merge(into:)`. A value owned by the pass.
+    struct Tally {
+        /// Vehicle slot by id, and each slot's counts and timeline.
+        var slots: [String: Int] = [:]
+        var vehicles: [String] = []
+        var counts: [RowCounts] = []
+        var timelines: [VehicleTimeline?] = []
+        /// Dropped and coarsened rows by category (`Category.allCases` order).
+        var dropped = [Int](repeating: 0, count: Category.allCases.count)
+        var coarsened = [Int](repeating: 0, count: Category.allCases.count)
+        var unattributed = 0
+        var file: FileCounts
+        private var lastVehicle = ""
+        private var last = -1
+
+        init(file: FileCounts) { self.file = file }
+
+        /// The slot of `vehicle` (made on first sight, with its timeline from `all`).
+        mutating func slot(of vehicle: String, timelines all: [String: VehicleTimeline]) -> Int {
+            if last >= 0 && vehicle == lastVehicle { return last }
+            let k: Int
+            if let found = slots[vehicle] {
+                k = found
+            } else {
+                k = vehicles.count
+                slots[vehicle] = k
+                vehicles.append(vehicle)
+                counts.append(RowCounts())
+                timelines.append(all[vehicle])
+            }
+            lastVehicle = vehicle
+            last = k
+            return k
         }
-        guard mask != 0, decision != .reject, decision != .keep else { return }
-        for (k, c) in Category.allCases.enumerated() where mask & (1 << UInt8(k)) != 0 {
-            if case .coarsen = decision { categories[c, default: CategoryCounts()].coarsened += 1 } else { categories[c, default: CategoryCounts()].dropped += 1 }
+
+        mutating func count(slot k: Int?, decision: Decision, categories mask: UInt8) {
+            file.counts.add(decision)
+            if let k { counts[k].add(decision) } else { unattributed += 1 }
+            guard mask != 0, decision != .reject, decision != .keep else { return }
+            for c in 0..<dropped.count where mask & (1 << UInt8(c)) != 0 {
+                if case .coarsen = decision { coarsened[c] += 1 } else { dropped[c] += 1 }
+            }
+        }
+
+        func merge(into report: inout ReplayReport) {
+            report.files.append(file)
+            report.unattributed += unattributed
+            for (k, id) in vehicles.enumerated() { report.vehicles[id, default: VehicleCounts()].counts += counts[k] }
+            for (c, category) in Category.allCases.enumerated() where dropped[c] != 0 || coarsened[c] != 0 {
+                report.categories[category, default: CategoryCounts()].dropped += dropped[c]
+                report.categories[category, default: CategoryCounts()].coarsened += coarsened[c]
+            }
         }
     }
 
