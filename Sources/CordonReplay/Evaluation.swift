@@ -28,6 +28,24 @@ struct Evaluation {
         var rejected: [(Int, Int)] = []
         var unordered = false
         var bounds = Bounds()
+        private var lastVehicle = ""
+        private var last = -1
+
+        /// The slot of `vehicle` in `vehicles`, made on first sight.
+        mutating func slot(of vehicle: String) -> Int {
+            if last >= 0 && vehicle == lastVehicle { return last }
+            let k: Int
+            if let found = index[vehicle] {
+                k = found
+            } else {
+                k = vehicles.count
+                index[vehicle] = k
+                vehicles.append(Vehicle(state: VehicleState(vehicleID: vehicle)))
+            }
+            lastVehicle = vehicle
+            last = k
+            return k
+        }
     }
 
     final class Shard: @unchecked Sendable {
@@ -73,8 +91,26 @@ struct Evaluation {
         let work = { (s: Int) in
             shards[s].with { shard in
                 rows.withUnsafeBufferPointer { rows in
+                    // The worker's rows grouped by vehicle, each vehicle's in input order
+                    // (vehicles are independent): a vehicle's state, holds and index leaf
+                    // stay in the cache from one of its fixes to the next, where a fleet
+                    // stream interleaves a thousand vehicles between them.
+                    var mine: [(row: Int32, vehicle: Int32)] = []
+                    mine.reserveCapacity(rows.count / shards.count + 16)
                     for k in rows.indices where rows[k].malformed == nil {
                         if shards.count > 1 && Self.shard(of: rows[k].vehicle, count: shards.count) != s { continue }
+                        mine.append((Int32(truncatingIfNeeded: k), Int32(truncatingIfNeeded: shard.slot(of: rows[k].vehicle))))
+                    }
+                    var start = [Int](repeating: 0, count: shard.vehicles.count + 1)
+                    for m in mine { start[Int(m.vehicle) + 1] += 1 }
+                    for v in 0..<shard.vehicles.count { start[v + 1] += start[v] }
+                    var grouped = [Int32](repeating: 0, count: mine.count)
+                    for m in mine {
+                        grouped[start[Int(m.vehicle)]] = m.row
+                        start[Int(m.vehicle)] += 1
+                    }
+                    for k in grouped {
+                        let k = Int(k)
                         if !Self.step(rows[k], file: file, row: firstRow + k, shard: &shard, zones: zones, configuration: configuration, ordered: true) {
                             shard.unordered = true
                             return
@@ -106,14 +142,7 @@ struct Evaluation {
         _ row: TripRow, file: Int, row number: Int, shard: inout ShardState, zones: ZoneSnapshot, configuration: EngineConfiguration,
         ordered: Bool
     ) -> Bool {
-        let k: Int
-        if let found = shard.index[row.vehicle] {
-            k = found
-        } else {
-            k = shard.vehicles.count
-            shard.index[row.vehicle] = k
-            shard.vehicles.append(Vehicle(state: VehicleState(vehicleID: row.vehicle)))
-        }
+        let k = shard.slot(of: row.vehicle)
         if ordered, let last = shard.vehicles[k].lastTime, row.time < last { return false }
         shard.vehicles[k].lastTime = max(shard.vehicles[k].lastTime ?? .min, row.time)
         let fix = row.fix
