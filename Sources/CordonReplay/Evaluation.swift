@@ -91,6 +91,7 @@ struct Evaluation {
         let work = { (s: Int) in
             shards[s].with { shard in
                 rows.withUnsafeBufferPointer { rows in
+                    guard let base = rows.baseAddress else { return }
                     // The worker's rows grouped by vehicle, each vehicle's in input order
                     // (vehicles are independent): a vehicle's state, holds and index leaf
                     // stay in the cache from one of its fixes to the next, where a fleet
@@ -111,7 +112,7 @@ struct Evaluation {
                     }
                     for k in grouped {
                         let k = Int(k)
-                        if !Self.step(rows[k], file: file, row: firstRow + k, shard: &shard, zones: zones, configuration: configuration, ordered: true) {
+                        if !Self.step(base + k, file: file, row: firstRow + k, shard: &shard, zones: zones, configuration: configuration, ordered: true) {
                             shard.unordered = true
                             return
                         }
@@ -132,20 +133,23 @@ struct Evaluation {
     mutating func applySorted(_ record: SortRecord) {
         let zones = self.zones, configuration = self.configuration
         shards[0].with { shard in
-            _ = Self.step(record.row, file: record.file, row: record.rowNumber, shard: &shard, zones: zones, configuration: configuration, ordered: false)
+            withUnsafePointer(to: record.row) { row in
+                _ = Self.step(row, file: record.file, row: record.rowNumber, shard: &shard, zones: zones, configuration: configuration, ordered: false)
+            }
         }
     }
 
     /// One row through its vehicle's state machine. False when `ordered` and the row is
-    /// earlier than the vehicle's last row.
+    /// earlier than the vehicle's last row. The row is read in place (a copy of the whole
+    /// row cost more than the fields used).
     static func step(
-        _ row: TripRow, file: Int, row number: Int, shard: inout ShardState, zones: ZoneSnapshot, configuration: EngineConfiguration,
+        _ row: UnsafePointer<TripRow>, file: Int, row number: Int, shard: inout ShardState, zones: ZoneSnapshot, configuration: EngineConfiguration,
         ordered: Bool
     ) -> Bool {
-        let k = shard.slot(of: row.vehicle)
-        if ordered, let last = shard.vehicles[k].lastTime, row.time < last { return false }
-        shard.vehicles[k].lastTime = max(shard.vehicles[k].lastTime ?? .min, row.time)
-        let fix = row.fix
+        let k = shard.slot(of: row.pointee.vehicle)
+        if ordered, let last = shard.vehicles[k].lastTime, row.pointee.time < last { return false }
+        shard.vehicles[k].lastTime = max(shard.vehicles[k].lastTime ?? .min, row.pointee.time)
+        let fix = row.pointee.fix
         let usable = fix.problem == nil
         let before = shard.vehicles[k].directives.count
         var scratch = VehicleTracker.Scratch.none
@@ -161,7 +165,7 @@ struct Evaluation {
             if directives.count > before, directives[before].kind == .fixRejected {
                 shard.rejected.append((file, number))
             } else {
-                shard.bounds.add(lat: row.lat, lon: row.lon)
+                shard.bounds.add(lat: row.pointee.lat, lon: row.pointee.lon)
             }
         }
         return true
