@@ -48,11 +48,17 @@ let benchmarks: @Sendable () -> Void = {
     let configuration = EngineConfiguration()
 
     run("Engine/apply (shared sample trips)", trips.fixes)
+    // The same fixes vehicle after vehicle (each vehicle's in time order), as a vehicle
+    // logger feeds its own fixes or the replay's workers apply a block: a vehicle's state and
+    // index leaf stay in the cache from one fix to the next.
+    let byVehicle = trips.fixes.indices.sorted { (trips.slots[$0], $0) < (trips.slots[$1], $1) }
+    run("Engine/apply (same fixes, vehicle by vehicle)", byVehicle.map { trips.fixes[$0] }, slots: byVehicle.map { trips.slots[$0] })
     // The same fixes without speed and heading (no look-ahead path): the point query and the
     // exit-margin disk only, to show what the look-ahead costs.
     run("Engine/apply (no look-ahead)", trips.fixes.map { var f = $0; f.speed = nil; f.heading = nil; return f })
 
-    func run(_ name: String, _ fixes: [PositionFix]) {
+    func run(_ name: String, _ fixes: [PositionFix], slots: [Int]? = nil) {
+      let slots = slots ?? trips.slots
       Benchmark(name, configuration: .init(scalingFactor: .one)) { benchmark in
         var states = trips.vehicles.map { VehicleState(vehicleID: $0) }
         var scratch = VehicleTracker.Scratch()
@@ -61,7 +67,7 @@ let benchmarks: @Sendable () -> Void = {
         var directives = 0
         benchmark.startMeasurement()
         for i in fixes.indices {
-            VehicleTracker.apply(fixes[i], to: &states[trips.slots[i]], zones: zones, configuration: configuration, scratch: &scratch, into: &out)
+            VehicleTracker.apply(fixes[i], to: &states[slots[i]], zones: zones, configuration: configuration, scratch: &scratch, into: &out)
             directives += out.count
             out.removeAll(keepingCapacity: true)
         }
