@@ -96,22 +96,17 @@ struct Evaluation {
                     // (vehicles are independent): a vehicle's state, holds and index leaf
                     // stay in the cache from one of its fixes to the next, where a fleet
                     // stream interleaves a thousand vehicles between them.
-                    var mine: [(row: Int32, vehicle: Int32)] = []
-                    mine.reserveCapacity(rows.count / shards.count + 16)
+                    // Sorted keys `slot << 32 | row`: O(m log m) in the block's own rows, whatever
+                    // the number of vehicles seen so far.
+                    var grouped: [UInt64] = []
+                    grouped.reserveCapacity(rows.count / shards.count + 16)
                     for k in rows.indices where rows[k].malformed == nil {
                         if shards.count > 1 && Self.shard(of: rows[k].vehicle, count: shards.count) != s { continue }
-                        mine.append((Int32(truncatingIfNeeded: k), Int32(truncatingIfNeeded: shard.slot(of: rows[k].vehicle))))
+                        grouped.append(UInt64(shard.slot(of: rows[k].vehicle)) << 32 | UInt64(k))
                     }
-                    var start = [Int](repeating: 0, count: shard.vehicles.count + 1)
-                    for m in mine { start[Int(m.vehicle) + 1] += 1 }
-                    for v in 0..<shard.vehicles.count { start[v + 1] += start[v] }
-                    var grouped = [Int32](repeating: 0, count: mine.count)
-                    for m in mine {
-                        grouped[start[Int(m.vehicle)]] = m.row
-                        start[Int(m.vehicle)] += 1
-                    }
-                    for k in grouped {
-                        let k = Int(k)
+                    grouped.sort()
+                    for key in grouped {
+                        let k = Int(key & 0xFFFF_FFFF)
                         if !Self.step(base + k, file: file, row: firstRow + k, shard: &shard, zones: zones, configuration: configuration, ordered: true) {
                             shard.unordered = true
                             return
