@@ -11,11 +11,6 @@ apt_install valgrind valgrind
 build_cordon
 ensure_bench_db
 (gunzip -c ../shared/data/queries.csv.gz || true) | head -n $((N + 1)) > "$WORK/callgrind-points.csv"
-# valgrind cannot read Swift's DWARF: a copy without debug info (symbols kept).
-strip --strip-debug -o "$WORK/cordon-nodebug" "$CORDON"
-CORDON="$WORK/cordon-nodebug"
-SYMBOL=$(nm "$CORDON" | awk '/ T .*CordonIndex04ZoneB0C6locate5batch/ { s = $3 } END { print s }')
-valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" --toggle-collect="$SYMBOL" \
-  "$CORDON" bench --db "$WORK/bench.db" --points "$WORK/callgrind-points.csv" --repeats 1 --cordon-only > /dev/null 2> "$WORK/callgrind.log"
-TOTAL=$(awk '/^summary:|^totals:/ { print $2; exit }' "$WORK/callgrind.out")
+TOTAL=$(callgrind_instructions 'CordonIndex04ZoneB0C6locate5batch' callgrind \
+  bench --db "$WORK/bench.db" --points "$WORK/callgrind-points.csv" --repeats 1 --cordon-only)
 echo "batch locate: $TOTAL instructions for $N points: $((TOTAL / N)) per point"

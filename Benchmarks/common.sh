@@ -29,3 +29,18 @@ apt_install() {
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update -qq && $sudo apt-get install -y -qq "$2"
 }
+
+# callgrind_instructions PATTERN NAME ARGS...: runs `cordon ARGS...` under callgrind with
+# collection toggled on the first global symbol matching the awk PATTERN, and prints the
+# instructions counted. valgrind cannot read Swift's DWARF, so it runs a copy of CORDON
+# without debug info (symbols kept); NAME names its output files in WORK.
+callgrind_instructions() {
+  local pattern=$1 name=$2
+  shift 2
+  strip --strip-debug -o "$WORK/cordon-nodebug" "$CORDON"
+  local symbol
+  symbol=$(nm "$WORK/cordon-nodebug" | awk -v p="$pattern" '$2 == "T" && $3 ~ p { if (!s) s = $3 } END { print s }')
+  valgrind --tool=callgrind --callgrind-out-file="$WORK/$name.callgrind" --toggle-collect="$symbol" \
+    "$WORK/cordon-nodebug" "$@" > /dev/null 2> "$WORK/$name.log"
+  awk '/^summary:|^totals:/ { print $2; exit }' "$WORK/$name.callgrind"
+}

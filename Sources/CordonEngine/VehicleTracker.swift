@@ -22,13 +22,7 @@ public enum VehicleTracker {
         /// Zones released at this fix, their ids resolved in the snapshot each was numbered in.
         var released: [(id: String, category: Category)] = []
 
-        /// Empty lists without reserved capacity: a placeholder to swap a working scratch with.
-        public static var none: Scratch { Scratch(reserving: false) }
-
-        public init() { self.init(reserving: true) }
-
-        init(reserving: Bool) {
-            guard reserving else { return }
+        public init() {
             touched.reserveCapacity(64)
             near.reserveCapacity(64)
             held.reserveCapacity(16)

@@ -17,33 +17,22 @@ struct Evaluation {
         init(state: VehicleState) { self.state = state }
     }
 
-    /// One worker's vehicles and findings. A worker moves it out of its `Shard` for a whole
-    /// block, so its per-row accesses are to a local value (no exclusivity checks at run
-    /// time, as a class's stored properties would need).
+    /// One worker's vehicles and findings. A worker has it for a whole block as one inout
+    /// access (`Shard.with`), so its per-row accesses are to a value, not to a class's stored
+    /// properties (which would take an exclusivity check at run time each).
     struct ShardState {
-        var index: [String: Int] = [:]
+        var slots = VehicleSlots()
         var vehicles: [Vehicle] = []
         var scratch = VehicleTracker.Scratch()
         /// Engine-rejected rows (usable fixes refused for their time): (file, row).
         var rejected: [(Int, Int)] = []
         var unordered = false
         var bounds = Bounds()
-        private var lastVehicle = ""
-        private var last = -1
 
         /// The slot of `vehicle` in `vehicles`, made on first sight.
         mutating func slot(of vehicle: String) -> Int {
-            if last >= 0 && vehicle == lastVehicle { return last }
-            let k: Int
-            if let found = index[vehicle] {
-                k = found
-            } else {
-                k = vehicles.count
-                index[vehicle] = k
-                vehicles.append(Vehicle(state: VehicleState(vehicleID: vehicle)))
-            }
-            lastVehicle = vehicle
-            last = k
+            let (k, isNew) = slots.slot(of: vehicle)
+            if isNew { vehicles.append(Vehicle(state: VehicleState(vehicleID: vehicle))) }
             return k
         }
     }
@@ -51,14 +40,8 @@ struct Evaluation {
     final class Shard: @unchecked Sendable {
         var state = ShardState()
 
-        /// Runs `body` on the state moved out of the shard (so it stays uniquely referenced),
-        /// then puts it back.
-        func with<R>(_ body: (inout ShardState) -> R) -> R {
-            var local = ShardState()
-            swap(&local, &state)
-            defer { swap(&local, &state) }
-            return body(&local)
-        }
+        /// Runs `body` on the shard's state: one access for the whole call.
+        func with<R>(_ body: (inout ShardState) -> R) -> R { body(&state) }
     }
 
     let zones: ZoneSnapshot
@@ -147,14 +130,11 @@ struct Evaluation {
         let fix = row.pointee.fix
         let usable = fix.problem == nil
         let before = shard.vehicles[k].directives.count
-        var scratch = VehicleTracker.Scratch.none
-        swap(&scratch, &shard.scratch)
         shard.vehicles.withUnsafeMutableBufferPointer { vehicles in
             VehicleTracker.apply(
-                fix, to: &vehicles[k].state, zones: zones, configuration: configuration, scratch: &scratch,
+                fix, to: &vehicles[k].state, zones: zones, configuration: configuration, scratch: &shard.scratch,
                 into: &vehicles[k].directives)
         }
-        swap(&scratch, &shard.scratch)
         if usable {
             let directives = shard.vehicles[k].directives
             if directives.count > before, directives[before].kind == .fixRejected {

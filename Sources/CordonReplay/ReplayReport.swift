@@ -103,9 +103,8 @@ public struct ReplayReport: Sendable {
     /// row costs one dictionary probe only when its vehicle differs from the previous row's):
     /// merged into the report by `merge(into:)`. A value owned by the pass.
     struct Tally {
-        /// Vehicle slot by id, and each slot's counts and timeline.
-        var slots: [String: Int] = [:]
-        var vehicles: [String] = []
+        /// Vehicle slots, and each slot's counts and timeline.
+        var slots = VehicleSlots()
         var counts: [RowCounts] = []
         var timelines: [VehicleTimeline?] = []
         /// Dropped and coarsened rows by category (`Category.allCases` order).
@@ -113,26 +112,16 @@ public struct ReplayReport: Sendable {
         var coarsened = [Int](repeating: 0, count: Category.allCases.count)
         var unattributed = 0
         var file: FileCounts
-        private var lastVehicle = ""
-        private var last = -1
 
         init(file: FileCounts) { self.file = file }
 
         /// The slot of `vehicle` (made on first sight, with its timeline from `all`).
         mutating func slot(of vehicle: String, timelines all: [String: VehicleTimeline]) -> Int {
-            if last >= 0 && vehicle == lastVehicle { return last }
-            let k: Int
-            if let found = slots[vehicle] {
-                k = found
-            } else {
-                k = vehicles.count
-                slots[vehicle] = k
-                vehicles.append(vehicle)
+            let (k, isNew) = slots.slot(of: vehicle)
+            if isNew {
                 counts.append(RowCounts())
                 timelines.append(all[vehicle])
             }
-            lastVehicle = vehicle
-            last = k
             return k
         }
 
@@ -148,7 +137,7 @@ public struct ReplayReport: Sendable {
         func merge(into report: inout ReplayReport) {
             report.files.append(file)
             report.unattributed += unattributed
-            for (k, id) in vehicles.enumerated() { report.vehicles[id, default: VehicleCounts()].counts += counts[k] }
+            for (k, id) in slots.ids.enumerated() { report.vehicles[id, default: VehicleCounts()].counts += counts[k] }
             for (c, category) in Category.allCases.enumerated() where dropped[c] != 0 || coarsened[c] != 0 {
                 report.categories[category, default: CategoryCounts()].dropped += dropped[c]
                 report.categories[category, default: CategoryCounts()].coarsened += coarsened[c]

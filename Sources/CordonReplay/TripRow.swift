@@ -176,3 +176,26 @@ enum FieldParse {
         return b.count > 40 ? s + "…" : s
     }
 }
+
+/// Dense numbers for vehicle ids in order of first sight, remembering the last id asked
+/// (a vehicle's rows often follow one another), so that per-vehicle data can live in arrays.
+/// A value, owned by one pass or one worker.
+struct VehicleSlots {
+    /// Ids by slot.
+    private(set) var ids: [String] = []
+    private var index: [String: Int] = [:]
+    private var last = -1
+
+    /// The slot of `id`, and whether this call made it.
+    mutating func slot(of id: String) -> (slot: Int, isNew: Bool) {
+        if last >= 0 && ids[last] == id { return (last, false) }
+        if let found = index[id] {
+            last = found
+            return (found, false)
+        }
+        last = ids.count
+        index[id] = last
+        ids.append(id)
+        return (last, true)
+    }
+}
