@@ -14,6 +14,7 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Option(help: "Zone file (default: zones/sample.geojson).") var zones: String?
+    @Flag(help: "Repair invalid geometry in --zones with GEOS MakeValid, as `zones import --repair` does.") var repair = false
     @Option(help: "Use a stored zone set instead of a zone file: the database (with --set, the set).") var db: String?
     @Option(name: .customLong("set"), help: "Zone set in --db (default: the only one).") var setName: String?
     @Option(help: "Points CSV with id, lat, lon (default: generated around the zones).") var points: String?
@@ -31,7 +32,7 @@ struct BenchCommand: ParsableCommand {
         let zonesPath = db ?? zones ?? "zones/sample.geojson"
         let set =
             if let db { try ZoneSourceOptions.storedSet(db: db, setName: setName, version: nil) } else {
-                try ZoneSourceOptions.fileSet(zonesPath, name: zonesPath)
+                try ZoneSourceOptions.fileSet(zonesPath, name: zonesPath, repair: repair)
             }
         var areas: [(area: UInt32, geometry: MultiPolygon)] = []
         for (z, e) in set.entries.enumerated() {

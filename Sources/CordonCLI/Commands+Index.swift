@@ -12,23 +12,38 @@ struct ZoneSourceOptions: ParsableArguments {
     var version: Int?
     @Option(help: "Read zones from this file instead of a database (validated as on import).")
     var zones: String?
+    @Flag(help: "With --zones: repair invalid geometry with GEOS MakeValid, as `zones import --repair` does.")
+    var repair = false
+
+    func validate() throws {
+        if repair && zones == nil { throw ValidationError("--repair applies to --zones (stored sets were validated on import)") }
+    }
 
     /// The zone set and its index; exits 1 when a zone file is invalid.
     func load() throws(CLIExit) -> (ZoneSet, ZoneIndex) {
         let set =
-            if let zones { try Self.fileSet(zones, name: (zones as NSString).lastPathComponent) } else {
+            if let zones { try Self.fileSet(zones, name: (zones as NSString).lastPathComponent, repair: repair) } else {
                 try Self.storedSet(db: db, setName: setName, version: version)
             }
         return (set, ZoneIndex.Builder().build(set))
     }
 
     /// A zone file read and validated as on import (version 0); exits 1 when it is invalid,
-    /// after printing the report.
-    static func fileSet(_ path: String, name: String) throws(CLIExit) -> ZoneSet {
-        let report = ZoneCatalog.prepare(files: [path], options: ImportOptions())
+    /// after printing the report. With `repair`, invalid geometry is mended as on
+    /// `zones import --repair` (each repair reported as a warning).
+    static func fileSet(_ path: String, name: String, repair: Bool = false) throws(CLIExit) -> ZoneSet {
+        var options = ImportOptions()
+        options.repair = repair
+        let report = ZoneCatalog.prepare(files: [path], options: options)
         if report.hasErrors {
             printReport(report)
-            throw CLIExit.invalid("error: \(path) is not a valid zone file")
+            let hint = repair ? "" : " (--repair mends invalid geometry with GEOS MakeValid)"
+            throw CLIExit.invalid("error: \(path) is not a valid zone file\(hint)")
+        }
+        // Each repair is a change to what the user gave: say so (on stderr, outputs untouched).
+        let repairs = report.diagnostics.filter { $0.code == "repaired" }
+        if !repairs.isEmpty {
+            FileHandle.standardError.write(Data((repairs.map(\.description) + [""]).joined(separator: "\n").utf8))
         }
         return ZoneSet(name: name, version: 0, entries: report.entries)
     }

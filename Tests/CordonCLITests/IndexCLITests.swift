@@ -52,6 +52,24 @@ import Testing
         #expect(out.status == 1 && out.stderr.contains("p.csv:2:") && out.stderr.contains("lon is not a number"))
     }
 
+    @Test func locateOnAnInvalidZoneFileRefusesOrRepairsOnRequest() throws {
+        let dir = Fixtures.temporaryDirectory()
+        let points = dir.appendingPathComponent("p.csv")
+        // The bowtie's two lobes (MakeValid keeps both), its crossing point, and a point outside.
+        try "id,lat,lon\nleft,39.005,116.001\nright,39.005,116.009\ncross,39.005,116.005\nout,39.02,116.02\n"
+            .write(to: points, atomically: true, encoding: .utf8)
+        let zones = Fixtures.path("zones/invalid/self-intersection.geojson")
+        var out = try CLIRunner.run(["locate", "--zones", zones, "--points", points.path], in: dir)
+        #expect(out.status == 1 && out.stdout.contains("1 feature(s): 0 valid, 1 refused; 1 error(s), 0 warning(s)\n"))
+        #expect(out.stderr.contains("[self_intersection]") && out.stderr.hasSuffix("is not a valid zone file (--repair mends invalid geometry with GEOS MakeValid)\n"))
+        out = try CLIRunner.run(["locate", "--zones", zones, "--points", points.path, "--repair"], in: dir)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout == "id,zone_ids\nleft,bowtie\nright,bowtie\ncross,bowtie\nout,\n")
+        #expect(out.stderr.contains("repaired: MakeValid") && out.stderr.contains("[repaired]"))
+        out = try CLIRunner.run(["locate", "--points", points.path, "--repair"], in: dir)
+        #expect(out.status != 0 && out.stderr.contains("--repair applies to --zones"))
+    }
+
     @Test func benchReportsEveryMethodInOneJSONObject() throws {
         let dir = Fixtures.temporaryDirectory()
         let points = dir.appendingPathComponent("p.csv")
