@@ -32,6 +32,12 @@ public enum WKB {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(WKB.Error) -> MultiPolygon {
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(WKB.Error) in try decode(raw) } }
+        return try result.get()
+    }
+
+    /// Decodes WKB read in place (for instance a blob column's bytes, without copying them).
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(WKB.Error) -> MultiPolygon {
         var reader = Reader(bytes: bytes)
         let type = try reader.header()
         switch type {
@@ -73,11 +79,11 @@ public enum WKB {
     }
 
     private struct Reader {
-        let bytes: [UInt8]
+        let bytes: UnsafeRawBufferPointer
         var offset = 0
         var bigEndian = false
 
-        init(bytes: [UInt8]) { self.bytes = bytes }
+        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
         mutating func header() throws(WKB.Error) -> UInt32 {
             guard offset < bytes.count else { throw .truncated(offset: offset) }
@@ -101,15 +107,22 @@ public enum WKB {
             return v
         }
 
-        mutating func double() throws(WKB.Error) -> Double {
-            guard offset + 8 <= bytes.count else { throw .truncated(offset: offset) }
-            var v: UInt64 = 0
-            for k in 0..<8 {
-                let b = UInt64(bytes[offset + k])
-                v |= bigEndian ? b << (8 * (7 - k)) : b << (8 * k)
+        /// `n` coordinates, read 8 bytes at a time (the caller has checked, through `count`,
+        /// that the 16·n bytes are there).
+        mutating func coordinates(_ n: Int) -> [Coordinate] {
+            let start = offset, big = bigEndian
+            offset += 16 * n
+            let raw = bytes
+            return [Coordinate](unsafeUninitializedCapacity: n) { out, initialized in
+                for k in 0..<n {
+                    let x = raw.loadUnaligned(fromByteOffset: start + 16 * k, as: UInt64.self)
+                    let y = raw.loadUnaligned(fromByteOffset: start + 16 * k + 8, as: UInt64.self)
+                    out[k] = Coordinate(
+                        longitude: Double(bitPattern: big ? UInt64(bigEndian: x) : UInt64(littleEndian: x)),
+                        latitude: Double(bitPattern: big ? UInt64(bigEndian: y) : UInt64(littleEndian: y)))
+                }
+                initialized = n
             }
-            offset += 8
-            return Double(bitPattern: v)
         }
 
         /// A count, refused when the remaining bytes cannot hold that many items.
@@ -126,14 +139,7 @@ public enum WKB {
             rings.reserveCapacity(ringCount)
             for _ in 0..<ringCount {
                 let n = try count(minimumBytesEach: 16)
-                var coords: [Coordinate] = []
-                coords.reserveCapacity(n)
-                for _ in 0..<n {
-                    let x = try double()
-                    let y = try double()
-                    coords.append(Coordinate(longitude: x, latitude: y))
-                }
-                rings.append(Ring(coords))
+                rings.append(Ring(coordinates(n)))
             }
             return Polygon(exterior: rings[0], holes: Array(rings.dropFirst()))
         }

@@ -213,42 +213,82 @@ struct BuildState {
         let cw = grid.cellWidth, ch = grid.cellHeight
         let x0 = box.minLongitude, y0 = box.minLatitude
 
-        // Edges into root cells (CSR): count, then fill.
-        var cellStart = [Int](repeating: 0, count: columns * rows + 1)
-        func cellRange(_ e: Int) -> (Int, Int, Int, Int) {
-            // Truncation equals floor once clamped at 0; the clamp before converting keeps Int() in range.
-            let lo = { (v: Double, o: Double, s: Double, n: Int) in max(0, min(n - 1, Int(max(-1, min(Double(n), (v - o) / s))))) }
-            let (ax, ay, bx, by) = edge(e)
-            return (
-                lo(min(ax, bx) - margin, x0, cw, columns), lo(max(ax, bx) + margin, x0, cw, columns),
-                lo(min(ay, by) - margin, y0, ch, rows), lo(max(ay, by) + margin, y0, ch, rows)
-            )
-        }
-        let cellRect = grid.rect
-        for e in 0..<totalEdges {
-            let (i0, i1, j0, j1) = cellRange(e)
+        // Edges into root cells (CSR): count, then fill. The edge list is cut into two halves
+        // counted and written on two threads: per cell, the first half's edges come first, each
+        // half's in ascending order, so the lists are those of one serial pass.
+        let cellCount = columns * rows
+        let parts = totalEdges >= 50_000 ? 2 : 1
+        let edgeSplit = (0...parts).map { totalEdges * $0 / parts }
+        let reader = self  // read-only copy for the workers (the arrays are shared, not copied)
+        /// Calls `body` with every root cell edge `e` may touch; returns the cell when it is the only one.
+        @Sendable @inline(__always) func visitCells(_ e: Int, _ body: (Int) -> Void) -> Int32 {
+            @inline(__always) func lo(_ v: Double, _ o: Double, _ s: Double, _ n: Int) -> Int {
+                // Truncation equals floor once clamped at 0.
+                let t = (v - o) / s
+                if !(t >= 0) { return 0 }
+                return t >= Double(n - 1) ? n - 1 : Int(t)
+            }
+            let (ax, ay, bx, by) = reader.edge(e)
+            let m = reader.margin
+            let i0 = lo(min(ax, bx) - m, x0, cw, columns), i1 = lo(max(ax, bx) + m, x0, cw, columns)
+            let j0 = lo(min(ay, by) - m, y0, ch, rows), j1 = lo(max(ay, by) + m, y0, ch, rows)
+            if i0 == i1 && j0 == j1 {
+                body(j0 * columns + i0)
+                return Int32(j0 * columns + i0)
+            }
             for j in j0...j1 {
                 for i in i0...i1 {
-                    let r = cellRect(i, j)
-                    if i0 == i1 && j0 == j1 || edgeTouches(e, r.0, r.1, r.2, r.3) { cellStart[j * columns + i + 1] += 1 }
+                    let r = grid.rect(i, j)
+                    if reader.edgeTouches(e, r.0, r.1, r.2, r.3) { body(j * columns + i) }
                 }
             }
+            return -1
         }
-        for k in 0..<(columns * rows) { cellStart[k + 1] += cellStart[k] }
-        var cellEdges = [Int32](repeating: 0, count: cellStart[columns * rows])
-        var fill = cellStart
-        for e in 0..<totalEdges {
-            let (i0, i1, j0, j1) = cellRange(e)
-            for j in j0...j1 {
-                for i in i0...i1 {
-                    let r = cellRect(i, j)
-                    if i0 == i1 && j0 == j1 || edgeTouches(e, r.0, r.1, r.2, r.3) {
-                        cellEdges[fill[j * columns + i]] = Int32(e)
-                        fill[j * columns + i] += 1
+        // Per edge its only cell, or -1 (then its cells are found again when filling).
+        var home = [Int32](repeating: -1, count: totalEdges)
+        // counts[p · cellCount + c]: edges of part p in cell c; then where part p writes next.
+        var counts = [Int](repeating: 0, count: parts * cellCount)
+        home.withUnsafeMutableBufferPointer { homeBuffer in
+            counts.withUnsafeMutableBufferPointer { countBuffer in
+                let shared = PartBuffers(home: homeBuffer, counts: countBuffer)
+                DispatchQueue.concurrentPerform(iterations: parts) { p in
+                    let base = p * cellCount
+                    for e in edgeSplit[p]..<edgeSplit[p + 1] {
+                        shared.home[e] = visitCells(e) { shared.counts[base + $0] += 1 }
                     }
                 }
             }
         }
+        var cellStart = [Int](repeating: 0, count: cellCount + 1)
+        for c in 0..<cellCount {
+            var at = cellStart[c]
+            for p in 0..<parts {
+                let n = counts[p * cellCount + c]
+                counts[p * cellCount + c] = at
+                at += n
+            }
+            cellStart[c + 1] = at
+        }
+        var cellEdges = [Int32](repeating: 0, count: cellStart[cellCount])
+        cellEdges.withUnsafeMutableBufferPointer { edgeBuffer in
+            home.withUnsafeMutableBufferPointer { homeBuffer in
+                counts.withUnsafeMutableBufferPointer { countBuffer in
+                    let shared = PartBuffers(home: homeBuffer, counts: countBuffer, edges: edgeBuffer)
+                    DispatchQueue.concurrentPerform(iterations: parts) { p in
+                        let base = p * cellCount
+                        for e in edgeSplit[p]..<edgeSplit[p + 1] {
+                            @inline(__always) func put(_ c: Int) {
+                                shared.edges[shared.counts[base + c]] = Int32(e)
+                                shared.counts[base + c] += 1
+                            }
+                            let only = shared.home[e]
+                            if only >= 0 { put(Int(only)) } else { _ = visitCells(e, put) }
+                        }
+                    }
+                }
+            }
+        }
+        (home, counts) = ([], [])
 
         // Row walks give each root cell's reference-point containment; subtrees follow. Rows are
         // independent (each starts left of all data), so two workers build halves of them into
@@ -588,6 +628,17 @@ final class WorkerSlots: @unchecked Sendable {
         pointer.deinitialize(count: count)
         pointer.deallocate()
     }
+}
+
+/// The per-edge and per-cell tables of the root distribution, shared by its two workers.
+///
+/// `@unchecked Sendable` is safe: worker p touches only its own edges' `home` entries, its own
+/// block of `counts` (`p · cells ..< (p + 1) · cells`) and the `edges` slots those counts hand it,
+/// which are disjoint between workers; everything is read after `concurrentPerform` returns.
+struct PartBuffers: @unchecked Sendable {
+    let home: UnsafeMutableBufferPointer<Int32>
+    let counts: UnsafeMutableBufferPointer<Int>
+    var edges = UnsafeMutableBufferPointer<Int32>(start: nil, count: 0)
 }
 
 /// The root table, written by workers at disjoint cells (each owns whole rows).

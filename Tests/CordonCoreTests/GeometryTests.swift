@@ -44,6 +44,12 @@ import Testing
         #expect(try WKB.decode(bytes) == g)
         let single = try #require(Fixtures.geometry("POLYGON ((116 39, 116.01 39, 116.01 39.01, 116 39))"))
         #expect(try WKB.decode(WKB.encode(single)) == single)
+        // The same polygon in big-endian WKB (byte order 0), as other tools may write it.
+        var big: [UInt8] = [0, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 4]
+        for c in single.polygons[0].exterior.coordinates {
+            for v in [c.longitude, c.latitude] { big += withUnsafeBytes(of: v.bitPattern.bigEndian, Array.init) }
+        }
+        #expect(try WKB.decode(big) == single)
         for cut in 0..<bytes.count {
             #expect(throws: WKB.Error.self) { try WKB.decode(Array(bytes.prefix(cut))) }
         }
