@@ -56,8 +56,6 @@ struct BuildState {
     var fullLeaves: [[UInt32]: UInt32] = [:]  // full set → shared leaf with no partial entry
     var leafCount = 0, entryCount = 0, edgeCount = 0
     // Scratch.
-    var stamp: [UInt32] = []
-    var stampValue: UInt32 = 0
     /// Edge lists of the cells being built, used as a stack: a node appends its children's
     /// lists and truncates them when done, so lists are ranges here and nothing is allocated
     /// per node.
@@ -109,7 +107,6 @@ struct BuildState {
                 }
             }
         }
-        stamp = [UInt32](repeating: 0, count: edgeVertex.count)
     }
 
     /// Edge e's end points.
@@ -153,25 +150,36 @@ struct BuildState {
     }
 
     /// Toggles membership of every area whose edges (among `first` and `second`, each edge
-    /// counted once) segment p→q crosses.
+    /// counted once) segment p→q crosses. Both lists are ascending (cells list their edges in
+    /// edge order, children in their parent's order), so an edge in both is met in step.
     mutating func walk(
         from px: Double, _ py: Double, to qx: Double, _ qy: Double, candidates first: ArraySlice<Int32>,
         _ second: ArraySlice<Int32> = [], inside: inout [UInt32]
     ) {
-        stampValue &+= 1
         let lx = min(px, qx), hx = max(px, qx), ly = min(py, qy), hy = max(py, qy)
         func test(_ e: Int32) {
             let i = Int(e)
-            if stamp[i] == stampValue { return }
-            stamp[i] = stampValue
             let (ax, ay, bx, by) = edge(i)
             if Predicates.outsideBox(ax, ay, bx, by, lx, hx, ly, hy) { return }
             if Predicates.crosses(px, py, qx, qy, ax, ay, bx, by) {
                 Self.toggle(edgeArea[i], in: &inside)
             }
         }
-        for e in first { test(e) }
-        for e in second { test(e) }
+        assert(zip(first, first.dropFirst()).allSatisfy { $0 < $1 } && zip(second, second.dropFirst()).allSatisfy { $0 < $1 })
+        var a = first.startIndex, b = second.startIndex
+        while a < first.endIndex || b < second.endIndex {
+            if b == second.endIndex || (a < first.endIndex && first[a] < second[b]) {
+                test(first[a])
+                a += 1
+            } else if a == first.endIndex || second[b] < first[a] {
+                test(second[b])
+                b += 1
+            } else {
+                test(first[a])  // in both lists
+                a += 1
+                b += 1
+            }
+        }
     }
 
     /// `v − r` as a float32, and whether it carries the relative error the query's filters
@@ -409,8 +417,8 @@ struct BuildState {
                 previous = list
             }
         }
-        // This part's scratch (its own copy of the stamps, once written) is no longer needed.
-        (stamp, arena, insideByDepth) = ([], [], [])
+        // This part's scratch is no longer needed.
+        (arena, insideByDepth) = ([], [])
         (leafEdges, leafPartial, leafFull, leafForced) = ([], [], [], [])
         quadrantMasks = []
     }

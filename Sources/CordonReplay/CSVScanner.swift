@@ -91,6 +91,7 @@ struct CSVScanner: Sendable {
         var i = range.lowerBound
         let n = range.upperBound
         var line = firstLine
+        var times = TimeCache()
         // Field bounds of the current row (plain buffers: no uniqueness checks per store).
         let starts = UnsafeMutableBufferPointer<Int>.allocate(capacity: last + 1)
         let ends = UnsafeMutableBufferPointer<Int>.allocate(capacity: last + 1)
@@ -156,7 +157,7 @@ struct CSVScanner: Sendable {
                 rows.append(row)
                 continue
             }
-            read(b, starts, ends, quotedField, into: &row)
+            read(b, starts, ends, quotedField, times: &times, into: &row)
             rows.append(row)
         }
         return line
@@ -164,7 +165,7 @@ struct CSVScanner: Sendable {
 
     private func read(
         _ b: UnsafeBufferPointer<UInt8>, _ starts: UnsafeMutableBufferPointer<Int>, _ ends: UnsafeMutableBufferPointer<Int>,
-        _ quoted: UnsafeMutableBufferPointer<Bool>, into row: inout TripRow
+        _ quoted: UnsafeMutableBufferPointer<Bool>, times: inout TimeCache, into row: inout TripRow
     ) {
         func field(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[starts[c]..<ends[c]]) }
         let v = field(vehicle)
@@ -174,7 +175,7 @@ struct CSVScanner: Sendable {
             row.vehicle = FieldParse.text(v)
         }
         guard !row.vehicle.isEmpty else { row.malformed = "vehicle_id is empty"; return }
-        guard let t = FieldParse.time(field(time)) else {
+        guard let t = times.time(field(time)) else {
             row.malformed = "timestamp \"\(FieldParse.preview(field(time)))\" is not ISO 8601 with a zone, nor epoch seconds or milliseconds"
             return
         }

@@ -21,7 +21,10 @@ struct Evaluation {
     /// access (`Shard.with`), so its per-row accesses are to a value, not to a class's stored
     /// properties (which would take an exclusivity check at run time each).
     struct ShardState {
-        var slots = VehicleSlots()
+        /// Every vehicle this worker has met, its own or another worker's, and for each its
+        /// index in `vehicles`, or -1.
+        var seen = VehicleSlots()
+        var own: [Int32] = []
         var vehicles: [Vehicle] = []
         var scratch = VehicleTracker.Scratch()
         /// Engine-rejected rows (usable fixes refused for their time): (file, row).
@@ -29,11 +32,18 @@ struct Evaluation {
         var unordered = false
         var bounds = Bounds()
 
-        /// The slot of `vehicle` in `vehicles`, made on first sight.
-        mutating func slot(of vehicle: String) -> Int {
-            let (k, isNew) = slots.slot(of: vehicle)
-            if isNew { vehicles.append(Vehicle(state: VehicleState(vehicleID: vehicle))) }
-            return k
+        /// The index in `vehicles` of `id` when worker `s` of `count` evaluates it (made on first
+        /// sight), else nil. The worker is picked by Swift's string hash, which canonically
+        /// equal spellings share (as they share their `seen` slot): one worker per vehicle.
+        mutating func vehicle(_ id: String, worker s: Int, of count: Int) -> Int? {
+            let (g, isNew) = seen.slot(of: id)
+            if isNew {
+                let mine = count == 1 || Int(UInt(bitPattern: id.hashValue) % UInt(count)) == s
+                if mine { vehicles.append(Vehicle(state: VehicleState(vehicleID: id))) }
+                own.append(mine ? Int32(vehicles.count - 1) : -1)
+            }
+            let v = own[g]
+            return v < 0 ? nil : Int(v)
         }
     }
 
@@ -56,15 +66,6 @@ struct Evaluation {
         self.shards = (0..<threads).map { _ in Shard() }
     }
 
-    static func shard(of vehicle: String, count: Int) -> Int {
-        guard count > 1 else { return 0 }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        var id = vehicle
-        id.withUTF8 { bytes in
-            for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        }
-        return Int(h % UInt64(count))
-    }
 
     /// Applies a block's rows (in input order per vehicle); false when some vehicle's fix is
     /// earlier than its previous one (the caller then switches to sorted evaluation).
@@ -84,13 +85,16 @@ struct Evaluation {
                     var grouped: [UInt64] = []
                     grouped.reserveCapacity(rows.count / shards.count + 16)
                     for k in rows.indices where rows[k].malformed == nil {
-                        if shards.count > 1 && Self.shard(of: rows[k].vehicle, count: shards.count) != s { continue }
-                        grouped.append(UInt64(shard.slot(of: rows[k].vehicle)) << 32 | UInt64(k))
+                        guard let v = shard.vehicle(rows[k].vehicle, worker: s, of: shards.count) else { continue }
+                        grouped.append(UInt64(v) << 32 | UInt64(k))
                     }
                     grouped.sort()
                     for key in grouped {
                         let k = Int(key & 0xFFFF_FFFF)
-                        if !Self.step(base + k, file: file, row: firstRow + k, shard: &shard, zones: zones, configuration: configuration, ordered: true) {
+                        if !Self.step(
+                            base + k, vehicle: Int(key >> 32), file: file, row: firstRow + k, shard: &shard, zones: zones,
+                            configuration: configuration, ordered: true)
+                        {
                             shard.unordered = true
                             return
                         }
@@ -112,19 +116,21 @@ struct Evaluation {
         let zones = self.zones, configuration = self.configuration
         shards[0].with { shard in
             withUnsafePointer(to: record.row) { row in
-                _ = Self.step(row, file: record.file, row: record.rowNumber, shard: &shard, zones: zones, configuration: configuration, ordered: false)
+                guard let v = shard.vehicle(row.pointee.vehicle, worker: 0, of: 1) else { return }
+                _ = Self.step(
+                    row, vehicle: v, file: record.file, row: record.rowNumber, shard: &shard, zones: zones, configuration: configuration,
+                    ordered: false)
             }
         }
     }
 
-    /// One row through its vehicle's state machine. False when `ordered` and the row is
+    /// One row through its vehicle's state machine (`vehicles[k]`). False when `ordered` and the row is
     /// earlier than the vehicle's last row. The row is read in place (a copy of the whole
     /// row cost more than the fields used).
     static func step(
-        _ row: UnsafePointer<TripRow>, file: Int, row number: Int, shard: inout ShardState, zones: ZoneSnapshot, configuration: EngineConfiguration,
-        ordered: Bool
+        _ row: UnsafePointer<TripRow>, vehicle k: Int, file: Int, row number: Int, shard: inout ShardState, zones: ZoneSnapshot,
+        configuration: EngineConfiguration, ordered: Bool
     ) -> Bool {
-        let k = shard.slot(of: row.pointee.vehicle)
         if ordered, let last = shard.vehicles[k].lastTime, row.pointee.time < last { return false }
         shard.vehicles[k].lastTime = max(shard.vehicles[k].lastTime ?? .min, row.pointee.time)
         let fix = row.pointee.fix

@@ -14,6 +14,7 @@ struct NDJSONScanner: Sendable {
     func scan(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int, into rows: inout [TripRow]) -> Int {
         var i = range.lowerBound
         var line = firstLine
+        var times = TimeCache()
         // The known members of the current line, per role: reused, nothing allocated per row.
         let found = UnsafeMutableBufferPointer<FlatObject.Value?>.allocate(capacity: ColumnNames.Role.allCases.count)
         defer { found.deallocate() }
@@ -35,7 +36,7 @@ struct NDJSONScanner: Sendable {
             if let problem = parser.parse(names: names) {
                 row.malformed = problem
             } else {
-                parser.fill(&row, b: b)
+                parser.fill(&row, b: b, times: &times)
             }
             rows.append(row)
         }
@@ -175,7 +176,7 @@ private struct FlatObject {
     }
 
     /// Fills the row from the members found (after `parse` succeeded).
-    func fill(_ row: inout TripRow, b: UnsafeBufferPointer<UInt8>) {
+    func fill(_ row: inout TripRow, b: UnsafeBufferPointer<UInt8>, times: inout TimeCache) {
         func bytes(_ v: Value) -> UnsafeBufferPointer<UInt8> {
             UnsafeBufferPointer(rebasing: b[v.0..<v.1])
         }
@@ -183,7 +184,7 @@ private struct FlatObject {
         if v.null { row.malformed = "vehicle_id is null"; return }
         row.vehicle = v.escaped ? decodeJSONString(v.0, v.1) : FieldParse.text(bytes(v))
         guard !row.vehicle.isEmpty else { row.malformed = "vehicle_id is empty"; return }
-        guard !t.null, let time = FieldParse.time(bytes(t)) else {
+        guard !t.null, let time = times.time(bytes(t)) else {
             row.malformed = "timestamp \"\(FieldParse.preview(bytes(t)))\" is not ISO 8601 with a zone, nor epoch seconds or milliseconds"
             return
         }

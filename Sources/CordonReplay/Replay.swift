@@ -253,6 +253,7 @@ public final class Replay {
         var rowNumber = 0
         var nextRejected = 0
         var scratch: [UInt8] = []
+        var trackOfSlot: [Int] = []  // the map's track of each tally slot
         try forEachBlock(input, meter: meter) { b, rows, consumed throws(ReplayError) in
             var cursor = 0
             for r in rows.indices {
@@ -275,7 +276,11 @@ public final class Replay {
                     }
                 }
                 tally.count(slot: slot, decision: decision, categories: categoryMask)
-                if decision != .reject { map.add(rows[r], decision: decision) }
+                if decision != .reject, let slot {
+                    while trackOfSlot.count <= slot { trackOfSlot.append(-1) }
+                    if trackOfSlot[slot] < 0 { trackOfSlot[slot] = map.track(of: rows[r].vehicle) }
+                    map.add(rows[r], track: trackOfSlot[slot], decision: decision)
+                }
                 switch decision {
                 case .keep:
                     continue  // copied with the bytes around it

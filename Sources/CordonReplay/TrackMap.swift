@@ -23,7 +23,9 @@ struct TrackMap {
     let lon0: Double, lat1: Double
     let margin = 20.0
     /// Per vehicle: finished polylines and the one being drawn.
-    private var tracks: [String: Track] = [:]
+    /// Vehicles by slot (`track(of:)`), and their tracks.
+    private var vehicles = VehicleSlots()
+    private var tracks: [Track] = []
 
     struct Track {
         var lines: [(Style, [Int32])] = []
@@ -73,7 +75,14 @@ struct TrackMap {
         (margin + (lon - lon0) * cosLat * scale, margin + (lat1 - lat) * scale)
     }
 
-    mutating func add(_ row: TripRow, decision: Decision) {
+    /// The track of `vehicle`, made on first sight: what `add` takes.
+    mutating func track(of vehicle: String) -> Int {
+        let (k, isNew) = vehicles.slot(of: vehicle)
+        if isNew { tracks.append(Track()) }
+        return k
+    }
+
+    mutating func add(_ row: TripRow, track k: Int, decision: Decision) {
         guard row.hasPosition, row.lat.isFinite, row.lon.isFinite else { return }
         let style: Style
         switch decision {
@@ -82,7 +91,7 @@ struct TrackMap {
         default: style = .dropped
         }
         let (x, y) = project(lat: row.lat, lon: row.lon)
-        tracks[row.vehicle, default: Track()].add(x, y, style)  // in place: no copy of the track
+        tracks[k].add(x, y, style)  // in place: no copy of the track
     }
 
     func svg(zoneSet: ZoneSet?) -> String {
@@ -108,8 +117,8 @@ struct TrackMap {
         for style in [Style.kept, .coarsened, .dropped] {
             let cls = style == .kept ? "k" : style == .dropped ? "d" : "o"
             var d = ""
-            for id in tracks.keys.sorted(by: naturalIDOrder) {
-                guard let t = tracks[id] else { continue }
+            for k in tracks.indices.sorted(by: { naturalIDOrder(vehicles.ids[$0], vehicles.ids[$1]) }) {
+                let t = tracks[k]
                 var lines = t.lines
                 if !t.current.isEmpty { lines.append((t.style, t.current)) }
                 for (s, pts) in lines where s == style {

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CordonCore
 import CordonFormats
 
@@ -177,25 +182,121 @@ enum FieldParse {
     }
 }
 
+/// The last ISO 8601 timestamp read by one scan, so that the next, which in a trip log mostly
+/// differs only in its minute and second digits, is read by comparing bytes. Same length, the
+/// same bytes except the minute and second digits (positions 14–15 and 17–18 of
+/// `YYYY-MM-DDTHH:MM:SS…`), and a minute and a second below 60: the value is the remembered
+/// one moved by the difference, as it is linear in them (hour 24 and leap seconds are never
+/// remembered). Anything else goes through `FieldParse.time`. A value, owned by one scan.
+struct TimeCache {
+    private var text: [UInt8] = []
+    /// The remembered text's value less its minutes and seconds, in milliseconds.
+    private var base: Int64 = 0
+
+    mutating func time(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        if b.count == text.count, b.count >= 20, b[16] == UInt8(ascii: ":"), let m = Self.minutesAndSeconds(b), let p = b.baseAddress,
+            text.withUnsafeBufferPointer({ t in
+                guard let q = t.baseAddress else { return false }
+                return memcmp(p, q, 14) == 0 && memcmp(p + 19, q + 19, b.count - 19) == 0
+            })
+        {
+            return base + m * 1000
+        }
+        guard let t = FieldParse.time(b) else { return nil }
+        // Remember a well-formed text whose minute and second digits stand where expected.
+        if b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[13] == UInt8(ascii: ":"),
+            b[16] == UInt8(ascii: ":"), !(b[11] == UInt8(ascii: "2") && b[12] == UInt8(ascii: "4")),
+            let m = Self.minutesAndSeconds(b)
+        {
+            text = Array(b)
+            base = t - m * 1000
+        }
+        return t
+    }
+
+    /// Minutes × 60 + seconds from positions 14–15 and 17–18, when both are below 60.
+    private static func minutesAndSeconds(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let m1 = Int64(b[14]) - 48, m2 = Int64(b[15]) - 48, s1 = Int64(b[17]) - 48, s2 = Int64(b[18]) - 48
+        guard m1 >= 0 && m1 <= 5 && m2 >= 0 && m2 <= 9 && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9 else { return nil }
+        return (m1 * 10 + m2) * 60 + s1 * 10 + s2
+    }
+}
+
 /// Dense numbers for vehicle ids in order of first sight, remembering the last id asked
 /// (a vehicle's rows often follow one another), so that per-vehicle data can live in arrays.
+///
+/// Ids are equal as Swift strings are (canonical equivalence), as in every dictionary of the
+/// replay. They are found by their bytes first, through an open-addressing table keyed by
+/// `hash(_:)` (a few instructions for a short id, where a `Dictionary<String, Int>` probe
+/// costs hundreds with its seeded SipHash); only a spelling not seen before asks a dictionary,
+/// which maps a canonically equal spelling (`é` as one or two scalars) to the same slot.
 /// A value, owned by one pass or one worker.
 struct VehicleSlots {
-    /// Ids by slot.
+    /// Ids by slot (the first spelling seen).
     private(set) var ids: [String] = []
-    private var index: [String: Int] = [:]
+    private var canonical: [String: Int] = [:]
+    /// Spellings seen, their byte hashes and slots.
+    private var spellings: [String] = []
+    private var hashes: [UInt64] = []
+    private var slotOfSpelling: [Int32] = []
+    /// Spelling + 1 per bucket, 0 when empty; a power of two at least twice the spellings.
+    private var table = [Int32](repeating: 0, count: 64)
     private var last = -1
+
+    /// FNV-1a over the id's UTF-8 bytes, then a 64-bit finaliser (MurmurHash3's), so that every
+    /// bit of the id reaches the low bits the table uses.
+    static func hash(_ id: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var text = id
+        text.withUTF8 { bytes in
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        }
+        h ^= h >> 33
+        h &*= 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33
+        return h
+    }
 
     /// The slot of `id`, and whether this call made it.
     mutating func slot(of id: String) -> (slot: Int, isNew: Bool) {
         if last >= 0 && ids[last] == id { return (last, false) }
-        if let found = index[id] {
-            last = found
-            return (found, false)
+        let h = Self.hash(id)
+        let mask = table.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while table[i] != 0 {
+            let k = Int(table[i]) - 1
+            // Equal as strings is enough: a canonically equal spelling has the same slot.
+            if hashes[k] == h && spellings[k] == id {
+                last = Int(slotOfSpelling[k])
+                return (last, false)
+            }
+            i = (i + 1) & mask
         }
-        last = ids.count
-        index[id] = last
-        ids.append(id)
-        return (last, true)
+        // A new spelling: of a known id, or of a new one.
+        var isNew = false
+        if let known = canonical[id] {
+            last = known
+        } else {
+            last = ids.count
+            isNew = true
+            ids.append(id)
+            canonical[id] = last
+        }
+        spellings.append(id)
+        hashes.append(h)
+        slotOfSpelling.append(Int32(truncatingIfNeeded: last))
+        table[i] = Int32(truncatingIfNeeded: spellings.count)
+        if spellings.count * 2 > table.count { grow() }
+        return (last, isNew)
+    }
+
+    private mutating func grow() {
+        table = [Int32](repeating: 0, count: table.count * 2)
+        let mask = table.count - 1
+        for (k, h) in hashes.enumerated() {
+            var i = Int(truncatingIfNeeded: h) & mask
+            while table[i] != 0 { i = (i + 1) & mask }
+            table[i] = Int32(truncatingIfNeeded: k + 1)
+        }
     }
 }

@@ -286,6 +286,35 @@ import Testing
         #expect(outputs[0] == outputs[2])
     }
 
+    /// Ids are compared as Swift strings are (canonical equivalence), on every thread: a vehicle
+    /// whose id is spelled two ways (é as one scalar or as e + combining acute) is one vehicle,
+    /// whichever worker its rows would go to by their bytes. (The build before 2026-11-21 picked
+    /// the worker by a hash of each row's bytes and split such a vehicle in two with 3 threads.)
+    @Test func canonicallyEqualSpellingsOfAnIdAreOneVehicle() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        var one: [Fix] = [], mixed: [Fix] = []
+        for copy in 0..<4 {
+            for (k, f) in Self.fixes.enumerated() where f.vehicle == "V1" {
+                var g = f
+                g.vehicle = "car-\u{e9}-\(copy)"
+                one.append(g)
+                if k % 2 == 1 { g.vehicle = "car-e\u{301}-\(copy)" }
+                mixed.append(g)
+            }
+        }
+        var results: [[String]] = []
+        for (name, fixes) in [("one", one), ("mixed", mixed)] {
+            let trip = Self.write(Self.csv(fixes), "\(name).csv", in: dir)
+            var options = ReplayOptions()
+            options.threads = 3  // the two spellings' bytes differ modulo 3 (FNV-1a keeps their parity)
+            let out = dir.appendingPathComponent(name)
+            let report = try Self.replay([trip], options: options, out: out)
+            #expect(report.vehicles.count == 4)
+            results.append(Self.lines(out.appendingPathComponent("directives.ndjson")))
+        }
+        #expect(!results[0].isEmpty && results[0] == results[1])
+    }
+
     @Test func columnsMapOtherNames() throws {
         let dir = Fixtures.temporaryDirectory("replay")
         let text = Self.csv(Self.fixes).replacingOccurrences(of: "vehicle_id,timestamp,lat,lon", with: "car,ts_utc,y,x")
