@@ -117,87 +117,42 @@ public final class Replay {
     // MARK: - Reading blocks
 
     /// Calls `body` with each block of whole rows of `input` (CSV header and GPX structure
-    /// included in the bytes, rows located), in order.
+    /// included in the bytes, rows located), in order. With `pipelined` (and more than one
+    /// thread), the next block is read and scanned on another thread while `body` runs, for a
+    /// `body` that itself uses one thread; blocks are then a quarter as long, so that the memory
+    /// held stays that of one scan on two threads.
     func forEachBlock(
-        _ input: Input, meter: ProgressMeter,
+        _ input: Input, meter: ProgressMeter, pipelined: Bool = false,
         _ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ rows: [TripRow], _ consumed: Int) throws(ReplayError) -> Void
     ) throws(ReplayError) {
-        let source = try ByteSource(path: input.path)
-        defer { source.close() }
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(options.blockBytes * 2)
-        var csv: CSVScanner?
-        var gpx = GPXScanner(file: input.path)
-        let ndjson = NDJSONScanner(file: input.path, names: options.columns)
-        var line = 1
-        var atEnd = false
-        var want = options.blockBytes
-        var rows: [TripRow] = []
-        // The halves' rows, kept from block to block with their capacity (regrowing them and
-        // copying every row twice per block showed in profiles).
-        let halves = [UnsafeMutableBox([TripRow]()), UnsafeMutableBox([TripRow]())]
-        while !atEnd {
-            let n = try source.read(into: &buffer, count: want)
-            atEnd = n == 0
-            meter.set(done: source.diskOffset)
-            var consumed = 0
-            rows.removeAll(keepingCapacity: true)
-            try buffer.withUnsafeBufferPointer { b throws(ReplayError) in
-                var start = 0
-                if input.format == .csv && csv == nil {
-                    guard let (scanner, headerEnd) = try CSVScanner.header(b, atEnd: atEnd, file: input.path, names: options.columns) else { return }
-                    csv = scanner
-                    start = headerEnd
-                    line = 2
-                }
-                switch input.format {
-                case .gpx:
-                    let (c, next) = try gpx.scan(b, from: 0, atEnd: atEnd, firstLine: line, into: &rows)
-                    consumed = c
-                    line = next
-                case .csv, .ndjson:
-                    let tail = UnsafeBufferPointer(rebasing: b[start...])
-                    var (length, middle) = input.format == .csv ? CSVScanner.completeRows(tail) : Bytes.completeLines(tail)
-                    if atEnd { length = tail.count; middle = min(middle, length) }
-                    if middle == 0 { middle = length }
-                    let first = start..<(start + middle), second = (start + middle)..<(start + length)
-                    if options.threads > 1 && length > 1 << 16 {
-                        let secondLine = line + Bytes.newlines(b, first.lowerBound, first.upperBound)
-                        let scanCSV = csv
-                        let firstLine = line
-                        let boxes = halves
-                        boxes[0].value.removeAll(keepingCapacity: true)
-                        boxes[1].value.removeAll(keepingCapacity: true)
-                        let bytes = UnsafeSendable(b)
-                        DispatchQueue.concurrentPerform(iterations: 2) { k in
-                            let range = k == 0 ? first : second
-                            let l = k == 0 ? firstLine : secondLine
-                            if let scanCSV {
-                                _ = scanCSV.scan(bytes.value, range, firstLine: l, into: &boxes[k].value)
-                            } else {
-                                _ = ndjson.scan(bytes.value, range, firstLine: l, into: &boxes[k].value)
-                            }
-                        }
-                        swap(&rows, &boxes[0].value)  // the first half's rows, then the second's
-                        rows.append(contentsOf: boxes[1].value)
-                        line = secondLine + Bytes.newlines(b, second.lowerBound, second.upperBound)
-                    } else if let scanner = csv {
-                        line = scanner.scan(b, start..<(start + length), firstLine: line, into: &rows)
-                    } else {
-                        line = ndjson.scan(b, start..<(start + length), firstLine: line, into: &rows)
-                    }
-                    consumed = start + length
-                }
-                try body(b, rows, consumed)
+        let overlap = pipelined && options.threads > 1
+        // Overlapped, two blocks and a spare are in memory at once: each is a quarter as long.
+        let reader = try BlockReader(
+            input, options: options, meter: meter, blockBytes: overlap ? options.blockBytes / 4 : options.blockBytes,
+            parallelScan: options.threads > 1 && !overlap)
+        defer { reader.close() }
+        var current = try reader.next()
+        while let block = current {
+            if !overlap {
+                try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, block.rows, block.consumed) }
+                reader.recycle(block)
+                current = try reader.next()
+                continue
             }
-            if consumed == 0 && !atEnd && buffer.count >= want {
-                want *= 2  // one row longer than a block: read more before scanning again
-                guard want <= 1 << 30 else { throw .input(file: input.path, message: "line \(line): a row longer than 1 GiB") }
+            // The reader alone works on the other thread; `wait` orders its writes before the
+            // reads here, and `body` only touches `block`, which the reader no longer holds.
+            let next = UnsafeMutableBox<Result<BlockReader.Block?, ReplayError>>(.success(nil))
+            let group = DispatchGroup()
+            DispatchQueue.global().async(group: group) {
+                next.value = Result { () throws(ReplayError) in try reader.next() }
             }
-            buffer.removeFirst(consumed)
-        }
-        if !buffer.isEmpty, input.format == .csv, csv == nil {
-            throw .input(file: input.path, message: "line 1: no header")
+            let outcome = Result { () throws(ReplayError) in
+                try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, block.rows, block.consumed) }
+            }
+            group.wait()
+            try outcome.get()
+            reader.recycle(block)
+            current = try next.value.get()
         }
     }
 
@@ -254,7 +209,8 @@ public final class Replay {
         var nextRejected = 0
         var scratch: [UInt8] = []
         var trackOfSlot: [Int] = []  // the map's track of each tally slot
-        try forEachBlock(input, meter: meter) { b, rows, consumed throws(ReplayError) in
+        // This loop runs on one thread: the next block is read and scanned meanwhile.
+        try forEachBlock(input, meter: meter, pipelined: true) { b, rows, consumed throws(ReplayError) in
             var cursor = 0
             for r in rows.indices {
                 defer { rowNumber += 1 }

@@ -1,0 +1,146 @@
+import Dispatch
+
+/// Reads one trip-log input block by block: reads bytes, keeps the whole rows (carrying an
+/// unfinished row over to the next block), and scans them into `TripRow`s, on two threads
+/// (the block's halves) when `parallelScan`.
+///
+/// `@unchecked Sendable`: it is used by one thread at a time (`Replay.forEachBlock` hands it to
+/// a worker and waits for it before touching it again); each `Block` it returns is the
+/// caller's, and it keeps no reference to it.
+final class BlockReader: @unchecked Sendable {
+    /// Whole rows: the bytes (the block may begin with the previous block's unfinished row, or
+    /// the CSV header), the rows located in them, and how many bytes they span.
+    struct Block {
+        var bytes: [UInt8]
+        var rows: [TripRow]
+        var consumed: Int
+    }
+
+    private let input: Replay.Input
+    private let options: ReplayOptions
+    private let meter: ProgressMeter
+    private let parallelScan: Bool
+    private let blockBytes: Int
+    private let source: ByteSource
+    private var buffer: [UInt8] = []
+    /// Storage given back by `recycle`, reused for the next blocks.
+    private var spareBytes: [[UInt8]] = []
+    private var spareRows: [[TripRow]] = []
+    private var csv: CSVScanner?
+    private var gpx: GPXScanner
+    private let ndjson: NDJSONScanner
+    private var line = 1
+    private var atEnd = false
+    private var want: Int
+    /// The halves' rows, kept from block to block with their capacity (regrowing them and
+    /// copying every row twice per block showed in profiles).
+    private let halves = [UnsafeMutableBox([TripRow]()), UnsafeMutableBox([TripRow]())]
+
+    /// `blockBytes`: bytes read per block (a longer row makes the block longer).
+    init(_ input: Replay.Input, options: ReplayOptions, meter: ProgressMeter, blockBytes: Int, parallelScan: Bool) throws(ReplayError) {
+        self.input = input
+        self.options = options
+        self.meter = meter
+        self.blockBytes = max(1, blockBytes)
+        self.parallelScan = parallelScan
+        source = try ByteSource(path: input.path)
+        gpx = GPXScanner(file: input.path)
+        ndjson = NDJSONScanner(file: input.path, names: options.columns)
+        want = self.blockBytes
+        buffer.reserveCapacity(self.blockBytes + self.blockBytes / 8)
+    }
+
+    func close() { source.close() }
+
+    /// Gives a block's storage back for later blocks.
+    func recycle(_ block: Block) {
+        var bytes = block.bytes, rows = block.rows
+        bytes.removeAll(keepingCapacity: true)
+        rows.removeAll(keepingCapacity: true)
+        if spareBytes.isEmpty { spareBytes.append(bytes) }
+        if spareRows.isEmpty { spareRows.append(rows) }
+    }
+
+    /// The next block, or nil after the last one.
+    func next() throws(ReplayError) -> Block? {
+        while !atEnd {
+            let n = try source.read(into: &buffer, count: want)
+            atEnd = n == 0
+            meter.set(done: source.diskOffset)
+            var rows = spareRows.popLast() ?? []
+            var consumed = 0
+            let complete = try buffer.withUnsafeBufferPointer { b throws(ReplayError) in try scan(b, into: &rows, consumed: &consumed) }
+            if consumed == 0 && !atEnd && buffer.count >= want {
+                want *= 2  // one row longer than a block: read more before scanning again
+                guard want <= 1 << 30 else { throw .input(file: input.path, message: "line \(line): a row longer than 1 GiB") }
+            }
+            // The unfinished row starts the next block's bytes.
+            var rest = spareBytes.popLast() ?? []
+            rest.reserveCapacity(want + blockBytes / 8)  // a block and the unfinished row before it
+            buffer.withUnsafeBufferPointer { b in rest.append(contentsOf: UnsafeBufferPointer(rebasing: b[consumed...])) }
+            let bytes = buffer
+            buffer = rest
+            if atEnd, !buffer.isEmpty, input.format == .csv, csv == nil {
+                throw .input(file: input.path, message: "line 1: no header")
+            }
+            guard complete else {
+                spareRows.append(rows)
+                continue
+            }
+            return Block(bytes: bytes, rows: rows, consumed: consumed)
+        }
+        return nil
+    }
+
+    /// Scans the whole rows at the start of `b`; false when there is no block yet (the CSV
+    /// header is not complete).
+    private func scan(_ b: UnsafeBufferPointer<UInt8>, into rows: inout [TripRow], consumed: inout Int) throws(ReplayError) -> Bool {
+        var start = 0
+        if input.format == .csv && csv == nil {
+            guard let (scanner, headerEnd) = try CSVScanner.header(b, atEnd: atEnd, file: input.path, names: options.columns) else { return false }
+            csv = scanner
+            start = headerEnd
+            line = 2
+        }
+        switch input.format {
+        case .gpx:
+            let (c, next) = try gpx.scan(b, from: 0, atEnd: atEnd, firstLine: line, into: &rows)
+            consumed = c
+            line = next
+        case .csv, .ndjson:
+            let tail = UnsafeBufferPointer(rebasing: b[start...])
+            var (length, middle) = input.format == .csv ? CSVScanner.completeRows(tail) : Bytes.completeLines(tail)
+            if atEnd { length = tail.count; middle = min(middle, length) }
+            if middle == 0 { middle = length }
+            let first = start..<(start + middle), second = (start + middle)..<(start + length)
+            if parallelScan && length > 1 << 16 {
+                let secondLine = line + Bytes.newlines(b, first.lowerBound, first.upperBound)
+                let scanCSV = csv
+                let firstLine = line
+                let boxes = halves
+                boxes[0].value.removeAll(keepingCapacity: true)
+                boxes[1].value.removeAll(keepingCapacity: true)
+                let bytes = UnsafeSendable(b)
+                let ndjson = self.ndjson
+                DispatchQueue.concurrentPerform(iterations: 2) { k in
+                    let range = k == 0 ? first : second
+                    let l = k == 0 ? firstLine : secondLine
+                    if let scanCSV {
+                        _ = scanCSV.scan(bytes.value, range, firstLine: l, into: &boxes[k].value)
+                    } else {
+                        _ = ndjson.scan(bytes.value, range, firstLine: l, into: &boxes[k].value)
+                    }
+                }
+                swap(&rows, &boxes[0].value)  // the first half's rows, then the second's
+                rows.append(contentsOf: boxes[1].value)
+                line = secondLine + Bytes.newlines(b, second.lowerBound, second.upperBound)
+            } else if let scanner = csv {
+                line = scanner.scan(b, start..<(start + length), firstLine: line, into: &rows)
+            } else {
+                line = ndjson.scan(b, start..<(start + length), firstLine: line, into: &rows)
+            }
+            consumed = start + length
+        }
+        return true
+    }
+}
