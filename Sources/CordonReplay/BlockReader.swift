@@ -52,13 +52,15 @@ final class BlockReader: @unchecked Sendable {
 
     func close() { source.close() }
 
-    /// Gives a block's storage back for later blocks.
-    func recycle(_ block: Block) {
-        var bytes = block.bytes, rows = block.rows
-        bytes.removeAll(keepingCapacity: true)
-        rows.removeAll(keepingCapacity: true)
-        if spareBytes.isEmpty { spareBytes.append(bytes) }
-        if spareRows.isEmpty { spareRows.append(rows) }
+    /// Takes a block's storage back for later blocks (emptied in place when `block` holds the
+    /// only reference to it, as `Replay.forEachBlock` makes sure).
+    func recycle(_ block: inout Block) {
+        block.bytes.removeAll(keepingCapacity: true)
+        block.rows.removeAll(keepingCapacity: true)
+        if spareBytes.isEmpty { spareBytes.append(block.bytes) }
+        if spareRows.isEmpty { spareRows.append(block.rows) }
+        block.bytes = []
+        block.rows = []
     }
 
     /// The next block, or nil after the last one.

@@ -132,10 +132,11 @@ public final class Replay {
             parallelScan: options.threads > 1 && !overlap)
         defer { reader.close() }
         var current = try reader.next()
-        while let block = current {
+        while var block = current {
+            current = nil  // `block` holds the only reference: `recycle` reuses its storage in place
             if !overlap {
                 try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, block.rows, block.consumed) }
-                reader.recycle(block)
+                reader.recycle(&block)
                 current = try reader.next()
                 continue
             }
@@ -151,8 +152,9 @@ public final class Replay {
             }
             group.wait()
             try outcome.get()
-            reader.recycle(block)
+            reader.recycle(&block)
             current = try next.value.get()
+            next.value = .success(nil)
         }
     }
 
