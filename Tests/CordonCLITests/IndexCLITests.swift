@@ -145,5 +145,17 @@ import Testing
         #expect(out.status == 1 && out.stderr == "nope.csv: error: No such file or directory\n")
         out = try CLIRunner.run(["replay", "--zones", Fixtures.path("zones/sample.geojson"), "x.csv", "--out", "t", "--format", "xls"], in: dir)
         #expect(out.status == 2)
+        #expect(out.stdout.isEmpty)
+    }
+
+    /// The parse-only floor is the parse alone: it reads no zones (here there is no database at
+    /// all) and writes nothing.
+    @Test func parseOnlyReadsNoZonesAndWritesNothing() throws {
+        let dir = Fixtures.temporaryDirectory()
+        let out = try CLIRunner.run(["replay", Fixtures.path("trips/sample.csv"), "--out", "p", "--parse-only"], in: dir)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.hasPrefix("parsed 1,261 rows (1 unusable) in "))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("p").path))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("cordon.db").path))
     }
 }
