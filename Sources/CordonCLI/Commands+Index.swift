@@ -129,11 +129,12 @@ struct LocateCommand: ParsableCommand {
             row.removeAll(keepingCapacity: true)
             for h in hits where approach || h.kind == .core { row.append(rank[Int(h.zone)]) }
             row.sort()
-            text += parsed.ids[k]
+            text += PointsCSV.escape(parsed.ids[k])
             text += ","
-            for (n, r) in row.enumerated() {
-                if n > 0 { text += ";" }
-                text += set.entries[order[r]].zone.id
+            if row.count == 1 {
+                text += PointsCSV.escape(set.entries[order[row[0]]].zone.id)
+            } else if !row.isEmpty {
+                text += PointsCSV.escape(row.map { set.entries[order[$0]].zone.id }.joined(separator: ";"))
             }
             text += "\n"
         }
