@@ -48,7 +48,8 @@ public enum VehicleTracker {
 
         let wasHeld = !state.holds.isEmpty
         empty(&scratch.released)
-        if state.snapshot !== zones {
+        let rebased = state.snapshot !== zones
+        if rebased {
             rebase(&state, on: zones, scratch: &scratch)
         }
 
@@ -75,6 +76,16 @@ public enum VehicleTracker {
         sortUnique(&scratch.touched)
         if zones.isTimeDependent {
             scratch.touched.removeAll { !zones.rules[Int($0)].isEnforced(at: t) }
+        } else if !rebased && state.holds.count == scratch.touched.count
+            && state.holds.allSatisfy({ $0.clearSince == nil && contains(scratch.touched, $0.zone) })
+        {
+            // The steady state, inside zones or clear of all: the fix touches exactly the zones
+            // held, none of them counting down, and nothing was rebased. The steps below would
+            // keep every hold as it is and find the same policy: only the time and place move.
+            state.lastTime = t
+            state.lastPosition = c
+            state.fixesApplied += 1
+            return
         }
 
         // Holds: kept while touched or near; released once clear for the hold time, or at
