@@ -82,9 +82,9 @@ public final class FleetEngine: Sendable {
     }
 
     private func shardIndex(_ vehicleID: String) -> Int {
-        // FNV-1a: stable across runs (unlike `hashValue`), cheap for short ids.
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in vehicleID.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Int(h % UInt64(shards.count))
+        // Swift's string hash, as the shards' dictionaries use: spellings of one id equal as
+        // strings (é as one scalar or as e + combining acute) share a shard and so a state. (A
+        // hash of the bytes split them.) It is seeded per process, which only moves the lock.
+        Int(UInt(bitPattern: vehicleID.hashValue) % UInt(shards.count))
     }
 }

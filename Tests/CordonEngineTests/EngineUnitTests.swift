@@ -97,6 +97,27 @@ struct EngineUnitTests {
         #expect(engine.state(of: "V3")?.enters == 1)
     }
 
+    @Test("spellings of one vehicle id equal as strings are one vehicle")
+    func canonicallyEqualIds() throws {
+        let scenario = try Scenario.load(Fixtures.path("zones/cases/drive-through.json"))
+        let fixes: [PositionFix] = scenario.steps.compactMap { if case .fix(let f) = $0 { f } else { nil } }
+        let snapshot = ZoneSnapshot(scenario.zoneSets[0])
+        let (composed, decomposed) = ("car-\u{e9}", "car-e\u{301}")
+        #expect(composed == decomposed && Array(composed.utf8) != Array(decomposed.utf8))
+        for shards in [2, 3, 5, 64] {
+            let one = FleetEngine(zones: snapshot, shards: shards), mixed = FleetEngine(zones: snapshot, shards: shards)
+            var expected: [String] = [], got: [String] = []
+            for (k, var f) in fixes.enumerated() {
+                f.vehicleID = composed
+                expected += one.evaluate(f).map(\.jsonLine)
+                f.vehicleID = k % 2 == 0 ? composed : decomposed
+                got += mixed.evaluate(f).map(\.jsonLine)
+            }
+            #expect(mixed.vehicleCount == 1, "\(shards) shards")
+            #expect(got == expected && !expected.isEmpty, "\(shards) shards")
+        }
+    }
+
     @Test("a batch is evaluated against one snapshot even while versions are swapped under it")
     func batchSnapshot() async throws {
         let scenario = try Scenario.load(Fixtures.path("zones/cases/swap-keeps-zone.json"))
