@@ -27,6 +27,8 @@ struct Evaluation {
         var own: [Int32] = []
         var vehicles: [Vehicle] = []
         var scratch = VehicleTracker.Scratch()
+        /// A block's rows gathered for the engine (kept for its capacity).
+        var pending: [Pending] = []
         /// Engine-rejected rows (usable fixes refused for their time): (file, row).
         var rejected: [(Int, Int)] = []
         var unordered = false
@@ -89,16 +91,23 @@ struct Evaluation {
                         grouped.append(UInt64(v) << 32 | UInt64(k))
                     }
                     grouped.sort()
-                    for key in grouped {
+                    // The fields the engine reads, gathered in that order first: the rows lie
+                    // far apart (a thousand vehicles between two of one vehicle's), and a loop
+                    // that only copies overlaps their cache misses, where the engine's work
+                    // between two rows would wait for each.
+                    var pending = shard.pending
+                    shard.pending = []
+                    pending.removeAll(keepingCapacity: true)
+                    pending.reserveCapacity(grouped.count)
+                    for key in grouped { pending.append(Pending(base + Int(key & 0xFFFF_FFFF), vehicle: Int(key >> 32))) }
+                    for (n, key) in grouped.enumerated() {
                         let k = Int(key & 0xFFFF_FFFF)
-                        if !Self.step(
-                            base + k, vehicle: Int(key >> 32), file: file, row: firstRow + k, shard: &shard, zones: zones,
-                            configuration: configuration, ordered: true)
-                        {
+                        if !Self.step(pending[n], file: file, row: firstRow + k, shard: &shard, zones: zones, configuration: configuration, ordered: true) {
                             shard.unordered = true
-                            return
+                            break
                         }
                     }
+                    shard.pending = pending
                 }
             }
         }
@@ -118,22 +127,46 @@ struct Evaluation {
             withUnsafePointer(to: record.row) { row in
                 guard let v = shard.vehicle(row.pointee.vehicle, worker: 0, of: 1) else { return }
                 _ = Self.step(
-                    row, vehicle: v, file: record.file, row: record.rowNumber, shard: &shard, zones: zones, configuration: configuration,
-                    ordered: false)
+                    Pending(row, vehicle: v), file: record.file, row: record.rowNumber, shard: &shard, zones: zones,
+                    configuration: configuration, ordered: false)
             }
         }
     }
 
-    /// One row through its vehicle's state machine (`vehicles[k]`). False when `ordered` and the row is
-    /// earlier than the vehicle's last row. The row is read in place (a copy of the whole
-    /// row cost more than the fields used).
+    /// What the engine reads of a row, and the row's vehicle (`vehicles[vehicle]`).
+    struct Pending {
+        var vehicle: Int
+        var time: Int64
+        var lat: Double, lon: Double
+        var hasPosition: Bool
+        var accuracy: Double?, speed: Double?, heading: Double?
+
+        init(_ row: UnsafePointer<TripRow>, vehicle: Int) {
+            self.vehicle = vehicle
+            time = row.pointee.time
+            lat = row.pointee.lat
+            lon = row.pointee.lon
+            hasPosition = row.pointee.hasPosition
+            accuracy = row.pointee.accuracy
+            speed = row.pointee.speed
+            heading = row.pointee.heading
+        }
+    }
+
+    /// One row through its vehicle's state machine. False when `ordered` and the row is
+    /// earlier than the vehicle's last row.
     static func step(
-        _ row: UnsafePointer<TripRow>, vehicle k: Int, file: Int, row number: Int, shard: inout ShardState, zones: ZoneSnapshot,
-        configuration: EngineConfiguration, ordered: Bool
+        _ row: Pending, file: Int, row number: Int, shard: inout ShardState, zones: ZoneSnapshot, configuration: EngineConfiguration,
+        ordered: Bool
     ) -> Bool {
-        if ordered, let last = shard.vehicles[k].lastTime, row.pointee.time < last { return false }
-        shard.vehicles[k].lastTime = max(shard.vehicles[k].lastTime ?? .min, row.pointee.time)
-        let fix = row.pointee.fix
+        let k = row.vehicle
+        if ordered, let last = shard.vehicles[k].lastTime, row.time < last { return false }
+        shard.vehicles[k].lastTime = max(shard.vehicles[k].lastTime ?? .min, row.time)
+        // The engine names the vehicle by its state; the fix's id is not read.
+        let fix = PositionFix(
+            vehicleID: shard.vehicles[k].state.vehicleID, time: Timestamp(millisecondsSinceEpoch: row.time),
+            coordinate: row.hasPosition ? Coordinate(longitude: row.lon, latitude: row.lat) : nil,
+            accuracy: row.accuracy, speed: row.speed, heading: row.heading)
         let usable = fix.problem == nil
         let before = shard.vehicles[k].directives.count
         shard.vehicles.withUnsafeMutableBufferPointer { vehicles in
@@ -146,7 +179,7 @@ struct Evaluation {
             if directives.count > before, directives[before].kind == .fixRejected {
                 shard.rejected.append((file, number))
             } else {
-                shard.bounds.add(lat: row.pointee.lat, lon: row.pointee.lon)
+                shard.bounds.add(lat: row.lat, lon: row.lon)
             }
         }
         return true
