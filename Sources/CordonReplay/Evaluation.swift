@@ -68,7 +68,6 @@ struct Evaluation {
         self.shards = (0..<threads).map { _ in Shard() }
     }
 
-
     /// Applies a block's rows (in input order per vehicle); false when some vehicle's fix is
     /// earlier than its previous one (the caller then switches to sorted evaluation).
     mutating func apply(_ rows: [TripRow], file: Int, firstRow: Int) -> Bool {
