@@ -26,6 +26,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if db != nil && zones != nil { throw ValidationError("give --zones or --db, not both") }
         if setName != nil && db == nil { throw ValidationError("--set needs --db") }
+        if repair && zones == nil { throw ValidationError("--repair applies to --zones (stored sets were validated on import)") }
     }
 
     func run() throws {

@@ -123,19 +123,21 @@ struct LocateCommand: ParsableCommand {
         text.reserveCapacity(parsed.coordinates.count * 16)
         var hits: [ZoneHit] = []
         var row: [Int] = []
+        var zoneList = ""
         for (k, c) in parsed.coordinates.enumerated() {
             hits.removeAll(keepingCapacity: true)
             index.locate(c, into: &hits)
             row.removeAll(keepingCapacity: true)
             for h in hits where approach || h.kind == .core { row.append(rank[Int(h.zone)]) }
             row.sort()
-            text += PointsCSV.escape(parsed.ids[k])
+            text += CSVFields.escape(parsed.ids[k])
             text += ","
-            if row.count == 1 {
-                text += PointsCSV.escape(set.entries[order[row[0]]].zone.id)
-            } else if !row.isEmpty {
-                text += PointsCSV.escape(row.map { set.entries[order[$0]].zone.id }.joined(separator: ";"))
+            zoneList.removeAll(keepingCapacity: true)
+            for (n, r) in row.enumerated() {
+                if n > 0 { zoneList += ";" }
+                zoneList += set.entries[order[r]].zone.id
             }
+            text += CSVFields.escape(zoneList)
             text += "\n"
         }
         try writeOutput(text, to: out)

@@ -26,23 +26,10 @@ struct CSVScanner: Sendable {
     {
         var i = 0
         if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { i = 3 }
-        guard let end = Bytes.lineEnd(b, from: i) ?? (atEnd ? b.count : nil) else { return nil }
-        var fields: [String] = []
-        var s = i
-        var k = i
-        var quoted = false
-        while k <= end {
-            if k < end, b[k] == UInt8(ascii: "\"") { quoted.toggle() }
-            if k == end || (!quoted && b[k] == UInt8(ascii: ",")) {
-                var e = k
-                if e > s, b[e - 1] == 13 { e -= 1 }
-                var f = String(decoding: UnsafeBufferPointer(rebasing: b[s..<e]), as: UTF8.self)
-                if f.count >= 2, f.hasPrefix("\""), f.hasSuffix("\"") { f = String(f.dropFirst().dropLast()) }
-                fields.append(f.trimmingSpaces())
-                s = k + 1
-            }
-            k += 1
-        }
+        var line = 1
+        let (header, end) = CSVFields.row(b, from: &i, to: b.count, line: &line)
+        guard end.lineFeed || atEnd else { return nil }  // not complete yet
+        let fields = header.map { CSVFields.text(b, $0).trimmingSpaces() }
         // Per role, the field with the most preferred name.
         var best: [ColumnNames.Role: (column: Int, rank: Int)] = [:]
         for (n, name) in fields.enumerated() {
@@ -59,7 +46,7 @@ struct CSVScanner: Sendable {
         let scanner = CSVScanner(
             file: file, vehicle: v, time: t, lat: la, lon: lo, accuracy: at[.accuracy], speed: at[.speed],
             heading: at[.heading], headerFields: fields.count, last: at.values.max() ?? 0)
-        return (scanner, min(end + 1, b.count))
+        return (scanner, i)
     }
 
     /// The length of the longest prefix of `b` made of whole rows, and a row boundary near its
@@ -92,119 +79,47 @@ struct CSVScanner: Sendable {
         let n = range.upperBound
         var line = firstLine
         var times = TimeCache()
-        // Field bounds of the current row (plain buffers: no uniqueness checks per store).
-        let starts = UnsafeMutableBufferPointer<Int>.allocate(capacity: last + 1)
-        let ends = UnsafeMutableBufferPointer<Int>.allocate(capacity: last + 1)
-        let quotedField = UnsafeMutableBufferPointer<Bool>.allocate(capacity: last + 1)
-        starts.initialize(repeating: 0)
-        ends.initialize(repeating: 0)
-        quotedField.initialize(repeating: false)
-        defer {
-            starts.deallocate()
-            ends.deallocate()
-            quotedField.deallocate()
-        }
+        // Field bounds of the current row (a plain buffer: no uniqueness checks per store).
+        let fields = UnsafeMutableBufferPointer<CSVFields.Field>.allocate(capacity: last + 1)
+        fields.initialize(repeating: CSVFields.Field())
+        defer { fields.deallocate() }
         while i < n {
             let rowStart = i
             let rowLine = line
-            var column = 0
-            var seen = 0
-            // Fields until the end of the row.
-            while true {
-                var s = i
-                var e = i
-                var quoted = false
-                if i < n, b[i] == UInt8(ascii: "\"") {
-                    quoted = true
-                    i += 1
-                    s = i
-                    while i < n {
-                        if b[i] == UInt8(ascii: "\"") {
-                            if i + 1 < n, b[i + 1] == UInt8(ascii: "\"") { i += 2; continue }
-                            break
-                        }
-                        if b[i] == 10 { line += 1 }
-                        i += 1
-                    }
-                    e = i
-                    if i < n { i += 1 }  // closing quote
-                    while i < n, b[i] != UInt8(ascii: ","), b[i] != 10 { i += 1 }  // stray bytes after it
-                } else {
-                    i = Self.fieldEnd(b, from: i, to: n)
-                    e = i
-                    if e > s, (i == n || b[i] == 10), b[e - 1] == 13 { e -= 1 }
-                }
-                if column <= last {
-                    starts[column] = s
-                    ends[column] = e
-                    quotedField[column] = quoted
-                    seen = column + 1
-                }
-                column += 1
-                if i >= n || b[i] == 10 { break }
-                i += 1  // comma
-            }
-            if i < n { i += 1 }  // line feed
+            let end = CSVFields.row(b, from: &i, to: n, line: &line, into: fields)
             line += 1
-            // A blank line is not a row.
-            if column == 1 && ends[0] - starts[0] == 0 && !quotedField[0] { continue }
+            if end.isBlank(first: fields[0]) { continue }  // a blank line is not a row
             var row = TripRow()
             row.start = rowStart
             row.end = i
             row.line = rowLine
-            guard seen > last else {
-                row.malformed = "row has \(column) fields, the header has \(headerFields)"
+            guard end.count > last else {
+                row.malformed = "row has \(end.count) fields, the header has \(headerFields)"
                 rows.append(row)
                 continue
             }
-            read(b, starts, ends, quotedField, times: &times, into: &row)
+            read(b, fields, times: &times, into: &row)
             rows.append(row)
         }
         return line
     }
 
-    /// The first comma or line feed in `b[i..<n]`, or `n`: eight bytes at a time while eight
-    /// remain (a byte equal to the one sought becomes zero after an XOR, and the classic
-    /// has-zero-byte test finds the first such byte exactly), then byte by byte.
-    @inline(__always)
-    static func fieldEnd(_ b: UnsafeBufferPointer<UInt8>, from start: Int, to n: Int) -> Int {
-        var i = start
-        if let base = b.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while i + 8 <= n {
-                let v = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                let commas = v ^ 0x2C2C_2C2C_2C2C_2C2C, feeds = v ^ 0x0A0A_0A0A_0A0A_0A0A
-                let found =
-                    ((commas &- 0x0101_0101_0101_0101) & ~commas | (feeds &- 0x0101_0101_0101_0101) & ~feeds) & 0x8080_8080_8080_8080
-                if found != 0 { return i + found.trailingZeroBitCount / 8 }
-                i += 8
-            }
-        }
-        while i < n, b[i] != UInt8(ascii: ","), b[i] != 10 { i += 1 }
-        return i
-    }
-
     private func read(
-        _ b: UnsafeBufferPointer<UInt8>, _ starts: UnsafeMutableBufferPointer<Int>, _ ends: UnsafeMutableBufferPointer<Int>,
-        _ quoted: UnsafeMutableBufferPointer<Bool>, times: inout TimeCache, into row: inout TripRow
+        _ b: UnsafeBufferPointer<UInt8>, _ fields: UnsafeMutableBufferPointer<CSVFields.Field>, times: inout TimeCache,
+        into row: inout TripRow
     ) {
-        func field(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[starts[c]..<ends[c]]) }
-        let v = field(vehicle)
-        if quoted[vehicle] && v.contains(UInt8(ascii: "\"")) {
-            row.vehicle = FieldParse.text(v).replacingDoubledQuotes()
-        } else {
-            row.vehicle = FieldParse.text(v)
-        }
+        func field(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[fields[c].start..<fields[c].end]) }
+        row.vehicle = CSVFields.text(b, fields[vehicle])
         guard !row.vehicle.isEmpty else { row.malformed = "vehicle_id is empty"; return }
         guard let t = times.time(field(time)) else {
             row.malformed = "timestamp \"\(FieldParse.preview(field(time)))\" is not ISO 8601 with a zone, nor epoch seconds or milliseconds"
             return
         }
         row.time = t
-        row.latStart = starts[lat]
-        row.latEnd = ends[lat]
-        row.lonStart = starts[lon]
-        row.lonEnd = ends[lon]
+        row.latStart = fields[lat].start
+        row.latEnd = fields[lat].end
+        row.lonStart = fields[lon].start
+        row.lonEnd = fields[lon].end
         let latText = field(lat), lonText = field(lon)
         if latText.isEmpty && lonText.isEmpty {
             row.hasPosition = false  // a lost fix: the engine reports it
@@ -239,18 +154,5 @@ func parseDecimalOrSpecial(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
     case "inf", "+inf", "infinity", "+infinity": return .infinity
     case "-inf", "-infinity": return -.infinity
     default: return nil
-    }
-}
-
-extension String {
-    func replacingDoubledQuotes() -> String {
-        var out = ""
-        var previousQuote = false
-        for ch in self {
-            if ch == "\"" && previousQuote { previousQuote = false; continue }
-            previousQuote = ch == "\""
-            out.append(ch)
-        }
-        return out
     }
 }

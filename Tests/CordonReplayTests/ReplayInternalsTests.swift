@@ -112,23 +112,3 @@ import Testing
         #expect(slots.ids == ids)
     }
 }
-
-/// `CSVScanner.fieldEnd` reads eight bytes at a time: it must stop where a byte-by-byte scan
-/// stops, whatever the bytes (commas and line feeds anywhere, bytes ≥ 0x80, zeros).
-@Suite struct FieldEndTests {
-    @Test func equalsAByteByByteScan() {
-        var r = TimeCacheTests.Mix(state: 0x6669_656C_64)
-        let alphabet: [UInt8] = [44, 10, 13, 0, 1, 0x2B, 0x2D, 0x0B, 0x80, 0xAC, 0xFF, 0x8A, 48, 65, 34]
-        for _ in 0..<3_000 {
-            let bytes = (0..<r.below(70)).map { _ in r.below(3) == 0 ? alphabet[r.below(alphabet.count)] : UInt8(r.below(256)) }
-            bytes.withUnsafeBufferPointer { b in
-                for start in 0...b.count {
-                    let n = start + r.below(b.count - start + 1)
-                    var naive = start
-                    while naive < n, b[naive] != 44, b[naive] != 10 { naive += 1 }
-                    #expect(CSVScanner.fieldEnd(b, from: start, to: n) == naive, "\(bytes) from \(start) to \(n)")
-                }
-            }
-        }
-    }
-}
