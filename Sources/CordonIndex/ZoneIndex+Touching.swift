@@ -276,23 +276,43 @@ extension ZoneIndex {
         let j1 = max(0, min(rows - 1, Int((box.3 - minY) * inverseCellHeight)))
         let root = self.root.buffer, internals = self.internals.buffer, blob = self.blob.buffer
         let vertices = self.vertices.buffer
-        func visit(_ node: UInt32, _ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) {
-            // Cells are closed and rounding may misplace a point by an ulp: grow them by 1e-9°.
-            guard node != 0, box.2 >= x0 - 1e-9, box.0 <= x1 + 1e-9, box.3 >= y0 - 1e-9, box.1 <= y1 + 1e-9 else { return }
-            if node & Self.leafBit != 0 {
-                Self.forEachEdge(ofLeaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, wants: wants, body)
-                return
+        // Visits the subtree of a node whose cell meets the box (cells are closed and rounding
+        // may misplace a point by an ulp, so they are grown by 1e-9°). A child's cell shares
+        // two of its sides with the parent's, which meets the box, so only the two sides at the
+        // parent's centre decide which children meet it too; a single such child is followed
+        // in the loop, not by a call.
+        func visit(_ start: UInt32) {
+            var node = start
+            while node != 0 {
+                if node & Self.leafBit != 0 {
+                    Self.forEachEdge(ofLeaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, wants: wants, body)
+                    return
+                }
+                let n = internals[Int(node)]
+                let west = box.0 <= n.cx + 1e-9, east = box.2 >= n.cx - 1e-9
+                let south = box.1 <= n.cy + 1e-9, north = box.3 >= n.cy - 1e-9
+                var next: UInt32 = 0
+                if west && south { next = n.children.0 }
+                if east && south && n.children.1 != 0 {
+                    if next != 0 { visit(next) }
+                    next = n.children.1
+                }
+                if west && north && n.children.2 != 0 {
+                    if next != 0 { visit(next) }
+                    next = n.children.2
+                }
+                if east && north && n.children.3 != 0 {
+                    if next != 0 { visit(next) }
+                    next = n.children.3
+                }
+                node = next
             }
-            let n = internals[Int(node)]
-            visit(n.children.0, x0, y0, n.cx, n.cy)
-            visit(n.children.1, n.cx, y0, x1, n.cy)
-            visit(n.children.2, x0, n.cy, n.cx, y1)
-            visit(n.children.3, n.cx, n.cy, x1, y1)
         }
         for j in j0...j1 {
             for i in i0...i1 {
                 let (x0, y0, x1, y1) = grid.rect(i, j)
-                visit(root[j * columns + i], x0, y0, x1, y1)
+                guard box.2 >= x0 - 1e-9, box.0 <= x1 + 1e-9, box.3 >= y0 - 1e-9, box.1 <= y1 + 1e-9 else { continue }
+                visit(root[j * columns + i])
             }
         }
     }
