@@ -253,6 +253,11 @@ public enum VehicleTracker {
     }
 
     static func contains(_ sorted: [UInt32], _ v: UInt32) -> Bool {
+        // Short lists (the common case): a scan, whose branches predict better than a search's.
+        if sorted.count <= 16 {
+            for x in sorted where x >= v { return x == v }
+            return false
+        }
         var lo = 0, hi = sorted.count
         while lo < hi {
             let mid = (lo + hi) >> 1
