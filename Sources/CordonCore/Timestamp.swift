@@ -15,6 +15,42 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
     public var description: String { iso8601 }
 
     public var iso8601: String {
+        let (y, m, d, secOfDay, milli) = fields
+        guard (0...9999).contains(y) else { return iso8601Joined }
+        // The common case, written digit by digit into one string (no pieces to join).
+        return String(unsafeUninitializedCapacity: 24) { b in
+            var k = 0
+            func two(_ v: Int64) {
+                b[k] = UInt8(48 + v / 10)
+                b[k + 1] = UInt8(48 + v % 10)
+                k += 2
+            }
+            func put(_ c: UInt8) {
+                b[k] = c
+                k += 1
+            }
+            two(y / 100); two(y % 100); put(0x2D); two(m); put(0x2D); two(d)
+            put(0x54); two(secOfDay / 3600); put(0x3A); two(secOfDay / 60 % 60); put(0x3A); two(secOfDay % 60)
+            if milli != 0 {
+                put(0x2E); put(UInt8(48 + milli / 100)); two(milli % 100)
+            }
+            put(0x5A)
+            return k
+        }
+    }
+
+    /// `iso8601` joined from padded pieces: any year (a sign and more digits outside 0–9999).
+    var iso8601Joined: String {
+        let (y, m, d, secOfDay, milli) = fields
+        var text = Timestamp.pad(y, 4) + "-" + Timestamp.pad(m, 2) + "-" + Timestamp.pad(d, 2)
+        text += "T" + Timestamp.pad(secOfDay / 3600, 2) + ":" + Timestamp.pad(secOfDay / 60 % 60, 2)
+        text += ":" + Timestamp.pad(secOfDay % 60, 2)
+        if milli != 0 { text += "." + Timestamp.pad(milli, 3) }
+        return text + "Z"
+    }
+
+    /// Year, month, day, second of the day and millisecond (UTC).
+    private var fields: (Int64, Int64, Int64, Int64, Int64) {
         let ms = millisecondsSinceEpoch
         var seconds = ms / 1000
         var milli = ms % 1000
@@ -23,11 +59,7 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
         var secOfDay = seconds % 86_400
         if secOfDay < 0 { secOfDay += 86_400; days -= 1 }
         let (y, m, d) = Timestamp.civil(fromDays: days)
-        var text = Timestamp.pad(y, 4) + "-" + Timestamp.pad(m, 2) + "-" + Timestamp.pad(d, 2)
-        text += "T" + Timestamp.pad(secOfDay / 3600, 2) + ":" + Timestamp.pad(secOfDay / 60 % 60, 2)
-        text += ":" + Timestamp.pad(secOfDay % 60, 2)
-        if milli != 0 { text += "." + Timestamp.pad(milli, 3) }
-        return text + "Z"
+        return (y, m, d, secOfDay, milli)
     }
 
     /// Parses ISO 8601 / RFC 3339: `YYYY-MM-DDTHH:MM[:SS[.fff…]](Z|±HH[:]MM)`, or a bare date

@@ -107,9 +107,10 @@ final class AtomicFile {
     }
 
     func flush() throws(ReplayError) {
-        let p = pending
+        // Written from the buffer in place: a copy taken first would make the emptying below
+        // allocate a new megabyte for every flush.
+        try pending.withUnsafeBufferPointer { b throws(ReplayError) in try writeAll(b) }
         pending.removeAll(keepingCapacity: true)
-        try p.withUnsafeBufferPointer { b throws(ReplayError) in try writeAll(b) }
     }
 
     private func writeAll(_ bytes: UnsafeBufferPointer<UInt8>) throws(ReplayError) {

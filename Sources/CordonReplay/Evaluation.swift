@@ -12,7 +12,9 @@ struct Evaluation {
     /// One vehicle's replay so far.
     struct Vehicle {
         var state: VehicleState
+        /// Its directives but the `fix.rejected` ones, which its shard's `rejects` keeps.
         var directives: [Directive] = []
+        var rejectedCount = 0
         var lastTime: Int64?
         init(state: VehicleState) { self.state = state }
     }
@@ -29,10 +31,12 @@ struct Evaluation {
         var scratch = VehicleTracker.Scratch()
         /// A block's rows gathered for the engine (kept for its capacity).
         var pending: [Pending] = []
-        /// Engine-rejected rows (usable fixes refused for their time): (file, row).
-        var rejected: [(Int, Int)] = []
+        /// Engine-rejected rows (usable fixes refused for their time): `file << 40 | row`.
+        var rejected: [UInt64] = []
         var unordered = false
         var bounds = Bounds()
+        /// The `fix.rejected` directives of this worker's vehicles.
+        var rejects: RejectStore
 
         /// The index in `vehicles` of `id` when worker `s` of `count` evaluates it (made on first
         /// sight), else nil. The worker is picked by Swift's string hash, which canonically
@@ -50,7 +54,9 @@ struct Evaluation {
     }
 
     final class Shard: @unchecked Sendable {
-        var state = ShardState()
+        var state: ShardState
+
+        init(rejects: RejectStore) { state = ShardState(rejects: rejects) }
 
         /// Runs `body` on the shard's state: one access for the whole call.
         func with<R>(_ body: (inout ShardState) -> R) -> R { body(&state) }
@@ -62,11 +68,16 @@ struct Evaluation {
     /// Bounding box of the positions applied.
     var bounds: Bounds { shards.reduce(Bounds()) { $0.union($1.state.bounds) } }
 
-    init(zones: ZoneSnapshot, configuration: EngineConfiguration, threads: Int) {
+    /// `directory` and `rejectedMemoryBytes`: where and past what size each worker's
+    /// `fix.rejected` directives go to a temporary file (`RejectStore`).
+    init(zones: ZoneSnapshot, configuration: EngineConfiguration, threads: Int, directory: String, rejectedMemoryBytes: Int) {
         self.zones = zones
         self.configuration = configuration
-        self.shards = (0..<threads).map { _ in Shard() }
+        self.shards = (0..<threads).map { _ in Shard(rejects: RejectStore(directory: directory, memoryBytes: rejectedMemoryBytes)) }
     }
+
+    /// Every worker's `fix.rejected` directives.
+    var rejectStores: [RejectStore] { shards.map(\.state.rejects) }
 
     /// Applies a block's rows (in input order per vehicle); false when some vehicle's fix is
     /// earlier than its previous one (the caller then switches to sorted evaluation).
@@ -173,13 +184,14 @@ struct Evaluation {
                 fix, to: &vehicles[k].state, zones: zones, configuration: configuration, scratch: &shard.scratch,
                 into: &vehicles[k].directives)
         }
-        if usable {
-            let directives = shard.vehicles[k].directives
-            if directives.count > before, directives[before].kind == .fixRejected {
-                shard.rejected.append((file, number))
-            } else {
-                shard.bounds.add(lat: row.lat, lon: row.lon)
-            }
+        // A rejected fix gets exactly one directive, kept apart (there may be one per row).
+        if shard.vehicles[k].directives.count > before, shard.vehicles[k].directives[before].kind == .fixRejected {
+            let d = shard.vehicles[k].directives.removeLast()
+            shard.vehicles[k].rejectedCount += 1
+            shard.rejects.add(vehicle: d.vehicleID, seq: d.seq, line: d.jsonLine)
+            if usable { shard.rejected.append(UInt64(file) << 40 | UInt64(number)) }
+        } else if usable {
+            shard.bounds.add(lat: row.lat, lon: row.lon)
         }
         return true
     }
@@ -187,7 +199,7 @@ struct Evaluation {
     /// Ascending engine-rejected row numbers of one input.
     func rejectedRows(of file: Int) -> [Int] {
         var rows: [Int] = []
-        for shard in shards { for (f, r) in shard.state.rejected where f == file { rows.append(r) } }
+        for shard in shards { for key in shard.state.rejected where Int(key >> 40) == file { rows.append(Int(key & ((1 << 40) - 1))) } }
         rows.sort()
         return rows
     }

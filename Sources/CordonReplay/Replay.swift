@@ -67,11 +67,14 @@ public final class Replay {
 
         // Pass 1: evaluate (in input order while every vehicle's fixes are in time order,
         // else sorted through bounded memory and disk).
-        var evaluation = Evaluation(zones: zones, configuration: configuration, threads: max(1, options.threads))
+        var evaluation = Evaluation(
+            zones: zones, configuration: configuration, threads: max(1, options.threads), directory: directory,
+            rejectedMemoryBytes: options.rejectedMemoryBytes)
         var issues = IssueLog(strict: options.strict)
         let ordered = try evaluateInOrder(inputs, into: &evaluation, issues: &issues, meter: meter)
         if !ordered {
-            evaluation = Evaluation(zones: zones, configuration: configuration, threads: 1)
+            evaluation = Evaluation(
+                zones: zones, configuration: configuration, threads: 1, directory: directory, rejectedMemoryBytes: options.rejectedMemoryBytes)
             issues = IssueLog(strict: options.strict)
             meter.restart(phase: "sort")
             try evaluateSorted(inputs, into: &evaluation, issues: &issues, directory: directory, meter: meter)
@@ -95,12 +98,33 @@ public final class Replay {
         }
         report.finish(vehicles: vehicles, timelines: timelines)
 
-        // Directives, by vehicle (natural id order) and sequence.
+        // Directives, by vehicle (natural id order) and sequence: each vehicle's own, merged with
+        // the rejected-fix ones as those come back ordered from the workers' stores.
         let directives = try AtomicFile(path: directory + "/directives.ndjson")
-        for id in vehicles.keys.sorted(by: naturalIDOrder) {
-            guard let v = vehicles[id] else { continue }
-            for d in v.directives { try directives.write(d.jsonLine + "\n") }
+        let ids = vehicles.keys.sorted(by: naturalIDOrder)
+        var rankOf: [String: Int] = [:]
+        for (r, id) in ids.enumerated() { rankOf[id] = r }
+        var vehicle = 0, next = 0  // the first directive of `ids[vehicle]` not yet written
+        func write(upTo rank: Int, seq: Int) throws(ReplayError) {
+            while vehicle < min(rank + 1, ids.count) {
+                let own = vehicles[ids[vehicle]]?.directives ?? []
+                while next < own.count && (vehicle < rank || own[next].seq < seq) {
+                    try directives.write(own[next].jsonLine + "\n")
+                    next += 1
+                }
+                if vehicle == rank { return }
+                (vehicle, next) = (vehicle + 1, 0)
+            }
         }
+        try RejectStore.merged(
+            evaluation.rejectStores, rank: { rankOf[$0] ?? ids.count }, directory: directory,
+            memoryBytes: 2 * options.rejectedMemoryBytes
+        ) { id, seq, line throws(ReplayError) in
+            try write(upTo: rankOf[id] ?? ids.count, seq: seq)
+            try directives.write(line)
+            try directives.write("\n")
+        }
+        try write(upTo: ids.count, seq: 0)
         try directives.commit()
         let json = try AtomicFile(path: directory + "/report.json")
         try json.write(report.json())

@@ -149,7 +149,7 @@ public struct ReplayReport: Sendable {
         for (id, run) in runs {
             var v = vehicles[id, default: VehicleCounts()]
             v.enters = run.state.enters
-            v.directives = run.directives.count
+            v.directives = run.directives.count + run.rejectedCount
             var zones = Set<String>()
             var lastEnter: Timestamp?
             for d in run.directives where d.kind != .fixRejected {

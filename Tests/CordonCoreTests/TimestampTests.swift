@@ -1,4 +1,4 @@
-import CordonCore
+@testable import CordonCore
 import Testing
 
 @Suite struct TimestampTests {
@@ -37,5 +37,28 @@ import Testing
         }
         #expect(Timestamp(millisecondsSinceEpoch: 1_772_409_600_250).iso8601 == "2026-03-02T00:00:00.250Z")
         #expect(Timestamp(millisecondsSinceEpoch: -1).iso8601 == "1969-12-31T23:59:59.999Z")
+    }
+
+    /// The digit-by-digit text of years 0–9999 equals the text joined from padded pieces, which
+    /// formats every other year too.
+    @Test func formatsAsThePaddedPiecesDo() throws {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        let first = try #require(Timestamp(iso8601: "0000-01-01")), last = try #require(Timestamp(iso8601: "9999-12-31T23:59:59.999Z"))
+        let range = first.millisecondsSinceEpoch...last.millisecondsSinceEpoch
+        var checked = 0
+        for k in 0..<20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            var ms = range.lowerBound + Int64(bitPattern: state >> 2) % (range.upperBound - range.lowerBound + 1)
+            if k % 3 == 0 { ms -= ms % 1000 }  // whole seconds: no fraction written
+            if k % 5 == 0 { ms -= ms % 10 }  // a fraction ending in zero
+            let t = Timestamp(millisecondsSinceEpoch: ms)
+            #expect(t.iso8601 == t.iso8601Joined)
+            checked += 1
+        }
+        for ms in [range.lowerBound, range.upperBound, 0, -1, range.lowerBound - 1, range.upperBound + 1] {
+            let t = Timestamp(millisecondsSinceEpoch: ms)
+            #expect(t.iso8601 == t.iso8601Joined, "\(ms)")
+        }
+        #expect(checked == 20_000)
     }
 }

@@ -38,6 +38,28 @@ struct DirectiveSchemaTests {
         #expect(reasons == Set(Directive.Reason.allCases), "reasons never produced: \(Set(Directive.Reason.allCases).subtracting(reasons))")
     }
 
+    @Test("the NDJSON line is byte for byte the compact JSONWriter text of the directive's JSON value")
+    func lineEqualsTheWriterText() throws {
+        var directives = try Self.allDirectives()
+        // Text that needs escaping, non-ASCII, empty lists, fractional and large numbers.
+        let t = Timestamp(millisecondsSinceEpoch: 1_772_438_400_123)
+        directives.append(
+            Directive(
+                vehicleID: "v\"1\\ é\n\u{1}", seq: 123_456_789, kind: .dataCoarsenBegin, reason: .escalate, time: t,
+                effectiveAt: Timestamp(millisecondsSinceEpoch: -5), zoneIDs: ["a,b", "ünï", "\t"], categories: [.military, .custom],
+                zoneSetName: "set \"x\"", zoneSetVersion: 7, precisionMeters: 12.5, detail: "line\r\n2"))
+        directives.append(
+            Directive(
+                vehicleID: "", seq: 1, kind: .cameraDisable, reason: .enter, time: t, effectiveAt: t, zoneIDs: [], categories: [],
+                zoneSetName: "", zoneSetVersion: 0, cameras: [.exterior, .cabin]))
+        var compared = 0
+        for d in directives {
+            #expect(d.jsonLine == JSONWriter().string(d.json))
+            compared += 1
+        }
+        #expect(compared > 20)
+    }
+
     @Test("sequence numbers run from 1 without gaps for each vehicle")
     func sequenceNumbers() throws {
         for name in ScenarioTests.names {

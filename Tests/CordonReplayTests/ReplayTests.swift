@@ -262,6 +262,36 @@ import Testing
         #expect(left.isEmpty, "temporary files left: \(left)")
     }
 
+    /// A rejected fix gets one directive (a log of duplicates, one per row): those are kept
+    /// apart in bounded memory, spilled to temporary files and merged back in vehicle and
+    /// sequence order, giving exactly the engine API's directives whatever the thread count.
+    @Test func rejectedFixDirectivesSpillAndMergeBackInOrder() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        var fixes: [Fix] = []
+        var repeats = 0
+        for (k, f) in Self.fixes.enumerated() {
+            fixes.append(f)
+            if k % 2 == 0 { fixes.append(f); repeats += 1 }
+            if k % 7 == 0 { fixes.append(f); repeats += 1 }
+        }
+        let trip = Self.write(Self.csv(fixes), "dups.csv", in: dir)
+        let expected = Self.engineDirectives(fixes)
+        #expect(expected.filter { $0.contains("\"kind\":\"fix.rejected\"") }.count == repeats)
+        for (threads, memory) in [(1, 1 << 24), (1, 1), (2, 1), (3, 1)] {
+            var options = ReplayOptions()
+            options.threads = threads
+            options.blockBytes = 64 << 10
+            options.rejectedMemoryBytes = memory  // 1: the 4 KiB floor, a file write every few directives
+            let out = dir.appendingPathComponent("t\(threads)-\(memory)")
+            let report = try Self.replay([trip], options: options, out: out)
+            #expect(Self.lines(out.appendingPathComponent("directives.ndjson")).filter { !$0.isEmpty } == expected)
+            #expect(report.totals.rejected == repeats)
+            #expect(report.vehicles.values.reduce(0) { $0 + $1.directives } == expected.count)
+            let hidden = (try? FileManager.default.contentsOfDirectory(atPath: out.path))?.filter { $0.hasPrefix(".") } ?? []
+            #expect(hidden.isEmpty, "temporary files left: \(hidden)")
+        }
+    }
+
     @Test func outputDoesNotDependOnTheThreadCount() throws {
         let dir = Fixtures.temporaryDirectory("replay")
         // Enough rows for several blocks and both halves of each.

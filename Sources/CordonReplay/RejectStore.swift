@@ -1,0 +1,274 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `fix.rejected` directives of one evaluation worker, kept apart from the vehicles' other
+/// directives: there is one per rejected fix, so a log full of duplicate or unusable fixes
+/// would otherwise hold a directive in memory for nearly every row. Each is kept as its wire
+/// line (vehicle id, sequence number, NDJSON line); past `memoryBytes` they go to a temporary
+/// file in the output directory, and `RejectStore.merged` reads them all back ordered by
+/// vehicle and sequence through sorted runs of bounded size.
+///
+/// Owned by one worker while evaluating, then by `Replay.run`; not thread-safe (a class only so
+/// that its temporary file is closed and removed with it). The files are
+/// removed by `merged` (or with the store, if it never runs).
+final class RejectStore {
+    let directory: String
+    let memoryBytes: Int
+    private(set) var count = 0
+    /// Records not yet written: id length (UInt32), id bytes, seq (Int64), line length (UInt32), line bytes.
+    private var buffer: [UInt8] = []
+    private var file: UnsafeMutablePointer<FILE>?
+    private var path: String?
+    /// The first write error: adding stops, and `merged` throws it.
+    private var failure: ReplayError?
+
+    init(directory: String, memoryBytes: Int) {
+        self.directory = directory
+        self.memoryBytes = max(1 << 12, memoryBytes)
+    }
+
+    deinit {
+        if let file { fclose(file) }
+        if let path { unlink(path) }
+    }
+
+    /// Keeps one rejected-fix directive (a write error is kept for `merged` to throw).
+    func add(vehicle: String, seq: Int, line: String) {
+        guard failure == nil else { return }
+        var id = vehicle, text = line
+        id.withUTF8 { id in
+            text.withUTF8 { text in
+                RejectStore.put(UInt32(id.count), &buffer)
+                buffer.append(contentsOf: id)
+                RejectStore.put(UInt64(bitPattern: Int64(seq)), &buffer)
+                RejectStore.put(UInt32(text.count), &buffer)
+                buffer.append(contentsOf: text)
+            }
+        }
+        count += 1
+        if buffer.count >= memoryBytes {
+            do throws(ReplayError) { try spill() } catch { failure = error }
+        }
+    }
+
+    private func spill() throws(ReplayError) {
+        if file == nil {
+            let p = directory + "/.rejected-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+            guard let f = fopen(p, "w+b") else { throw .output(file: p, message: String(cString: strerror(errno))) }
+            (file, path) = (f, p)
+        }
+        guard let file, fwrite(buffer, 1, buffer.count, file) == buffer.count else {
+            throw .output(file: path ?? directory, message: "short write")
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Calls `body(vehicle, seq, line)` for every record of `stores`, ordered by `rank` of the
+    /// vehicle (smaller first) and then by sequence number, holding at most about `memoryBytes`
+    /// of records at once (sorted runs in `directory`, merged).
+    static func merged(
+        _ stores: [RejectStore], rank: (String) -> Int, directory: String, memoryBytes: Int,
+        _ body: (_ vehicle: String, _ seq: Int, _ line: UnsafeBufferPointer<UInt8>) throws(ReplayError) -> Void
+    ) throws(ReplayError) {
+        var runs = RunSet(directory: directory, memoryBytes: max(1 << 12, memoryBytes))
+        defer { runs.removeAll() }
+        for k in stores.indices {
+            if let failure = stores[k].failure { throw failure }
+            if let file = stores[k].file {
+                try stores[k].spill()
+                rewind(file)
+                let reader = ChunkReader(file: file, path: stores[k].path ?? directory)
+                while let record = try reader.next(Record.decode) {
+                    try runs.add(record, rank: rank)
+                }
+            } else {
+                var position = 0
+                let buffer = stores[k].buffer
+                while let record = buffer.withUnsafeBufferPointer({ Record.decode($0, at: &position) }) {
+                    try runs.add(record, rank: rank)
+                }
+            }
+        }
+        try runs.finish(body)
+    }
+
+    /// Reads records of a file through one buffer (64 KiB, doubled when a record does not fit).
+    /// Does not own the file.
+    private final class ChunkReader {
+        let file: UnsafeMutablePointer<FILE>
+        let path: String
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        /// The bytes read and not yet decoded.
+        var start = 0, end = 0
+
+        init(file: UnsafeMutablePointer<FILE>, path: String) {
+            (self.file, self.path) = (file, path)
+        }
+
+        func next<R>(_ decode: (UnsafeBufferPointer<UInt8>, inout Int) -> R?) throws(ReplayError) -> R? {
+            while true {
+                var used = 0
+                let (from, to) = (start, end)
+                if let r = buffer.withUnsafeBufferPointer({ decode(UnsafeBufferPointer(rebasing: $0[from..<to]), &used) }) {
+                    start += used
+                    return r
+                }
+                // A partial record: moved to the front, then more bytes after it.
+                let rest = end - start
+                buffer.withUnsafeMutableBytes { b in
+                    if rest > 0 && from > 0 { _ = memmove(b.baseAddress.unsafelyUnwrapped, b.baseAddress.unsafelyUnwrapped + from, rest) }
+                }
+                (start, end) = (0, rest)
+                if end == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
+                let filled = end
+                let n = buffer.withUnsafeMutableBufferPointer { fread($0.baseAddress.unsafelyUnwrapped + filled, 1, $0.count - filled, file) }
+                if n == 0 {
+                    if ferror(file) != 0 { throw .output(file: path, message: "read error") }
+                    guard end == 0 else { throw .output(file: path, message: "truncated record") }
+                    return nil
+                }
+                end += n
+            }
+        }
+    }
+
+    static func put<T: FixedWidthInteger>(_ v: T, _ out: inout [UInt8]) {
+        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    /// One decoded record.
+    struct Record {
+        var vehicle: String
+        var seq: Int
+        var line: [UInt8]
+
+        static func decode(_ b: UnsafeBufferPointer<UInt8>, at i: inout Int) -> Record? {
+            var k = i
+            func get<T: FixedWidthInteger>(_: T.Type) -> T? {
+                guard k + MemoryLayout<T>.size <= b.count else { return nil }
+                var v: T = 0
+                withUnsafeMutableBytes(of: &v) {
+                    $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[k..<(k + MemoryLayout<T>.size)]))
+                }
+                k += MemoryLayout<T>.size
+                return T(littleEndian: v)
+            }
+            guard let n = get(UInt32.self), k + Int(n) <= b.count else { return nil }
+            let vehicle = String(decoding: UnsafeBufferPointer(rebasing: b[k..<(k + Int(n))]), as: UTF8.self)
+            k += Int(n)
+            guard let seq = get(UInt64.self), let m = get(UInt32.self), k + Int(m) <= b.count else { return nil }
+            let line = Array(UnsafeBufferPointer(rebasing: b[k..<(k + Int(m))]))
+            k += Int(m)
+            i = k
+            return Record(vehicle: vehicle, seq: Int(Int64(bitPattern: seq)), line: line)
+        }
+
+        func encode(into out: inout [UInt8]) {
+            var id = vehicle
+            id.withUTF8 { id in
+                RejectStore.put(UInt32(id.count), &out)
+                out.append(contentsOf: id)
+            }
+            RejectStore.put(UInt64(bitPattern: Int64(seq)), &out)
+            RejectStore.put(UInt32(line.count), &out)
+            out.append(contentsOf: line)
+        }
+    }
+
+    /// Sorted runs of records by (rank, seq): in memory while they fit, else in files.
+    private struct RunSet {
+        let directory: String
+        let memoryBytes: Int
+        var pending: [(rank: Int, record: Record)] = []
+        var bytes = 0
+        var paths: [String] = []
+
+        init(directory: String, memoryBytes: Int) {
+            self.directory = directory
+            self.memoryBytes = memoryBytes
+        }
+
+        mutating func add(_ record: Record, rank: (String) -> Int) throws(ReplayError) {
+            pending.append((rank(record.vehicle), record))
+            bytes += record.line.count + record.vehicle.utf8.count + 64
+            if bytes >= memoryBytes { try spill() }
+        }
+
+        mutating func sortPending() {
+            pending.sort { $0.rank != $1.rank ? $0.rank < $1.rank : $0.record.seq < $1.record.seq }
+        }
+
+        mutating func spill() throws(ReplayError) {
+            sortPending()
+            let path = directory + "/.rejected-run-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+            guard let f = fopen(path, "wb") else { throw .output(file: path, message: String(cString: strerror(errno))) }
+            paths.append(path)
+            var out: [UInt8] = []
+            out.reserveCapacity(1 << 20)
+            var ok = true
+            for p in pending {
+                RejectStore.put(UInt64(p.rank), &out)
+                p.record.encode(into: &out)
+                if out.count >= 1 << 20 {
+                    ok = ok && fwrite(out, 1, out.count, f) == out.count
+                    out.removeAll(keepingCapacity: true)
+                }
+            }
+            ok = ok && fwrite(out, 1, out.count, f) == out.count
+            guard fclose(f) == 0, ok else { throw .output(file: path, message: "short write") }
+            pending.removeAll(keepingCapacity: true)
+            bytes = 0
+        }
+
+        mutating func finish(
+            _ body: (_ vehicle: String, _ seq: Int, _ line: UnsafeBufferPointer<UInt8>) throws(ReplayError) -> Void
+        ) throws(ReplayError) {
+            if paths.isEmpty {
+                sortPending()
+                for p in pending { try p.record.line.withUnsafeBufferPointer { b throws(ReplayError) in try body(p.record.vehicle, p.record.seq, b) } }
+                return
+            }
+            if !pending.isEmpty { try spill() }
+            var readers: [ChunkReader] = []
+            defer { for r in readers { fclose(r.file) } }
+            for path in paths {
+                guard let f = fopen(path, "rb") else { throw .output(file: path, message: String(cString: strerror(errno))) }
+                readers.append(ChunkReader(file: f, path: path))
+            }
+            func next(_ k: Int) throws(ReplayError) -> (rank: Int, record: Record)? {
+                try readers[k].next { b, i in
+                    guard b.count - i >= 8 else { return nil }
+                    var k = i
+                    var raw: UInt64 = 0
+                    withUnsafeMutableBytes(of: &raw) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[k..<(k + 8)])) }
+                    k += 8
+                    guard let record = Record.decode(b, at: &k) else { return nil }
+                    i = k
+                    return (Int(UInt64(littleEndian: raw)), record)
+                }
+            }
+            var heads: [(rank: Int, record: Record)?] = []
+            for k in readers.indices { heads.append(try next(k)) }
+            while true {
+                var best = -1
+                for k in heads.indices {
+                    guard let h = heads[k] else { continue }
+                    if best < 0 { best = k; continue }
+                    let b = heads[best].unsafelyUnwrapped
+                    if h.rank < b.rank || (h.rank == b.rank && h.record.seq < b.record.seq) { best = k }
+                }
+                guard best >= 0, let head = heads[best] else { break }
+                try head.record.line.withUnsafeBufferPointer { b throws(ReplayError) in try body(head.record.vehicle, head.record.seq, b) }
+                heads[best] = try next(best)
+            }
+        }
+
+        mutating func removeAll() {
+            for path in paths { unlink(path) }
+            paths = []
+        }
+    }
+}
