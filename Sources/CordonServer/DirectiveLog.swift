@@ -1,5 +1,6 @@
 import CordonCore
 import CordonStore
+import Dispatch
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -56,13 +57,20 @@ struct DirectiveFlushService: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await gracefulShutdownAwareSleep(seconds: interval)
-            flush()
+            await flush()
         }
-        flush()
+        await flush()
     }
 
-    private func flush() {
-        do { try log.flush() } catch { logger.error("directive log flush failed", metadata: ["error": "\(error)"]) }
+    /// The SQLite writes of the directive log and of retention, off the request threads.
+    static let writes = DispatchQueue(label: "cordon.directive-log")
+
+    private func flush() async {
+        do {
+            try await onQueue(Self.writes) { [log] () throws(StoreError) in try log.flush() }
+        } catch {
+            logger.error("directive log flush failed", metadata: ["error": "\(error)"])
+        }
     }
 }
 
@@ -77,8 +85,10 @@ struct RetentionService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let cutoff = Timestamp(
                 millisecondsSinceEpoch: ZoneStore.now().millisecondsSinceEpoch - Int64(retentionDays * 86_400_000))
-            do {
-                let n = try store.pruneDirectives(recordedBefore: cutoff)
+            do throws(StoreError) {
+                let n = try await onQueue(DirectiveFlushService.writes) { [store] () throws(StoreError) in
+                    try store.pruneDirectives(recordedBefore: cutoff)
+                }
                 if n > 0 { logger.info("retention: deleted directives", metadata: ["count": "\(n)", "before": "\(cutoff)"]) }
             } catch {
                 logger.error("retention pass failed", metadata: ["error": "\(error)"])

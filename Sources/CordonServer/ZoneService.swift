@@ -114,13 +114,21 @@ public final class ZoneService: Sendable {
 
     /// Runs `body` on the serial change queue (off the request threads) and awaits it.
     private func serially<T: Sendable>(_ body: @escaping @Sendable () throws(StoreError) -> T) async throws(StoreError) -> T {
-        let result: Result<T, StoreError> = await withCheckedContinuation { continuation in
-            changes.async {
-                do throws(StoreError) { continuation.resume(returning: .success(try body())) } catch {
-                    continuation.resume(returning: .failure(error))
-                }
+        try await onQueue(changes, body)
+    }
+}
+
+/// Runs `body` on `queue` and awaits it: blocking work (SQLite, an index build) on a Dispatch
+/// queue's thread, not on one of the few cooperative threads that run the request handlers.
+func onQueue<T: Sendable>(
+    _ queue: DispatchQueue, _ body: @escaping @Sendable () throws(StoreError) -> T
+) async throws(StoreError) -> T {
+    let result: Result<T, StoreError> = await withCheckedContinuation { continuation in
+        queue.async {
+            do throws(StoreError) { continuation.resume(returning: .success(try body())) } catch {
+                continuation.resume(returning: .failure(error))
             }
         }
-        return try result.get()
     }
+    return try result.get()
 }
