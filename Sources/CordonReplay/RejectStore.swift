@@ -11,13 +11,11 @@ import Darwin
 /// file in the output directory, and `RejectStore.merged` reads them all back ordered by
 /// vehicle and sequence through sorted runs of bounded size.
 ///
-/// Owned by one worker while evaluating, then by `Replay.run`; not thread-safe (a class only so
-/// that its temporary file is closed and removed with it). The files are
-/// removed by `merged` (or with the store, if it never runs).
+/// Owned by one worker while evaluating, then by `Replay.run`; not thread-safe. A class so that
+/// its temporary file is closed and removed with it; `merged` removes the runs it writes.
 final class RejectStore {
     let directory: String
     let memoryBytes: Int
-    private(set) var count = 0
     /// Records not yet written: id length (UInt32), id bytes, seq (Int64), line length (UInt32), line bytes.
     private var buffer: [UInt8] = []
     private var file: UnsafeMutablePointer<FILE>?
@@ -48,7 +46,6 @@ final class RejectStore {
                 buffer.append(contentsOf: text)
             }
         }
-        count += 1
         if buffer.count >= memoryBytes {
             do throws(ReplayError) { try spill() } catch { failure = error }
         }
