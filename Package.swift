@@ -3,7 +3,7 @@
 // Cordon: restricted-zone geofencing and camera suppression.
 //
 // Dependencies point inward: Core <- Index <- Engine; Core <- Formats; Engine + Formats + CZlib <- Replay; Core + CGEOS <- GEOS; Core + GRDB <- Store;
-// all of them <- Cordon <- Server <- CLI. CordonCore depends on the standard library only.
+// all of them <- Cordon <- Server <- CLI (+ CMalloc). CordonCore depends on the standard library only.
 
 import PackageDescription
 
@@ -56,6 +56,8 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
 
+        .systemLibrary(name: "CMalloc"),
+
         // MARK: - Libraries
         .target(name: "CordonCore", swiftSettings: strict),
         .target(name: "CordonIndex", dependencies: ["CordonCore"], swiftSettings: strict),
@@ -101,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "CordonCLI",
             dependencies: [
-                "Cordon", "CordonGEOS", "CordonServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Cordon", "CordonGEOS", "CordonServer", "CMalloc", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

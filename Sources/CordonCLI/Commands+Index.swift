@@ -1,6 +1,9 @@
 import ArgumentParser
 import Cordon
 import Foundation
+#if canImport(Glibc)
+import CMalloc
+#endif
 
 /// Where zones come from for the index commands: a stored set, or a zone file read directly.
 struct ZoneSourceOptions: ParsableArguments {
@@ -25,7 +28,14 @@ struct ZoneSourceOptions: ParsableArguments {
             if let zones { try Self.fileSet(zones, name: (zones as NSString).lastPathComponent, repair: repair) } else {
                 try Self.storedSet(db: db, setName: setName, version: version)
             }
-        return (set, ZoneIndex.Builder().build(set))
+        let index = ZoneIndex.Builder().build(set)
+        #if canImport(Glibc)
+        // The build's scratch is freed but stays with the allocator; hand it back to the system,
+        // so that what a command does next (a replay's sort buffer) adds to what the index
+        // holds, not to the build's peak.
+        _ = malloc_trim(0)
+        #endif
+        return (set, index)
     }
 
     /// A zone file read and validated as on import (version 0); exits 1 when it is invalid,

@@ -95,6 +95,9 @@ struct ExternalSorter {
         }
         self.directory = directory
         self.capacity = max(1024, memoryBytes / SortRecord.approximateBytes)
+        // Reserved once: an array grown by doubling would hold up to twice the budget, and both
+        // its old and new storage while it grows.
+        buffer.reserveCapacity(capacity)
     }
 
     mutating func add(_ record: SortRecord) throws(ReplayError) {
@@ -154,6 +157,8 @@ private final class RunReader {
     var buffer: [UInt8] = []
     var position = 0
     var atEnd = false
+    /// Bytes read at a time: one run reader per run is open during the merge.
+    static let chunk = 1 << 18
 
     init(path: String) throws(ReplayError) {
         self.path = path
@@ -170,9 +175,9 @@ private final class RunReader {
             buffer.removeFirst(position)
             position = 0
             let start = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: 1 << 20))
-            let n = buffer.withUnsafeMutableBufferPointer { fread($0.baseAddress.unsafelyUnwrapped + start, 1, 1 << 20, file) }
-            buffer.removeLast((1 << 20) - n)
+            buffer.append(contentsOf: repeatElement(0, count: RunReader.chunk))
+            let n = buffer.withUnsafeMutableBufferPointer { fread($0.baseAddress.unsafelyUnwrapped + start, 1, RunReader.chunk, file) }
+            buffer.removeLast(RunReader.chunk - n)
             if n == 0 { atEnd = true }
         }
     }
