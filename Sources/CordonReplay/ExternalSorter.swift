@@ -105,15 +105,23 @@ struct ExternalSorter {
         if buffer.count >= capacity { try spill() }
     }
 
+    /// The buffer's positions in sorted order: the records stay where they are, so the sort
+    /// moves 8-byte positions (its scratch half as many), not rows of about 200 bytes.
+    private func sortedOrder() -> [Int] {
+        var order = Array(buffer.indices)
+        buffer.withUnsafeBufferPointer { b in order.sort { SortRecord.precedes(b[$0], b[$1]) } }
+        return order
+    }
+
     private mutating func spill() throws(ReplayError) {
-        buffer.sort(by: SortRecord.precedes)
+        let order = sortedOrder()
         let path = directory + "/.sort-run-\(getpid())-\(runs.count)"
         guard let f = fopen(path, "wb") else { throw .output(file: path, message: String(cString: strerror(errno))) }
         runs.append(path)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1 << 20)
-        for r in buffer {
-            r.encode(into: &bytes)
+        for k in order {
+            buffer[k].encode(into: &bytes)
             if bytes.count >= 1 << 20 {
                 guard fwrite(bytes, 1, bytes.count, f) == bytes.count else { fclose(f); throw .output(file: path, message: "short write") }
                 bytes.removeAll(keepingCapacity: true)
@@ -128,8 +136,7 @@ struct ExternalSorter {
     mutating func finish(_ body: (SortRecord) -> Void) throws(ReplayError) {
         defer { for path in runs { unlink(path) } }
         if runs.isEmpty {
-            buffer.sort(by: SortRecord.precedes)
-            for r in buffer { body(r) }
+            for k in sortedOrder() { body(buffer[k]) }
             return
         }
         if !buffer.isEmpty { try spill() }
