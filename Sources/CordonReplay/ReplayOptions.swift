@@ -11,7 +11,7 @@ public struct ReplayOptions: Sendable {
     /// Bytes read per block.
     public var blockBytes = 4 << 20
     /// Memory for sorting input that is not in time order per vehicle, before spilling runs
-    /// to disk (in the output directory); sorting a full buffer takes half as much again.
+    /// to disk (in the output directory).
     public var sortMemoryBytes = 24 << 20
     /// Memory for the `fix.rejected` directives (one per rejected row) of each worker, and
     /// twice that for ordering them at the end, before they go to temporary files in the
