@@ -157,35 +157,61 @@ struct ExternalSorter {
     }
 }
 
-/// Reads one sorted run back in blocks.
+/// Reads one sorted run back in blocks. Owns its file.
 private final class RunReader {
-    let path: String
     let file: UnsafeMutablePointer<FILE>
-    var buffer: [UInt8] = []
-    var position = 0
-    var atEnd = false
-    /// Bytes read at a time: one run reader per run is open during the merge.
-    static let chunk = 1 << 18
+    let records: RecordReader
 
     init(path: String) throws(ReplayError) {
-        self.path = path
         guard let f = fopen(path, "rb") else { throw .output(file: path, message: String(cString: strerror(errno))) }
         file = f
+        // One reader per run is open during the merge: 256 KiB each.
+        records = RecordReader(file: f, path: path, chunk: 1 << 18)
     }
 
     deinit { fclose(file) }
 
-    func next() throws(ReplayError) -> SortRecord? {
+    func next() throws(ReplayError) -> SortRecord? { try records.next(SortRecord.decode) }
+}
+
+/// Reads the records of a run file through one buffer (`chunk` bytes, doubled when a record
+/// does not fit); a read error or a record cut short is an error. Does not own the file.
+/// Not thread-safe; used by one merge.
+final class RecordReader {
+    let file: UnsafeMutablePointer<FILE>
+    let path: String
+    var buffer: [UInt8]
+    /// The bytes read and not yet decoded.
+    var start = 0, end = 0
+
+    init(file: UnsafeMutablePointer<FILE>, path: String, chunk: Int) {
+        (self.file, self.path) = (file, path)
+        buffer = [UInt8](repeating: 0, count: chunk)
+    }
+
+    func next<R>(_ decode: (UnsafeBufferPointer<UInt8>, inout Int) -> R?) throws(ReplayError) -> R? {
         while true {
-            if let r = buffer.withUnsafeBufferPointer({ SortRecord.decode($0, at: &position) }) { return r }
-            if atEnd { return nil }
-            buffer.removeFirst(position)
-            position = 0
-            let start = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: RunReader.chunk))
-            let n = buffer.withUnsafeMutableBufferPointer { fread($0.baseAddress.unsafelyUnwrapped + start, 1, RunReader.chunk, file) }
-            buffer.removeLast(RunReader.chunk - n)
-            if n == 0 { atEnd = true }
+            var used = 0
+            let (from, to) = (start, end)
+            if let r = buffer.withUnsafeBufferPointer({ decode(UnsafeBufferPointer(rebasing: $0[from..<to]), &used) }) {
+                start += used
+                return r
+            }
+            // A partial record: moved to the front, then more bytes after it.
+            let rest = end - start
+            buffer.withUnsafeMutableBytes { b in
+                if rest > 0 && from > 0 { _ = memmove(b.baseAddress.unsafelyUnwrapped, b.baseAddress.unsafelyUnwrapped + from, rest) }
+            }
+            (start, end) = (0, rest)
+            if end == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
+            let filled = end
+            let n = buffer.withUnsafeMutableBufferPointer { fread($0.baseAddress.unsafelyUnwrapped + filled, 1, $0.count - filled, file) }
+            if n == 0 {
+                if ferror(file) != 0 { throw .output(file: path, message: "read error") }
+                guard end == 0 else { throw .output(file: path, message: "truncated record") }
+                return nil
+            }
+            end += n
         }
     }
 }

@@ -16,7 +16,7 @@ import Darwin
 final class RejectStore {
     let directory: String
     let memoryBytes: Int
-    /// Records not yet written: id length (UInt32), id bytes, seq (Int64), line length (UInt32), line bytes.
+    /// Records not yet written, as `Record.encode` lays them out.
     private var buffer: [UInt8] = []
     private var file: UnsafeMutablePointer<FILE>?
     private var path: String?
@@ -36,16 +36,8 @@ final class RejectStore {
     /// Keeps one rejected-fix directive (a write error is kept for `merged` to throw).
     func add(vehicle: String, seq: Int, line: String) {
         guard failure == nil else { return }
-        var id = vehicle, text = line
-        id.withUTF8 { id in
-            text.withUTF8 { text in
-                RejectStore.put(UInt32(id.count), &buffer)
-                buffer.append(contentsOf: id)
-                RejectStore.put(UInt64(bitPattern: Int64(seq)), &buffer)
-                RejectStore.put(UInt32(text.count), &buffer)
-                buffer.append(contentsOf: text)
-            }
-        }
+        var text = line
+        text.withUTF8 { Record.encode(vehicle: vehicle, seq: seq, line: $0, into: &buffer) }
         if buffer.count >= memoryBytes {
             do throws(ReplayError) { try spill() } catch { failure = error }
         }
@@ -77,7 +69,7 @@ final class RejectStore {
             if let file = stores[k].file {
                 try stores[k].spill()
                 rewind(file)
-                let reader = ChunkReader(file: file, path: stores[k].path ?? directory)
+                let reader = RecordReader(file: file, path: stores[k].path ?? directory, chunk: 1 << 16)
                 while let record = try reader.next(Record.decode) {
                     try runs.add(record, rank: rank)
                 }
@@ -90,46 +82,6 @@ final class RejectStore {
             }
         }
         try runs.finish(body)
-    }
-
-    /// Reads records of a file through one buffer (64 KiB, doubled when a record does not fit).
-    /// Does not own the file.
-    private final class ChunkReader {
-        let file: UnsafeMutablePointer<FILE>
-        let path: String
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        /// The bytes read and not yet decoded.
-        var start = 0, end = 0
-
-        init(file: UnsafeMutablePointer<FILE>, path: String) {
-            (self.file, self.path) = (file, path)
-        }
-
-        func next<R>(_ decode: (UnsafeBufferPointer<UInt8>, inout Int) -> R?) throws(ReplayError) -> R? {
-            while true {
-                var used = 0
-                let (from, to) = (start, end)
-                if let r = buffer.withUnsafeBufferPointer({ decode(UnsafeBufferPointer(rebasing: $0[from..<to]), &used) }) {
-                    start += used
-                    return r
-                }
-                // A partial record: moved to the front, then more bytes after it.
-                let rest = end - start
-                buffer.withUnsafeMutableBytes { b in
-                    if rest > 0 && from > 0 { _ = memmove(b.baseAddress.unsafelyUnwrapped, b.baseAddress.unsafelyUnwrapped + from, rest) }
-                }
-                (start, end) = (0, rest)
-                if end == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
-                let filled = end
-                let n = buffer.withUnsafeMutableBufferPointer { fread($0.baseAddress.unsafelyUnwrapped + filled, 1, $0.count - filled, file) }
-                if n == 0 {
-                    if ferror(file) != 0 { throw .output(file: path, message: "read error") }
-                    guard end == 0 else { throw .output(file: path, message: "truncated record") }
-                    return nil
-                }
-                end += n
-            }
-        }
     }
 
     static func put<T: FixedWidthInteger>(_ v: T, _ out: inout [UInt8]) {
@@ -164,6 +116,12 @@ final class RejectStore {
         }
 
         func encode(into out: inout [UInt8]) {
+            line.withUnsafeBufferPointer { Record.encode(vehicle: vehicle, seq: seq, line: $0, into: &out) }
+        }
+
+        /// The one layout of a record: id length (UInt32), id bytes, seq (Int64), line length
+        /// (UInt32), line bytes.
+        static func encode(vehicle: String, seq: Int, line: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
             var id = vehicle
             id.withUTF8 { id in
                 RejectStore.put(UInt32(id.count), &out)
@@ -229,11 +187,11 @@ final class RejectStore {
                 return
             }
             if !pending.isEmpty { try spill() }
-            var readers: [ChunkReader] = []
+            var readers: [RecordReader] = []
             defer { for r in readers { fclose(r.file) } }
             for path in paths {
                 guard let f = fopen(path, "rb") else { throw .output(file: path, message: String(cString: strerror(errno))) }
-                readers.append(ChunkReader(file: f, path: path))
+                readers.append(RecordReader(file: f, path: path, chunk: 1 << 16))
             }
             func next(_ k: Int) throws(ReplayError) -> (rank: Int, record: Record)? {
                 try readers[k].next { b, i in
