@@ -48,6 +48,7 @@ error_log $WORK/http/nginx-error.log;
 events { worker_connections 1024; }
 http { access_log off; keepalive_requests 1000000; keepalive_timeout 300s; server { listen 127.0.0.1:8100; location / { return 200 "ok"; } } }
 CONF
+  nginx -c "$WORK/http/nginx.conf" -s stop 2>/dev/null && sleep 0.5 || true  # one left by a killed run
   nginx -c "$WORK/http/nginx.conf" 2>/dev/null
   NGINX=1
   trap 'kill $SERVER 2>/dev/null || true; nginx -c "$WORK/http/nginx.conf" -s stop 2>/dev/null || true' EXIT
