@@ -69,9 +69,15 @@ public enum VehicleTracker {
         }
         let index = zones.index
         empty(&scratch.touched)
-        index.collectZones(touchingDisk: c, radiusMeters: radius, cell: &state.cell, into: &scratch.touched)
-        if let end = lookaheadEnd(fix, from: c, cosLat: cosLat, cfg) {
-            index.collectZones(touchingSegment: c, end, containingStart: false, cell: &state.cell, into: &scratch.touched)
+        let end = lookaheadEnd(fix, from: c, cosLat: cosLat, cfg)
+        if radius == 0, let end {
+            // A point and its path: one query, whose leaf scan also answers for the point.
+            index.collectZones(touchingSegment: c, end, containingStart: true, cell: &state.cell, into: &scratch.touched)
+        } else {
+            index.collectZones(touchingDisk: c, radiusMeters: radius, cell: &state.cell, into: &scratch.touched)
+            if let end {
+                index.collectZones(touchingSegment: c, end, containingStart: false, cell: &state.cell, into: &scratch.touched)
+            }
         }
         sortUnique(&scratch.touched)
         if zones.isTimeDependent {
