@@ -231,32 +231,41 @@ public enum VehicleTracker {
     /// Sorts a short list in place (insertion sort: no allocation) and removes repeats.
     static func sortUnique(_ a: inout [UInt32]) {
         guard a.count > 1 else { return }
-        if a.count == 2 {
-            if a[0] > a[1] { a.swapAt(0, 1) } else if a[0] == a[1] { a.removeLast() }
-            return
-        }
-        for i in 1..<a.count {
-            let v = a[i]
-            var j = i
-            while j > 0 && a[j - 1] > v {
-                a[j] = a[j - 1]
-                j -= 1
+        let w = a.withUnsafeMutableBufferPointer { a in
+            for i in 1..<a.count {
+                let v = a[i]
+                var j = i
+                while j > 0 && a[j - 1] > v {
+                    a[j] = a[j - 1]
+                    j -= 1
+                }
+                a[j] = v
             }
-            a[j] = v
+            var w = 1
+            for i in 1..<a.count where a[i] != a[w - 1] {
+                a[w] = a[i]
+                w += 1
+            }
+            return w
         }
-        var w = 1
-        for i in 1..<a.count where a[i] != a[w - 1] {
-            a[w] = a[i]
-            w += 1
-        }
-        a.removeLast(a.count - w)
+        shrink(&a, to: w)
     }
 
-    /// Empties a scratch list, keeping its storage (the library call costs more than the check).
+    /// Drops the elements of a scratch list past `count`, keeping its storage: one at a time for
+    /// the few a scratch list holds (`removeLast()` is inlined; the range removal is a call into
+    /// the generic `replaceSubrange`).
     @inline(__always)
-    static func empty<T>(_ a: inout [T]) {
-        if !a.isEmpty { a.removeAll(keepingCapacity: true) }
+    static func shrink<T>(_ a: inout [T], to count: Int) {
+        if a.count - count > 8 {
+            a.removeLast(a.count - count)
+        } else {
+            while a.count > count { a.removeLast() }
+        }
     }
+
+    /// Empties a scratch list, keeping its storage.
+    @inline(__always)
+    static func empty<T>(_ a: inout [T]) { shrink(&a, to: 0) }
 
     static func contains(_ sorted: [UInt32], _ v: UInt32) -> Bool {
         // Short lists (the common case): a scan, whose branches predict better than a search's.

@@ -1,5 +1,5 @@
 import CordonCore
-import CordonEngine
+@testable import CordonEngine
 import CordonFormats
 import CordonTestSupport
 import Synchronization
@@ -11,6 +11,24 @@ struct EngineUnitTests {
 
     static func at(_ seconds: Int64) -> Timestamp {
         Timestamp(millisecondsSinceEpoch: monday.millisecondsSinceEpoch + seconds * 1000)
+    }
+
+    @Test("the scratch lists' sort-and-dedupe and shrink give what Set and sorted give")
+    func sortUniqueMatchesSetSorted() {
+        var rng = SystemRandomNumberGenerator()
+        for n in 0..<40 {
+            for _ in 0..<50 {
+                var a = (0..<n).map { _ in UInt32.random(in: 0..<UInt32(max(1, n / 2 + 1)), using: &rng) }
+                let expected = Array(Set(a)).sorted()
+                VehicleTracker.sortUnique(&a)
+                #expect(a == expected, "from \(n) elements")
+                let keep = a.count / 2
+                VehicleTracker.shrink(&a, to: keep)
+                #expect(a == Array(expected.prefix(keep)))
+                VehicleTracker.empty(&a)
+                #expect(a.isEmpty)
+            }
+        }
     }
 
     @Test("an overnight window runs into the next day, which need not be listed")
