@@ -21,6 +21,42 @@ import Testing
         }
     }
 
+    /// `parseDecimal` (CSV, NDJSON and GPX fields, the evaluate fast path) against Swift's own
+    /// correctly rounded parser, on random literals: signs, leading zeros, more than 19 digits,
+    /// fractions without an integer part and the reverse, exponents; and on what it must refuse.
+    @Test func parseDecimalMatchesSwiftsParser() {
+        func parse(_ text: String) -> Double? { Array(text.utf8).withUnsafeBufferPointer { parseDecimal($0) } }
+        var state: UInt64 = 20_261_122
+        func next(_ n: UInt64) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % n)
+        }
+        func digits(_ count: Int) -> String {
+            String((0..<count).map { _ in Character(String(next(10) < 3 ? 0 : next(10))) })
+        }
+        var literals = ["0", "-0", "+0", "00", "0.0", ".5", "5.", "-.5", "0.000", "000123.4500", "1e5", "1E-5", "2.5e+3",
+                        "39.9123456", "-116.4012345", "1234567890123456789", "12345678901234567890123", "0.00000000000000000000123",
+                        "9007199254740993", "1.7976931348623157e308", "4.9e-324", "1e-400", "1e400", "123456789012345678901e-20"]
+        for _ in 0..<20_000 {
+            var t = ["", "-", "+"][next(3)]
+            let whole = next(4) == 0 ? 0 : next(25)
+            let fraction = next(3) == 0 ? -1 : next(25)
+            t += digits(whole)
+            if fraction >= 0 { t += "." + digits(fraction) }
+            if whole == 0 && fraction <= 0 { t += "7" }
+            if next(4) == 0 { t += ["e", "E"][next(2)] + ["", "-", "+"][next(3)] + String(next(340)) }
+            literals.append(t)
+        }
+        for literal in literals {
+            let expected = Double(literal)
+            #expect(expected != nil, "the generator made \(literal)")
+            #expect(parse(literal)?.bitPattern == expected?.bitPattern, "\(literal)")
+        }
+        for refused in ["", "-", "+", ".", "e5", "1e", "1e+", "--1", "1.2.3", "1,5", " 1", "1 ", "0x10", "nan", "inf", "1e5.5", "١"] {
+            #expect(parse(refused) == nil, "\(refused)")
+        }
+    }
+
     @Test func stringsAndEscapes() throws {
         #expect(try parse(#""a\"b\\c\/\n\u00e9\ud83d\ude00""#) == .string("a\"b\\c/\né😀"))
         #expect(try parse("\"名前\"") == .string("名前"))
