@@ -27,7 +27,7 @@ struct SortRecord {
     static let approximateBytes = MemoryLayout<SortRecord>.stride + 16
 
     func encode(into out: inout [UInt8]) {
-        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func put<T: FixedWidthInteger>(_ v: T) { RunBytes.put(v, &out) }
         func put(_ d: Double?) { put(d.map { $0.bitPattern } ?? Double.nan.bitPattern ^ 1) }
         let v = Array(row.vehicle.utf8)
         put(UInt32(v.count))
@@ -47,13 +47,7 @@ struct SortRecord {
     /// Decodes one record at `i` of `b`; nil when `b` does not hold a whole one.
     static func decode(_ b: UnsafeBufferPointer<UInt8>, at i: inout Int) -> SortRecord? {
         var k = i
-        func get<T: FixedWidthInteger>(_: T.Type) -> T? {
-            guard k + MemoryLayout<T>.size <= b.count else { return nil }
-            var v: T = 0
-            withUnsafeMutableBytes(of: &v) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[k..<(k + MemoryLayout<T>.size)])) }
-            k += MemoryLayout<T>.size
-            return T(littleEndian: v)
-        }
+        func get<T: FixedWidthInteger>(_ type: T.Type) -> T? { RunBytes.get(type, b, at: &k) }
         func optional() -> Double?? {
             guard let bits = get(UInt64.self) else { return nil }
             return .some(bits == Double.nan.bitPattern ^ 1 ? nil : Double(bitPattern: bits))
@@ -142,18 +136,46 @@ struct ExternalSorter {
         if !buffer.isEmpty { try spill() }
         var readers: [RunReader] = []
         for path in runs { readers.append(try RunReader(path: path)) }
-        var heads: [SortRecord?] = readers.indices.map { _ in nil }
-        for k in readers.indices { heads[k] = try readers[k].next() }
-        while true {
-            var best = -1
-            for k in heads.indices {
-                guard let h = heads[k] else { continue }
-                if best < 0 || SortRecord.precedes(h, heads[best].unsafelyUnwrapped) { best = k }
-            }
-            guard best >= 0, let record = heads[best] else { break }
-            body(record)
-            heads[best] = try readers[best].next()
+        try mergeSorted(sources: readers.count, next: { k throws(ReplayError) in try readers[k].next() }, precedes: SortRecord.precedes, body)
+    }
+}
+
+/// Calls `body` with every element of `count` sorted sources (`next(k)` gives source k's next
+/// element, nil at its end) in the order `precedes` defines, by a scan of the sources' heads;
+/// on a tie the lower-numbered source goes first. Used by the merges of sorted run files.
+func mergeSorted<R>(
+    sources count: Int, next: (Int) throws(ReplayError) -> R?, precedes: (R, R) -> Bool, _ body: (R) throws(ReplayError) -> Void
+) throws(ReplayError) {
+    var heads: [R?] = []
+    for k in 0..<count { heads.append(try next(k)) }
+    while true {
+        var best = -1
+        for k in heads.indices {
+            guard let h = heads[k] else { continue }
+            if best < 0 || precedes(h, heads[best].unsafelyUnwrapped) { best = k }
         }
+        guard best >= 0, let head = heads[best] else { return }
+        try body(head)
+        heads[best] = try next(best)
+    }
+}
+
+/// The fixed-width fields of the run files (the external sort's and the rejected-directive
+/// store's): little-endian integers.
+enum RunBytes {
+    static func put<T: FixedWidthInteger>(_ v: T, _ out: inout [UInt8]) {
+        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    /// The integer at `k` of `b`, moving `k` past it; nil when `b` ends before it does.
+    static func get<T: FixedWidthInteger>(_: T.Type, _ b: UnsafeBufferPointer<UInt8>, at k: inout Int) -> T? {
+        guard k + MemoryLayout<T>.size <= b.count else { return nil }
+        var v: T = 0
+        withUnsafeMutableBytes(of: &v) {
+            $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[k..<(k + MemoryLayout<T>.size)]))
+        }
+        k += MemoryLayout<T>.size
+        return T(littleEndian: v)
     }
 }
 

@@ -84,10 +84,6 @@ final class RejectStore {
         try runs.finish(body)
     }
 
-    static func put<T: FixedWidthInteger>(_ v: T, _ out: inout [UInt8]) {
-        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
-    }
-
     /// One decoded record.
     struct Record {
         var vehicle: String
@@ -96,15 +92,7 @@ final class RejectStore {
 
         static func decode(_ b: UnsafeBufferPointer<UInt8>, at i: inout Int) -> Record? {
             var k = i
-            func get<T: FixedWidthInteger>(_: T.Type) -> T? {
-                guard k + MemoryLayout<T>.size <= b.count else { return nil }
-                var v: T = 0
-                withUnsafeMutableBytes(of: &v) {
-                    $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[k..<(k + MemoryLayout<T>.size)]))
-                }
-                k += MemoryLayout<T>.size
-                return T(littleEndian: v)
-            }
+            func get<T: FixedWidthInteger>(_ type: T.Type) -> T? { RunBytes.get(type, b, at: &k) }
             guard let n = get(UInt32.self), k + Int(n) <= b.count else { return nil }
             let vehicle = String(decoding: UnsafeBufferPointer(rebasing: b[k..<(k + Int(n))]), as: UTF8.self)
             k += Int(n)
@@ -124,11 +112,11 @@ final class RejectStore {
         static func encode(vehicle: String, seq: Int, line: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
             var id = vehicle
             id.withUTF8 { id in
-                RejectStore.put(UInt32(id.count), &out)
+                RunBytes.put(UInt32(id.count), &out)
                 out.append(contentsOf: id)
             }
-            RejectStore.put(UInt64(bitPattern: Int64(seq)), &out)
-            RejectStore.put(UInt32(line.count), &out)
+            RunBytes.put(UInt64(bitPattern: Int64(seq)), &out)
+            RunBytes.put(UInt32(line.count), &out)
             out.append(contentsOf: line)
         }
     }
@@ -152,9 +140,12 @@ final class RejectStore {
             if bytes >= memoryBytes { try spill() }
         }
 
-        mutating func sortPending() {
-            pending.sort { $0.rank != $1.rank ? $0.rank < $1.rank : $0.record.seq < $1.record.seq }
+        /// By vehicle rank, then sequence number.
+        static func precedes(_ a: (rank: Int, record: Record), _ b: (rank: Int, record: Record)) -> Bool {
+            a.rank != b.rank ? a.rank < b.rank : a.record.seq < b.record.seq
         }
+
+        mutating func sortPending() { pending.sort(by: Self.precedes) }
 
         mutating func spill() throws(ReplayError) {
             sortPending()
@@ -165,7 +156,7 @@ final class RejectStore {
             out.reserveCapacity(1 << 20)
             var ok = true
             for p in pending {
-                RejectStore.put(UInt64(p.rank), &out)
+                RunBytes.put(UInt64(p.rank), &out)
                 p.record.encode(into: &out)
                 if out.count >= 1 << 20 {
                     ok = ok && fwrite(out, 1, out.count, f) == out.count
@@ -195,29 +186,14 @@ final class RejectStore {
             }
             func next(_ k: Int) throws(ReplayError) -> (rank: Int, record: Record)? {
                 try readers[k].next { b, i in
-                    guard b.count - i >= 8 else { return nil }
                     var k = i
-                    var raw: UInt64 = 0
-                    withUnsafeMutableBytes(of: &raw) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[k..<(k + 8)])) }
-                    k += 8
-                    guard let record = Record.decode(b, at: &k) else { return nil }
+                    guard let rank = RunBytes.get(UInt64.self, b, at: &k), let record = Record.decode(b, at: &k) else { return nil }
                     i = k
-                    return (Int(UInt64(littleEndian: raw)), record)
+                    return (Int(rank), record)
                 }
             }
-            var heads: [(rank: Int, record: Record)?] = []
-            for k in readers.indices { heads.append(try next(k)) }
-            while true {
-                var best = -1
-                for k in heads.indices {
-                    guard let h = heads[k] else { continue }
-                    if best < 0 { best = k; continue }
-                    let b = heads[best].unsafelyUnwrapped
-                    if h.rank < b.rank || (h.rank == b.rank && h.record.seq < b.record.seq) { best = k }
-                }
-                guard best >= 0, let head = heads[best] else { break }
+            try mergeSorted(sources: readers.count, next: next, precedes: Self.precedes) { head throws(ReplayError) in
                 try head.record.line.withUnsafeBufferPointer { b throws(ReplayError) in try body(head.record.vehicle, head.record.seq, b) }
-                heads[best] = try next(best)
             }
         }
 

@@ -45,7 +45,6 @@ import Testing
         var state: UInt64 = 0x2545_F491_4F6C_DD1D
         let first = try #require(Timestamp(iso8601: "0000-01-01")), last = try #require(Timestamp(iso8601: "9999-12-31T23:59:59.999Z"))
         let range = first.millisecondsSinceEpoch...last.millisecondsSinceEpoch
-        var checked = 0
         for k in 0..<20_000 {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             var ms = range.lowerBound + Int64(bitPattern: state >> 2) % (range.upperBound - range.lowerBound + 1)
@@ -53,12 +52,10 @@ import Testing
             if k % 5 == 0 { ms -= ms % 10 }  // a fraction ending in zero
             let t = Timestamp(millisecondsSinceEpoch: ms)
             #expect(t.iso8601 == t.iso8601Joined)
-            checked += 1
         }
         for ms in [range.lowerBound, range.upperBound, 0, -1, range.lowerBound - 1, range.upperBound + 1] {
             let t = Timestamp(millisecondsSinceEpoch: ms)
             #expect(t.iso8601 == t.iso8601Joined, "\(ms)")
         }
-        #expect(checked == 20_000)
     }
 }
