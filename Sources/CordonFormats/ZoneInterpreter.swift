@@ -184,14 +184,40 @@ package struct ZoneInterpreter: Sendable {
         let made = "\(Self.baseName(file))-\(index)"
         if let raw, raw != .null {
             switch raw {
-            case .string(let s) where !s.isEmpty: return (s, nil)
+            case .string(let s) where !s.isEmpty:
+                if let defect = Self.idDefect(s) { return (made, .invalid("\(defect) (property \"\(idKey)\")")) }
+                return (s, nil)
             case .number(let n) where n.isFinite: return (JSONWriter.number(n), nil)
             default:
                 return (made, .invalid("property \"\(idKey)\" must be a non-empty string or a number, found \(raw.typeName)"))
             }
         }
-        if let fallbackID, !fallbackID.isEmpty { return (fallbackID, nil) }
+        if let fallbackID, !fallbackID.isEmpty {
+            if let defect = Self.idDefect(fallbackID) { return (made, .invalid("\(defect) (feature id)")) }
+            return (fallbackID, nil)
+        }
         return (made, .missing("no id (property \"\(idKey)\" or feature id); using \"\(made)\""))
+    }
+
+    /// The longest zone id accepted, in UTF-8 bytes.
+    package static let maxIDBytes = 256
+
+    /// Why `id` cannot name a zone, or nil. Zone ids are joined by `;` in `cordon locate`'s
+    /// output and the replay's reports and written into logs, CSV and directives, so an id with
+    /// a `;` or a control character (a line break, a NUL) would be read back as something else;
+    /// an id longer than `maxIDBytes` is refused too.
+    package static func idDefect(_ id: String) -> String? {
+        let shown = id.utf8.count > 40 ? String(reflecting: String(id.prefix(40)) + "…") : String(reflecting: id)
+        if id.utf8.count > maxIDBytes {
+            return "id \(shown) is \(id.utf8.count) bytes long; a zone id has at most \(maxIDBytes)"
+        }
+        if id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "id \(shown) contains a control character"
+        }
+        if id.contains(";") {
+            return "id \(shown) contains \";\", which separates zone ids in lists"
+        }
+        return nil
     }
 
     // MARK: - Geometry checks
