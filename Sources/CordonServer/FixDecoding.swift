@@ -65,11 +65,8 @@ struct FixDecoder: Sendable {
         let vehicleID: String
         switch item["vehicle_id"] {
         case .string(let s)?:
-            guard !s.isEmpty, s.utf8.count <= 128 else {
-                return .failure(Problem(field: "vehicle_id", problem: "must have 1 to 128 bytes"))
-            }
             if let vehicle, s != vehicle {
-                return .failure(Problem(field: "vehicle_id", problem: "is \"\(s)\" on the stream of vehicle \"\(vehicle)\""))
+                return .failure(Problem(field: "vehicle_id", problem: "is \"\(s.prefix(128))\" on the stream of vehicle \"\(vehicle.prefix(128))\""))
             }
             vehicleID = s
         case nil where vehicle != nil:
@@ -78,6 +75,14 @@ struct FixDecoder: Sendable {
             return .failure(Problem(field: "vehicle_id", problem: "is missing"))
         case let other?:
             return .failure(Problem(field: "vehicle_id", problem: "must be a string, not \(other.typeName)"))
+        }
+        guard !vehicleID.isEmpty, vehicleID.utf8.count <= 128 else {
+            return .failure(Problem(field: "vehicle_id", problem: "must have 1 to 128 bytes"))
+        }
+        // A control character (a NUL, a line break) would reach the logs, the store and the
+        // owner's routes, where no path can name it.
+        guard !vehicleID.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            return .failure(Problem(field: "vehicle_id", problem: "must not contain control characters"))
         }
         guard let timeValue = item["time"] else { return .failure(Problem(field: "time", problem: "is missing")) }
         guard case .string(let timeText) = timeValue else {

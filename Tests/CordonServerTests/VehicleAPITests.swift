@@ -102,6 +102,12 @@ import Testing
             // The refused batch's valid first fix was not applied: V9 has no state.
             #expect(h.services.zones.fleet?.state(of: "V9") == nil)
 
+            let control = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle,
+                body: batchJSON(["{\"vehicle_id\":\"V\\u0000\\n9\",\"time\":\"2026-03-02T00:00:00Z\",\"lat\":1,\"lon\":2}"]))
+            #expect(control.status == .unprocessableContent)
+            #expect(control["error.message"] == .string("fix 0: vehicle_id: must not contain control characters"))
+
             let tooMany = try await client.call(
                 .post, "/v1/evaluate", token: h.vehicle, body: batchJSON((0..<6).map { fixJSON("V8", $0, lat: 1, lon: 1) }))
             #expect(tooMany.status == .unprocessableContent)
