@@ -33,7 +33,14 @@ struct CSVScanner: Sendable {
         // Per role, the field with the most preferred name.
         var best: [ColumnNames.Role: (column: Int, rank: Int)] = [:]
         for (n, name) in fields.enumerated() {
-            if let (role, rank) = names.match(name), rank < best[role]?.rank ?? .max { best[role] = (n, rank) }
+            guard let (role, rank) = names.match(name) else { continue }
+            if let seen = best[role], seen.rank == rank {
+                // The same name twice (letter case aside): which one to read would be a guess.
+                throw .input(
+                    file: file,
+                    message: "line 1: the header names \"\(name)\" for \(role.rawValue) twice (columns \(seen.column + 1) and \(n + 1))")
+            }
+            if rank < best[role]?.rank ?? .max { best[role] = (n, rank) }
         }
         let at = best.mapValues(\.column)
         let missing = ColumnNames.required.filter { at[$0] == nil }

@@ -59,6 +59,11 @@ import Testing
         try "id,lat,lon\n1,39.9,abc\n".write(to: points, atomically: true, encoding: .utf8)
         out = try CLIRunner.run(["locate", "--points", points.path], in: dir)
         #expect(out.status == 1 && out.stderr.contains("p.csv:2:") && out.stderr.contains("lon is not a number"))
+        // One name twice: refused, not guessed.
+        try "id,lat,lon,LAT\n1,39.9,116.3,39.8\n".write(to: points, atomically: true, encoding: .utf8)
+        out = try CLIRunner.run(["locate", "--points", points.path], in: dir)
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("p.csv:1:1: error: the header names column \"lat\" more than once (columns 2, 4)"))
     }
 
     @Test func locateOnAnInvalidZoneFileRefusesOrRepairsOnRequest() throws {

@@ -368,6 +368,14 @@ import Testing
         let preferred = try Self.replay([second], options: mapped, out: dir.appendingPathComponent("c"))
         #expect(preferred.totals.rejected == 0)
         #expect(Self.lines(dir.appendingPathComponent("c/directives.ndjson")) == Self.lines(dir.appendingPathComponent("b/directives.ndjson")))
+
+        // The same name twice is refused with both columns named, not read from either.
+        let twice = Self.write("vehicle_id,timestamp,lat,lon,LAT\nV1,2026-03-02T00:00:00Z,39.9,116.4,0\n", "twice.csv", in: dir)
+        #expect {
+            try Self.replay([twice], out: dir.appendingPathComponent("d"))
+        } throws: { error in
+            "\(error)".contains("the header names \"LAT\" for lat twice (columns 3 and 5)")
+        }
     }
 
     @Test func severalInputsAreOneStreamAndEachIsCountedAndRedacted() throws {

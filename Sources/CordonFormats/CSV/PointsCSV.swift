@@ -1,7 +1,7 @@
 public import CordonCore
 
 /// Query points from CSV: a header naming at least `id`, `lat` and `lon` (any order, other
-/// columns ignored; `latitude`/`longitude` accepted), one point per row. RFC 4180 fields
+/// columns ignored; `latitude`/`longitude`/`lng` accepted, the short name preferred; one name twice is refused), one point per row. RFC 4180 fields
 /// (`CSVFields`), CRLF or LF line ends, an optional UTF-8 byte-order mark.
 ///
 /// A value type; `Sendable`. Reads the whole input at once; coordinates are checked like every
@@ -24,10 +24,24 @@ public struct PointsCSV: Sendable {
                 return .failure(.syntax(file: file, line: 1, column: 1, message: "a quoted header field is not closed"))
             }
             let names = header.map { CSVFields.text(b, $0).lowercased() }
-            func column(_ options: [String]) -> Int? { names.firstIndex(where: { options.contains($0) }) }
-            guard let idColumn = column(["id"]), let latColumn = column(["lat", "latitude"]),
-                let lonColumn = column(["lon", "lng", "longitude"])
-            else {
+            // Per role, the column with the most preferred name; that name given twice is refused
+            // (the answer would be a guess).
+            var ambiguous: String?
+            func column(_ options: [String]) -> Int? {
+                for name in options {
+                    let found = names.indices.filter { names[$0] == name }
+                    if found.count > 1, ambiguous == nil {
+                        ambiguous = "the header names column \"\(name)\" more than once (columns \(found.map { String($0 + 1) }.joined(separator: ", ")))"
+                    }
+                    if let first = found.first { return first }
+                }
+                return nil
+            }
+            let idColumn = column(["id"])
+            let latColumn = column(["lat", "latitude"])
+            let lonColumn = column(["lon", "lng", "longitude"])
+            if let ambiguous { return .failure(.syntax(file: file, line: 1, column: 1, message: ambiguous)) }
+            guard let idColumn, let latColumn, let lonColumn else {
                 return .failure(.syntax(file: file, line: 1, column: 1, message: "the header must name id, lat and lon columns (found: \(names.joined(separator: ",")))"))
             }
             line += 1
