@@ -23,7 +23,7 @@ public struct PointsCSV: Sendable {
             guard !headerEnd.unclosedQuote else {
                 return .failure(.syntax(file: file, line: 1, column: 1, message: "a quoted header field is not closed"))
             }
-            let names = header.map { CSVFields.text(b, $0).lowercased() }
+            let names = header.map { CSVFields.text(b, $0).trimmed.lowercased() }
             // Per role, the column with the most preferred name; that name given twice is refused
             // (the answer would be a guess).
             var ambiguous: String?
