@@ -52,9 +52,9 @@ extension ZoneIndex {
         guard a.isValid, b.isValid else { return }
         let box = (min(a.longitude, b.longitude), min(a.latitude, b.latitude), max(a.longitude, b.longitude), max(a.latitude, b.latitude))
         forEachEdge(around: a, in: box, containing: containing, cell: &cell, areas: body) { area, ax, ay, bx, by in
-            if Predicates.segmentsIntersect(a.longitude, a.latitude, b.longitude, b.latitude, ax, ay, bx, by) {
-                body(area)
-            }
+            guard Predicates.segmentsIntersect(a.longitude, a.latitude, b.longitude, b.latitude, ax, ay, bx, by) else { return false }
+            body(area)
+            return true
         }
     }
 
@@ -118,7 +118,9 @@ extension ZoneIndex {
         let box = Self.box(around: center, radiusMeters: r)
         let disk = DiskTest(center: center, radius: r)
         forEachEdge(around: center, in: box, containing: containing, cell: &cell, areas: body, wants: wants) { area, ax, ay, bx, by in
-            if disk.touches(ax, ay, bx, by) { body(area) }
+            guard disk.touches(ax, ay, bx, by) else { return false }
+            body(area)
+            return true
         }
     }
 
@@ -214,29 +216,61 @@ extension ZoneIndex {
     /// `c` (the common case for a vehicle's disk or look-ahead path), only that leaf's edges are
     /// visited, found by the one descent the point query needs anyway, or without any descent
     /// when the box lies inside `cell`, the caller's cell of an earlier query.
+    ///
+    /// With `containing`, the edges of the areas already reported as containing `c` are not
+    /// visited (they could only report those areas again), nor those of the approach area of
+    /// a zone whose core contains `c` (the core decides the zone's hit).
     func forEachEdge(
         around c: Coordinate, in box: (Double, Double, Double, Double), containing: Bool, cell: inout Cell,
         areas: (UInt32) -> Void, wants: (UInt32) -> Bool = { _ in true },
-        _ body: (UInt32, Double, Double, Double, Double) -> Void
+        _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         let x = c.longitude, y = c.latitude
         guard x >= minX, x <= maxX, y >= minY, y <= maxY, columns > 0 else { return forEachEdge(in: box, wants: wants, body) }
         let blob = self.blob.buffer, vertices = self.vertices.buffer
         // The box holds c, so a cell that holds the box holds c.
         if !(cell.index === self && cell.holds(box)) { cell = self.cell(x, y) }
-        if containing { Self.scanAreas(x, y, node: cell.node, blob: blob, vertices: vertices, areas) }
-        guard cell.holds(box) else { return forEachEdge(in: box, wants: wants, body) }
-        guard cell.node != 0 else { return }
-        Self.forEachEdge(ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, wants: wants, body)
+        guard containing else {
+            guard cell.holds(box) else { return forEachEdge(in: box, wants: wants, body) }
+            guard cell.node != 0 else { return }
+            return Self.forEachEdge(ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, wants: wants, body)
+        }
+        // The areas containing c, kept (a few; past `capacity` none is skipped) to skip their edges.
+        let capacity = 16
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { found in
+            var count = 0
+            Self.scanAreas(x, y, node: cell.node, blob: blob, vertices: vertices) { area in
+                if count < capacity { found[count] = area }
+                count += 1
+                areas(area)
+            }
+            let settled = UnsafeBufferPointer(rebasing: found[..<(count <= capacity ? count : 0)])
+            guard cell.holds(box) else {
+                return forEachEdge(in: box, wants: { !Self.isSettled($0, by: settled) && wants($0) }, body)
+            }
+            guard cell.node != 0 else { return }
+            Self.forEachEdge(
+                ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box,
+                wants: { !Self.isSettled($0, by: settled) && wants($0) }, body)
+        }
     }
 
-    /// Calls `body(area, ax, ay, bx, by)` for every edge of the leaf blob at word `w`, with
-    /// its exact vertices. Edges wholly outside `box` and areas `wants` refuses are skipped.
+    /// Whether `area` needs no edge test given the areas `found` to contain the query point:
+    /// it is one of them, or the approach of a zone whose core (even code) is one of them.
+    @inline(__always)
+    static func isSettled(_ area: UInt32, by found: UnsafeBufferPointer<UInt32>) -> Bool {
+        for f in found where f == area || (f & 1 == 0 && f >> 1 == area >> 1) { return true }
+        return false
+    }
+
+    /// Calls `body(area, ax, ay, bx, by)` for the edges of the leaf blob at word `w`, with
+    /// their exact vertices, until `body` returns true for an area (its other edges in this
+    /// leaf are then skipped). Edges wholly outside `box` and areas `wants` refuses are skipped.
     @inline(__always)
     static func forEachEdge(
         ofLeaf w: Int, blob: UnsafeBufferPointer<UInt64>, vertices: UnsafeBufferPointer<Double>,
         box: (Double, Double, Double, Double), wants: (UInt32) -> Bool,
-        _ body: (UInt32, Double, Double, Double, Double) -> Void
+        _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         let layout = LeafLayout(blob, w)
         let partial = layout.partialCount
@@ -244,7 +278,7 @@ extension ZoneIndex {
         for p in 0..<partial {
             let entry = blob[layout.entries + p]
             let area = UInt32(truncatingIfNeeded: entry)
-            let wanted = wants(area)
+            var wanted = wants(area)
             for _ in 0..<Int((entry >> 32) & chainCountMask) {
                 let header = blob[cursor]
                 let count = Int(header >> 32)
@@ -255,18 +289,21 @@ extension ZoneIndex {
                     let ax = vertices[v], ay = vertices[v + 1], bx = vertices[v + 2], by = vertices[v + 3]
                     v += 2
                     if Predicates.outsideBox(ax, ay, bx, by, box.0, box.2, box.1, box.3) { continue }
-                    body(area, ax, ay, bx, by)
+                    if body(area, ax, ay, bx, by) {
+                        wanted = false
+                        break
+                    }
                 }
             }
         }
     }
 
-    /// Calls `body(area, ax, ay, bx, by)` for every edge stored in a leaf whose cell meets `box`
-    /// (min lon, min lat, max lon, max lat). Edges may repeat (an edge lives in every leaf it
-    /// touches).
+    /// Calls `body(area, ax, ay, bx, by)` for the edges stored in a leaf whose cell meets `box`
+    /// (min lon, min lat, max lon, max lat), in each leaf until `body` returns true for an area.
+    /// Edges and areas may repeat (an edge lives in every leaf it touches).
     func forEachEdge(
         in box: (Double, Double, Double, Double), wants: (UInt32) -> Bool = { _ in true },
-        _ body: (UInt32, Double, Double, Double, Double) -> Void
+        _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         guard box.2 >= minX, box.0 <= maxX, box.3 >= minY, box.1 <= maxY, columns > 0 else { return }
         let grid = rootGrid

@@ -48,6 +48,55 @@ import Testing
         #expect(checked > 2000 && touched > 500)
     }
 
+    /// With approach areas beside the cores, a zone is reported as `.core` exactly when the
+    /// segment touches its core, else as `.approach` when it touches its approach area. The
+    /// approach here is the core's bounding box grown by a third, so many segments start in
+    /// the approach and end in the core (or the reverse), and start points in a core lie in
+    /// its approach too.
+    @Test func segmentsReportCoreOverApproachAsGEOSDoes() throws {
+        var checked = 0, cores = 0, approaches = 0
+        for (areas, seedRng) in Self.zoneSets() {
+            var rng = seedRng
+            let approach = areas.map { core -> MultiPolygon in
+                let b = core.boundingBox
+                let gx = (b.maxLongitude - b.minLongitude) / 3, gy = (b.maxLatitude - b.minLatitude) / 3
+                let (x0, y0, x1, y1) = (b.minLongitude - gx, b.minLatitude - gy, b.maxLongitude + gx, b.maxLatitude + gy)
+                let ring = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)].map { Coordinate(longitude: $0.0, latitude: $0.1) }
+                return MultiPolygon([Polygon(exterior: Ring(ring))])
+            }
+            var coded: [(UInt32, MultiPolygon)] = []
+            for z in areas.indices {
+                coded.append((UInt32(z) << 1, areas[z]))
+                coded.append((UInt32(z) << 1 | 1, approach[z]))
+            }
+            let index = ZoneIndex.Builder().build(zoneIDs: areas.indices.map(String.init), areas: coded)
+            let context = try GEOSContext()
+            let geosCore = try areas.map { try context.geometry($0) }
+            let geosApproach = try approach.map { try context.geometry($0) }
+            let points = RandomPolygonTests.points(&rng, areas, count: 200)
+            for k in stride(from: 0, to: points.count - 1, by: 2) {
+                let a = points[k], b = points[k + 1]
+                var hits: [ZoneHit] = []
+                index.zones(touchingSegment: a, b, into: &hits)
+                let mine = Set(hits.map { "\($0.zone)\($0.kind == .core ? "c" : "a")" })
+                let line = a == b ? try context.point(a) : try context.lineString([a, b])
+                var truth = Set<String>()
+                for z in areas.indices {
+                    if try geosCore[z].intersects(line) {
+                        truth.insert("\(z)c")
+                        cores += 1
+                    } else if try geosApproach[z].intersects(line) {
+                        truth.insert("\(z)a")
+                        approaches += 1
+                    }
+                }
+                #expect(mine == truth, "segment \(a) → \(b): index \(mine.sorted()) GEOS \(truth.sorted())")
+                checked += 1
+            }
+        }
+        #expect(checked > 2000 && cores > 300 && approaches > 300)
+    }
+
     @Test func disksMatchGEOSDistance() throws {
         var checked = 0, touched = 0, ties = 0
         for (areas, seedRng) in Self.zoneSets() {
