@@ -9,13 +9,21 @@ struct CordonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cordon",
         abstract: "Restricted-zone geofencing and camera suppression.",
-        version: "0.1.0",
+        discussion: "`cordon --version` prints the version. Exit codes: 0 ok, 1 invalid input, 2 usage, 3 storage error.",
         subcommands: [
             ZonesCommand.self, CheckCommand.self, LocateCommand.self, ReplayCommand.self, BenchCommand.self, ServeCommand.self,
             TokenCommand.self,
         ])
 
+    /// Printed by `cordon --version`. Not the configuration's `version`: that would add a
+    /// `--version` flag to every subcommand's help, beside the zone-set `--version N` option.
+    static let version = "0.1.0"
+
     static func main() {
+        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+            print(version)
+            return
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -102,6 +102,16 @@ import Testing
         if status != 0 { #expect(!out.stderr.isEmpty) }
     }
 
+    /// `cordon --version` prints the version; a subcommand's `--version` is the zone-set
+    /// version, and its help lists only that one.
+    @Test func versionFlagIsTheRootsOnly() throws {
+        var out = try run(["--version"], in: Fixtures.temporaryDirectory())
+        #expect(out.status == 0 && out.stdout == "0.1.0\n")
+        out = try run(["locate", "--help"], in: Fixtures.temporaryDirectory())
+        #expect(out.stdout.components(separatedBy: "--version").count == 3, "\(out.stdout)")  // usage line and one option
+        #expect(!out.stdout.contains("Show the version"))
+    }
+
     @Test func missingZoneAndSetExitOne() throws {
         let dir = Fixtures.temporaryDirectory()
         _ = try run(["zones", "import", sample, "--set", "sample", "--activate"], in: dir)
