@@ -73,7 +73,32 @@ struct ZoneSourceOptions: ParsableArguments {
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Which zones contain a position (core or approach area).",
-        discussion: "Negative coordinates: put -- before them, e.g. `cordon check -- -33.92 18.42`.")
+        discussion: "Negative coordinates are read as numbers, not options: `cordon check -33.92 18.42`.")
+
+    /// The options of `check` that take a value (the next argument, unless written `--opt=value`).
+    static let valueOptions: Set<String> = ["--db", "--set", "--version", "--zones"]
+
+    /// The command line with `check`'s coordinates moved behind a `--`, so that a negative
+    /// latitude or longitude (`-33.92`) is read as a number rather than as an option. Other
+    /// command lines, and `check` lines that already have a `--`, are returned unchanged.
+    static func withNegativeCoordinates(_ arguments: [String]) -> [String] {
+        guard arguments.first == "check", !arguments.contains("--") else { return arguments }
+        func isNumber(_ s: String) -> Bool { s.count > 1 && s.first == "-" && Double(s) != nil }
+        guard arguments.contains(where: isNumber) else { return arguments }
+        var options: [String] = [], positionals: [String] = []
+        var k = 1
+        while k < arguments.count {
+            let a = arguments[k]
+            if valueOptions.contains(a), k + 1 < arguments.count {
+                options += [a, arguments[k + 1]]
+                k += 2
+                continue
+            }
+            if a.hasPrefix("-") && !isNumber(a) { options.append(a) } else { positionals.append(a) }
+            k += 1
+        }
+        return ["check"] + options + ["--"] + positionals
+    }
 
     @OptionGroup var source: ZoneSourceOptions
     @Argument(help: "Latitude in degrees.") var lat: Double

@@ -25,7 +25,7 @@ struct CordonCommand: ParsableCommand {
             return
         }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(CheckCommand.withNegativeCoordinates(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let exit as CLIExit {
             if !exit.message.isEmpty { writeStderr(exit.message) }

@@ -102,6 +102,21 @@ import Testing
         if status != 0 { #expect(!out.stderr.isEmpty) }
     }
 
+    /// Negative coordinates are numbers wherever the options stand; `--` still works.
+    @Test func checkReadsNegativeCoordinates() throws {
+        let dir = Fixtures.temporaryDirectory()
+        let expected = "-33.92, -70.5 (lat, lon) in \"sample.geojson\":\n  no zone\n"
+        for args in [
+            ["check", "--zones", sample, "-33.92", "-70.5"], ["check", "-33.92", "-70.5", "--zones", sample],
+            ["check", "-33.92", "--zones=\(sample)", "-70.5"], ["check", "--zones", sample, "--", "-33.92", "-70.5"],
+        ] {
+            let out = try run(args, in: dir)
+            #expect(out.status == 0 && out.stdout == expected, "\(args): \(out.stderr)")
+        }
+        let out = try run(["check", "--zones", sample, "-95", "10"], in: dir)
+        #expect(out.status == 1 && out.stderr.contains("latitude must be in [-90, 90]"))
+    }
+
     /// `cordon --version` prints the version; a subcommand's `--version` is the zone-set
     /// version, and its help lists only that one.
     @Test func versionFlagIsTheRootsOnly() throws {
