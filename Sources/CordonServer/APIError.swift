@@ -117,3 +117,37 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 }
+
+extension Request {
+    /// The value of query parameter `name`, or nil when it is absent. Given twice, it is refused
+    /// (400 `invalid_query`) rather than one of the values picked.
+    func query(_ name: String) throws(APIError) -> String? {
+        let values = uri.queryParameters.getAll(name)
+        guard values.count <= 1 else {
+            throw APIError(.badRequest, "invalid_query", "query parameter \(name) is given \(values.count) times")
+        }
+        return values.first
+    }
+
+    /// A yes/no query parameter: `true`, `1`, `yes` or `false`, `0`, `no` (any case); `false`
+    /// when absent. Anything else is refused (400 `invalid_query`), not read as `false`.
+    func queryFlag(_ name: String) throws(APIError) -> Bool {
+        guard let raw = try query(name) else { return false }
+        switch raw.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default:
+            throw APIError(.badRequest, "invalid_query", "query parameter \(name)=\(raw.prefix(64)) is not true or false")
+        }
+    }
+
+    /// A whole-number query parameter in `range`, or nil when absent; anything else is refused.
+    func queryInt(_ name: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
+        guard let raw = try query(name) else { return nil }
+        guard let v = Int(raw), range.contains(v) else {
+            throw APIError(
+                .badRequest, "invalid_query", "query parameter \(name)=\(raw.prefix(64)) is not a whole number in [\(range.lowerBound), \(range.upperBound)]")
+        }
+        return v
+    }
+}

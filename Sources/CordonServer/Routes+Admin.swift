@@ -49,7 +49,13 @@ extension CordonServices {
             guard let version = context.parameters.get("version", as: Int.self) else {
                 throw APIError.notFound("no such version")
             }
-            let kml = request.uri.queryParameters.get("format")?.lowercased() == "kml"
+            let kml: Bool
+            switch try request.query("format")?.lowercased() {
+            case nil, "geojson"?: kml = false
+            case "kml"?: kml = true
+            case let other?:
+                throw APIError(.badRequest, "invalid_query", "query parameter format=\(other.prefix(64)) is not geojson or kml")
+            }
             let zoneSet = try await Self.store { () throws(StoreError) in try store.zoneSet(setName: set, version: version) }
             let text = zoneSet.exported(as: kml ? .kml : .geojson)
             var response = Response.json(text: text)
@@ -58,7 +64,7 @@ extension CordonServices {
         }
         router.get("/v1/audit") { request, context in
             _ = try context.require([.admin])
-            let limit = min(10_000, max(1, request.uri.queryParameters.get("limit", as: Int.self) ?? 1000))
+            let limit = try request.queryInt("limit", in: 1...10_000) ?? 1000
             let entries = try await Self.store { () throws(StoreError) in try store.auditLog(limit: limit) }
             return Response.json(
                 .object([
@@ -101,11 +107,10 @@ extension CordonServices {
                 "zone files are application/geo+json, application/json, application/vnd.google-earth.kml+xml or text/plain (WKT), not \(other)")
         }
         let bytes = try await Self.body(request, limit: configuration.zoneBodyLimit)
-        let query = request.uri.queryParameters
-        let activate = query.get("activate").map(Self.flag) ?? false
+        let activate = try request.queryFlag("activate")
         var options = ImportOptions()
         options.format = format
-        options.repair = query.get("repair").map(Self.flag) ?? false
+        options.repair = try request.queryFlag("repair")
         options.read.maximumFileBytes = configuration.zoneBodyLimit
         let name = "body." + (format ?? ZoneFileFormat.detect(path: "", bytes: bytes) ?? .geojson).rawValue
         let catalog = ZoneCatalog(store: store)
@@ -164,8 +169,6 @@ extension CordonServices {
         members.append(JSONMember("text", .string(d.description)))
         return .object(members)
     }
-
-    static func flag(_ s: String) -> Bool { ["1", "true", "yes"].contains(s.lowercased()) }
 
     static func setName(_ context: CordonRequestContext) throws(APIError) -> String {
         guard let set = context.parameters.get("set"), !set.isEmpty, set.utf8.count <= 128 else {

@@ -11,9 +11,8 @@ extension CordonServices {
         router.get("/v1/vehicles/{id}/directives") { request, context in
             let id = try context.parameters.require("id")
             _ = try context.require([.owner, .admin], vehicle: id)
-            let query = request.uri.queryParameters
             func time(_ name: String) throws(APIError) -> Timestamp? {
-                guard let raw = query.get(name) else { return nil }
+                guard let raw = try request.query(name) else { return nil }
                 guard let t = Timestamp(iso8601: raw) else {
                     throw APIError(.badRequest, "invalid_query", "query parameter \(name)=\(raw.prefix(64)) is not an ISO 8601 time")
                 }

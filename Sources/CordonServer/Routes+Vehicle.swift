@@ -70,9 +70,8 @@ extension CordonServices {
 
     func zonesAt(_ request: Request, _ context: CordonRequestContext) throws -> Response {
         _ = try context.require([.vehicle, .admin])
-        let query = request.uri.queryParameters
         func coordinate(_ name: String, _ range: ClosedRange<Double>) throws(APIError) -> Double {
-            guard let raw = query.get(name) else { throw APIError(.badRequest, "invalid_query", "query parameter \(name) is missing") }
+            guard let raw = try request.query(name) else { throw APIError(.badRequest, "invalid_query", "query parameter \(name) is missing") }
             guard let v = Double(raw), v.isFinite, range.contains(v) else {
                 throw APIError(
                     .badRequest, "invalid_query",

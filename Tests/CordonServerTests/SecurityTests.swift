@@ -138,6 +138,34 @@ import Testing
         }
     }
 
+    /// A query parameter given twice, a yes/no that is neither, a limit that is not a whole
+    /// number in range and an unknown export format are 400 `invalid_query`, not a guess.
+    @Test func queryParametersAreStrict() async throws {
+        let h = try ServerHarness.make(versions: 1)
+        try await h.application.test(.router) { client in
+            let cases: [(HTTPRequest.Method, String, String, String)] = [
+                (.get, "/v1/zones/at?lat=1&lon=1&lat=2", h.vehicle, "query parameter lat is given 2 times"),
+                (.get, "/v1/vehicles/V1/directives?from=2026-03-02T00:00:00Z&from=2026-03-03T00:00:00Z", h.ownerV1, "query parameter from is given 2 times"),
+                (.post, "/v1/zonesets/test/versions?activate=maybe", h.admin, "query parameter activate=maybe is not true or false"),
+                (.post, "/v1/zonesets/test/versions?repair=on", h.admin, "query parameter repair=on is not true or false"),
+                (.get, "/v1/audit?limit=abc", h.admin, "query parameter limit=abc is not a whole number in [1, 10000]"),
+                (.get, "/v1/audit?limit=0", h.admin, "query parameter limit=0 is not a whole number in [1, 10000]"),
+                (.get, "/v1/zonesets/test/versions/1?format=shp", h.admin, "query parameter format=shp is not geojson or kml"),
+            ]
+            for (method, uri, token, message) in cases {
+                let reply = try await client.call(method, uri, token: token, body: method == .post ? ServerHarness.zoneFile(buffer: 100) : nil)
+                #expect(reply.status == .badRequest, "\(uri): \(reply.text.prefix(200))")
+                #expect(reply["error.code"] == .string("invalid_query") && reply["error.message"] == .string(message), "\(uri): \(reply.text.prefix(200))")
+            }
+            // The accepted spellings still work.
+            #expect(try await client.call(.get, "/v1/audit?limit=5", token: h.admin).status == .ok)
+            #expect(try await client.call(.get, "/v1/zonesets/test/versions/1?format=KML", token: h.admin).status == .ok)
+            let upload = try await client.call(
+                .post, "/v1/zonesets/test/versions?activate=no", token: h.admin, body: ServerHarness.zoneFile(buffer: 100))
+            #expect(upload.status == .created, "\(upload.text.prefix(200))")
+        }
+    }
+
     /// docs/openapi.yaml documents exactly the routes the application registers.
     @Test func openAPIDocumentsEveryRoute() throws {
         let h = try ServerHarness.make(versions: 1)
