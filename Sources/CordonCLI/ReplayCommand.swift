@@ -23,8 +23,14 @@ struct ReplayCommand: ParsableCommand {
     var columns: String?
     @Flag(help: "Stop with exit code 1 at the first malformed or invalid row.") var strict = false
     @Flag(help: "No progress display.") var quiet = false
-    @Option(help: "Worker threads (default: the machine's cores; the output is the same for any count).") var threads: Int?
+    @Option(help: "Worker threads, 1 to 256 (default: the machine's cores; the output is the same for any count).") var threads: Int?
     @Flag(help: "Only parse the inputs and print the rate (the floor for benchmarks); writes nothing.") var parseOnly = false
+
+    func validate() throws {
+        if let threads, !(1...256).contains(threads) {
+            throw ValidationError("--threads must be between 1 and 256, not \(threads)")
+        }
+    }
 
     func run() throws {
         var options = ReplayOptions()
@@ -38,7 +44,7 @@ struct ReplayCommand: ParsableCommand {
             if let columns { options.columns = try ColumnNames(mapping: columns) }
         } catch { throw CLIExit(code: CLIExit.usage, message: error.description) }
         options.strict = strict
-        options.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        options.threads = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
         options.parseOnly = parseOnly
         let configuration = try loadConfiguration()
         // The parse-only floor reads no zones: it is the parse alone.

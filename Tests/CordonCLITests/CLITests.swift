@@ -95,6 +95,8 @@ import Testing
         (["zones", "list", "--db", "/"], Int32(3)),  // not a database
         (["zones", "validate", "/nonexistent.geojson"], Int32(1)),
         (["--version"], Int32(0)),
+        (["replay", "--zones", "z.geojson", "t.csv", "--out", "o", "--threads", "0"], Int32(2)),
+        (["replay", "--zones", "z.geojson", "t.csv", "--out", "o", "--threads", "100000"], Int32(2)),
     ])
     func exitCodes(_ args: [String], _ status: Int32) throws {
         let out = try run(args, in: Fixtures.temporaryDirectory())
