@@ -63,6 +63,17 @@ struct ServeCommand: ParsableCommand {
         }
         if let snapshot = services.zones.snapshot {
             logger.info("serving zone set", metadata: ["set": "\(snapshot.setName)", "version": "\(snapshot.version)"])
+            let restore = services.zones.restoredVehicleStates
+            if let failure = restore.failure {
+                logger.error("saved vehicle states could not be read; vehicles start fresh", metadata: ["error": "\(failure)"])
+            } else {
+                logger.info("vehicle states restored", metadata: ["vehicles": "\(restore.restored)"])
+            }
+            if !restore.unreadable.isEmpty {
+                logger.warning(
+                    "saved states that could not be read; these vehicles start fresh",
+                    metadata: ["count": "\(restore.unreadable.count)", "first": "\(restore.unreadable.prefix(5).joined(separator: ", "))"])
+            }
         } else {
             logger.warning("zone set has no active version yet: /readyz answers 503", metadata: ["set": "\(services.zones.setName)"])
         }

@@ -76,6 +76,22 @@ public final class FleetEngine: Sendable {
         shards[shardIndex(vehicleID)].contents.withLock { $0.vehicles[vehicleID] }
     }
 
+    /// Every vehicle's state as `VehicleState.Saved`, in no particular order (each shard is
+    /// read under its lock; fixes applied meanwhile may or may not be included).
+    public func savedStates() -> [VehicleState.Saved] {
+        shards.flatMap { shard in shard.contents.withLock { $0.vehicles.values.map(\.saved) } }
+    }
+
+    /// Installs saved states against the current snapshot (`VehicleState.init(restoring:on:)`),
+    /// replacing any state those vehicles have.
+    public func restore(_ saved: [VehicleState.Saved]) {
+        let zones = self.zones
+        for s in saved {
+            let state = VehicleState(restoring: s, on: zones)
+            shards[shardIndex(s.vehicleID)].contents.withLock { $0.vehicles[s.vehicleID] = state }
+        }
+    }
+
     /// Number of vehicles with state.
     public var vehicleCount: Int {
         shards.reduce(0) { sum, shard in sum + shard.contents.withLock { $0.vehicles.count } }

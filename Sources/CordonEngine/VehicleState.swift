@@ -30,6 +30,12 @@ public struct VehicleState: Sendable {
     public internal(set) var data: DataAction = .none
     /// The zone-set version the holds are numbered in.
     var snapshot: ZoneSnapshot?
+    /// Zones that held the vehicle when its state was saved but are missing from the version
+    /// it was restored on (`init(restoring:on:)`): released, with their directives, at the next fix.
+    var vanished: [(id: String, category: Category)] = []
+    /// Set by `init(restoring:on:)`: the policy in force was saved, not computed from these
+    /// holds, so the next fix takes the full step (as after a swap), never the steady-state one.
+    var restored = false
     /// The index leaf cell of the last fix: the next fix's queries skip the descent when they
     /// stay inside it (most do at 1 Hz). Belongs to `snapshot`'s index.
     var cell = ZoneIndex.Cell()

@@ -48,7 +48,7 @@ public enum VehicleTracker {
 
         let wasHeld = !state.holds.isEmpty
         empty(&scratch.released)
-        let rebased = state.snapshot !== zones
+        let rebased = state.snapshot !== zones || state.restored
         if rebased {
             rebase(&state, on: zones, scratch: &scratch)
         }
@@ -179,8 +179,12 @@ public enum VehicleTracker {
 
     // MARK: - Steps
 
-    /// Renumbers the holds in a new zone-set version; holds whose zone is gone are released.
+    /// Renumbers the holds in a new zone-set version; holds whose zone is gone are released,
+    /// and so are the zones that vanished at a restore.
     static func rebase(_ state: inout VehicleState, on zones: ZoneSnapshot, scratch: inout Scratch) {
+        scratch.released += state.vanished
+        state.vanished = []
+        state.restored = false
         var k = 0
         while k < state.holds.count {
             let id = state.snapshot.map { $0.rules[Int(state.holds[k].zone)].id } ?? ""

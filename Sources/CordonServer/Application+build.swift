@@ -47,8 +47,9 @@ public struct CordonServices: Sendable {
 
 /// The one application builder that `cordon serve` and the tests use: HTTP/1.1 with WebSocket
 /// upgrade on the configured address, plus the background services (directive flushing,
-/// retention, zone-set watching). Run it with `runService()` for SIGTERM/SIGINT handling: the
-/// server stops accepting, finishes in-flight requests, then the services flush and stop.
+/// retention, zone-set watching, vehicle states saved at shutdown). Run it with `runService()`
+/// for SIGTERM/SIGINT handling: the server stops accepting, finishes in-flight requests, then
+/// the vehicle states are saved and the services flush and stop.
 public func buildApplication(
     _ configuration: ServerConfiguration, logger: Logger = Logger(label: "cordon")
 ) throws(ServerError) -> some ApplicationProtocol {
@@ -70,6 +71,7 @@ public func buildApplication(_ services: CordonServices, logger: Logger = Logger
     app.addServices(
         DirectiveFlushService(log: services.directiveLog, interval: c.flushInterval, logger: logger),
         RetentionService(store: services.store, retentionDays: c.retentionDays, interval: c.retentionInterval, logger: logger),
-        ZoneWatchService(zones: services.zones, interval: c.watchInterval, logger: logger))
+        ZoneWatchService(zones: services.zones, interval: c.watchInterval, logger: logger),
+        VehicleStateService(zones: services.zones, logger: logger))
     return app
 }

@@ -117,6 +117,26 @@ struct ZoneWatchService: Service {
     }
 }
 
+/// Saves the vehicle states at shutdown, once the HTTP server has finished its in-flight
+/// requests (it is added last, so it is the first service stopped after the server); they are
+/// restored when the service next starts (`ZoneService`).
+struct VehicleStateService: Service {
+    let zones: ZoneService
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do {
+            let saved = try await onQueue(DirectiveFlushService.writes) { [zones] () throws(StoreError) in
+                try zones.saveVehicleStates()
+            }
+            logger.info("vehicle states saved", metadata: ["vehicles": "\(saved)"])
+        } catch {
+            logger.error("saving vehicle states failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
 /// Sleeps, waking early when graceful shutdown begins.
 func gracefulShutdownAwareSleep(seconds: Double) async throws {
     try await cancelWhenGracefulShutdown {

@@ -23,6 +23,8 @@ public final class ZoneService: Sendable {
     /// The last snapshots built (current and previous), so a rollback swaps without a rebuild.
     private let built = Mutex<[ZoneSnapshot]>([])
     private let changes = DispatchQueue(label: "cordon.zone-changes")
+    /// What the restore of saved vehicle states found when the engine was created.
+    private let restore = Mutex(VehicleStateRestore())
 
     /// Chooses the served set (the configured one, else the store's only set, else `default`)
     /// and loads its active version, if any.
@@ -97,19 +99,62 @@ public final class ZoneService: Sendable {
     }
 
     private func swap(to snapshot: ZoneSnapshot) {
-        engine.withLock { engine in
+        let created: FleetEngine? = engine.withLock { engine in
             if let engine {
                 engine.activate(snapshot)
-            } else {
-                engine = FleetEngine(zones: snapshot, configuration: configuration)
+                return nil
             }
+            let made = FleetEngine(zones: snapshot, configuration: configuration)
+            engine = made
+            return made
         }
+        if let created { restoreVehicleStates(into: created) }
         built.withLock { list in
             list.removeAll { $0.version == snapshot.version }
             list.insert(snapshot, at: 0)
             if list.count > 2 { list.removeLast(list.count - 2) }
         }
         metrics.recordActiveVersion(set: snapshot.setName, version: snapshot.version)
+    }
+
+    // MARK: - Vehicle states across restarts
+
+    /// What the restore at the engine's creation found: states restored, stored rows that could
+    /// not be read (skipped), and a failure to read the store.
+    public var restoredVehicleStates: VehicleStateRestore { restore.withLock { $0 } }
+
+    /// Restores the vehicle states saved for the served set into the engine just created, and
+    /// removes the save (it is written again at the next shutdown).
+    private func restoreVehicleStates(into engine: FleetEngine) {
+        var outcome = VehicleStateRestore()
+        do {
+            var saved: [VehicleState.Saved] = []
+            for row in try store.takeVehicleStates(setName: setName) {
+                if let json = try? JSONParser().parse(Array(row.body.utf8), file: "vehicle_state"),
+                    let state = VehicleState.Saved(json: json), state.vehicleID == row.vehicleID
+                {
+                    saved.append(state)
+                } else {
+                    outcome.unreadable.append(row.vehicleID)
+                }
+            }
+            engine.restore(saved)
+            outcome.restored = saved.count
+        } catch {
+            outcome.failure = error.description
+        }
+        restore.withLock { $0 = outcome }
+    }
+
+    /// Saves every vehicle's state for the served set, replacing the previous save (at
+    /// shutdown, after the last request). Without an engine (no version was ever active in this
+    /// run) nothing is written, so an earlier run's save stays. Returns the number saved.
+    func saveVehicleStates() throws(StoreError) -> Int {
+        guard let fleet else { return 0 }
+        let writer = JSONWriter()
+        let states = fleet.savedStates().map { (vehicleID: $0.vehicleID, body: writer.string($0.json)) }
+        try store.replaceVehicleStates(setName: setName, states, savedAt: ZoneStore.now())
+        return states.count
     }
 
     /// Runs `body` on the serial change queue (off the request threads) and awaits it.
@@ -131,4 +176,13 @@ func onQueue<T: Sendable>(
         }
     }
     return try result.get()
+}
+
+/// What restoring the saved vehicle states found (`ZoneService.restoredVehicleStates`). A value.
+public struct VehicleStateRestore: Sendable {
+    public var restored = 0
+    /// Vehicles whose stored state could not be read; they start fresh.
+    public var unreadable: [String] = []
+    /// Why the store could not be read, if it could not.
+    public var failure: String?
 }

@@ -107,6 +107,20 @@ extension ZoneStore {
                     CREATE INDEX directive_log_recorded ON directive_log(recorded_ms);
                     """)
         }
+        m.registerMigration("v3-vehicle-state") { db in
+            try db.execute(
+                sql: """
+                    -- The service's vehicle states, saved at shutdown and restored at start-up
+                    -- (VehicleState.Saved as JSON), per served zone set.
+                    CREATE TABLE vehicle_state (
+                        set_name TEXT NOT NULL,
+                        vehicle_id TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        saved_ms INTEGER NOT NULL,
+                        PRIMARY KEY (set_name, vehicle_id)
+                    );
+                    """)
+        }
         return m
     }
 }

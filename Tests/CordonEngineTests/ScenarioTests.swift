@@ -46,12 +46,58 @@ struct ScenarioTests {
         }
     }
 
-    static func run(_ scenario: Scenario) throws -> [Directive] {
+    /// A restart anywhere: the vehicle states saved after any step (through their stored JSON
+    /// text) and restored into a new engine on the version then active give, from there on,
+    /// exactly the directives of the uninterrupted run: `seq` continues, holds and their clear
+    /// runs carry over, and a zone a swap removed is released at the next fix as it would be.
+    @Test("saving and restoring the vehicle states at any step changes no directive")
+    func restartAnywhere() throws {
+        var splits = 0
+        for name in Self.names {
+            let scenario = try Scenario.load("\(Self.directory)/\(name).json")
+            let expected = try Self.run(scenario).map(\.jsonLine)
+            for k in stride(from: 1, to: scenario.steps.count, by: max(1, scenario.steps.count / 40)) {
+                let got = try Self.run(scenario, restartAt: k).map(\.jsonLine)
+                #expect(got == expected, "\(name): restart after step \(k)")
+                splits += 1
+            }
+        }
+        #expect(splits > 500)
+    }
+
+    @Test("a stored state that is not one is refused, not guessed")
+    func savedStateRefusesMalformedJSON() throws {
+        let good = try JSONParser().parse(
+            Array(#"{"vehicle_id":"V1","seq":3,"last_time_ms":1000,"last_lon":116.0,"last_lat":40.0,"cameras":["exterior"],"data":"coarsen","coarsen_m":500,"holds":[{"zone":"base","category":"military","clear_since_ms":null}],"fixes_applied":2,"fixes_rejected":1,"enters":1}"#.utf8),
+            file: "state")
+        let saved = try #require(VehicleState.Saved(json: good))
+        #expect(saved.seq == 3 && saved.holds.map(\.zoneID) == ["base"] && saved.data == .coarsen(meters: 500))
+        #expect(VehicleState.Saved(json: saved.json) == saved)
+        guard case .object(let members) = good else { return }
+        for (key, bad) in [
+            ("seq", JSONValue.number(-1)), ("seq", .number(1.5)), ("data", .string("shred")), ("cameras", .array([.string("roof")])),
+            ("last_lat", .number(95)), ("last_lat", .null), ("holds", .array([.object([])])), ("vehicle_id", .number(1)),
+        ] {
+            let changed = JSONValue.object(members.map { $0.key == key ? JSONMember(key, bad) : $0 })
+            #expect(VehicleState.Saved(json: changed) == nil, "\(key) = \(bad)")
+        }
+    }
+
+    static func run(_ scenario: Scenario, restartAt restart: Int? = nil) throws -> [Directive] {
         let configuration = try EngineConfiguration(overrides: scenario.configuration)
         let snapshots = scenario.zoneSets.map { ZoneSnapshot($0) }
-        let engine = FleetEngine(zones: snapshots[0], configuration: configuration)
+        var engine = FleetEngine(zones: snapshots[0], configuration: configuration)
         var out: [Directive] = []
-        for step in scenario.steps {
+        for (k, step) in scenario.steps.enumerated() {
+            if k == restart {
+                let stored = engine.savedStates().map { JSONWriter().string($0.json) }
+                let restarted = FleetEngine(zones: engine.zones, configuration: configuration)
+                restarted.restore(try stored.map { text in
+                    let json = try JSONParser().parse(Array(text.utf8), file: "state")
+                    return try #require(VehicleState.Saved(json: json))
+                })
+                engine = restarted
+            }
             switch step {
             case .fix(let fix):
                 out += engine.evaluate(fix)

@@ -46,6 +46,39 @@ import Testing
         }
     }
 
+    /// A restart keeps each vehicle's state: saved at graceful shutdown (after the last
+    /// request), restored at start-up, so a vehicle suppressed before it is released after it
+    /// with `seq` continuing, and one suppressed then is still held (no new enter).
+    @Test func vehicleStatesSurviveARestart() async throws {
+        let h = try ServerHarness.make()
+        try await h.application.test(.live) { client in
+            let enter = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle,
+                body: batchJSON([fixJSON("V1", 0, lat: 39.005, lon: 116.005), fixJSON("V2", 0, lat: 39.005, lon: 116.005)]))
+            #expect(enter.status == .ok)
+            #expect(enter.text.contains("\"seq\":2"))
+        }
+        // The shutdown saved both vehicles; a new service on the same database restores them.
+        let restarted = try CordonServices(configuration: h.services.configuration)
+        #expect(restarted.zones.restoredVehicleStates.restored == 2)
+        let v1 = try #require(restarted.zones.fleet?.state(of: "V1"))
+        #expect(v1.isSuppressed && v1.seq == 2 && v1.heldZoneIDs == ["base-1"])
+        // Restored once: the save is gone, so a crash now would not bring it back.
+        #expect(try restarted.store.takeVehicleStates(setName: "test").isEmpty)
+        try await buildApplication(restarted).test(.router) { client in
+            // V1 waits 5 km away at 1 Hz, past the hold time: released, seq 3 and 4.
+            let away = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON((1...120).map { fixJSON("V1", $0, lat: 39.05, lon: 116.005) }))
+            let directives = (away["results"]?.arrayValue ?? []).flatMap { $0["directives"]?.arrayValue ?? [] }
+            #expect(directives.map { $0["seq"] } == [.number(3), .number(4)], "\(away.text)")
+            #expect(Set(directives.compactMap { $0["kind"]?.stringValue }) == ["camera.enable", "data.drop.end"])
+            // V2 stays inside: still held, nothing new.
+            let stay = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON([fixJSON("V2", 60, lat: 39.005, lon: 116.005)]))
+            #expect(stay["results"]?.arrayValue?.first?["directives"] == .array([]), "\(stay.text)")
+        }
+    }
+
     @Test func zonesAtGivesCategoriesAndPoliciesOnly() async throws {
         let h = try ServerHarness.make()
         try await h.application.test(.router) { client in
