@@ -99,16 +99,17 @@ public final class ZoneService: Sendable {
     }
 
     private func swap(to snapshot: ZoneSnapshot) {
-        let created: FleetEngine? = engine.withLock { engine in
-            if let engine {
-                engine.activate(snapshot)
-                return nil
-            }
+        // Swaps run one at a time (on the change queue, or in `init`), so the engine cannot
+        // appear between this read and the write below. A new engine gets the saved vehicle
+        // states before it is published: no request can create a state the restore would
+        // then overwrite.
+        if let running = fleet {
+            running.activate(snapshot)
+        } else {
             let made = FleetEngine(zones: snapshot, configuration: configuration)
-            engine = made
-            return made
+            restoreVehicleStates(into: made)
+            engine.withLock { $0 = made }
         }
-        if let created { restoreVehicleStates(into: created) }
         built.withLock { list in
             list.removeAll { $0.version == snapshot.version }
             list.insert(snapshot, at: 0)
