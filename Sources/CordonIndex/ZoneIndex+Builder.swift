@@ -9,8 +9,17 @@ extension ZoneIndex {
     /// Each zone contributes its core polygon and, when its approach polygon differs (buffer > 0),
     /// the approach polygon. Cost: O(E · depth) for E edges; docs/index.md.
     public struct Builder: Sendable {
-        /// A cell with more edges than this is split into four (unless at `maximumDepth`).
+        /// A cell with more edges than this is split into four (unless at `maximumDepth`), when
+        /// enough of them are short (below).
         public var maximumLeafEdges = 20
+        /// An edge is short in a cell when neither side of its bounding box is longer than this
+        /// many times the cell's larger side. Only short edges can be separated by splitting.
+        public var longEdgeRatio = 2.0
+        /// A cell is split only when its short edges are more than `maximumLeafEdges` and more
+        /// than this fraction of all its edges (the S2ShapeIndex rule): where long edges
+        /// crowd together (many spikes meeting at a point), splitting would copy each of them
+        /// into ever more cells without ever separating them, so those cells stay leaves.
+        public var minimumShortEdgeFraction = 0.2
         /// Splits below a root cell; 24 halvings of a 5 km cell reach 0.3 mm.
         public var maximumDepth = 24
         /// Root cells per edge (the root grid covers the data's bounding box).
@@ -435,18 +444,20 @@ struct BuildState {
             return leaf(edges: list, rx: rx, ry: ry, inside: inside)
         }
         let cx = (x0 + x1) / 2, cy = (y0 + y1) / 2
-        let index = internals.count
-        internals.append(ZoneIndex.InternalNode(cx: cx, cy: cy, children: (0, 0, 0, 0)))
         // Distribute edges: first each edge's quadrants as a mask (one read of its vertices; an
         // edge whose box lies in one quadrant goes there without a test), then the lists, one
-        // quadrant after another so each is contiguous in the arena.
+        // quadrant after another so each is contiguous in the arena. The same pass counts the
+        // short edges, which decide whether the cell is split at all.
         let start = arena.count
         var masks = quadrantMasks
         quadrantMasks = []
         masks.removeAll(keepingCapacity: true)
+        let shortLimit = max(x1 - x0, y1 - y0) * parameters.longEdgeRatio
+        var shortEdges = 0
         for k in list {
             let i = Int(arena[k])
             let (ax, ay, bx, by) = edge(i)
+            if abs(bx - ax) <= shortLimit && abs(by - ay) <= shortLimit { shortEdges += 1 }
             let lx = min(ax, bx) - margin, hx = max(ax, bx) + margin
             let ly = min(ay, by) - margin, hy = max(ay, by) + margin
             let west = lx <= cx, east = hx >= cx, south = ly <= cy, north = hy >= cy
@@ -461,6 +472,12 @@ struct BuildState {
             }
             masks.append(mask)
         }
+        if shortEdges <= max(parameters.maximumLeafEdges, Int(parameters.minimumShortEdgeFraction * Double(list.count))) {
+            quadrantMasks = masks
+            return leaf(edges: list, rx: rx, ry: ry, inside: inside)
+        }
+        let index = internals.count
+        internals.append(ZoneIndex.InternalNode(cx: cx, cy: cy, children: (0, 0, 0, 0)))
         // The four lists after one another, each in the parent's order: sized by a count, then
         // filled through the buffer (appending one at a time to a stored property paid a
         // uniqueness check per edge and quadrant).
