@@ -24,6 +24,11 @@ extension ZoneIndex {
         public var maximumDepth = 24
         /// Root cells per edge (the root grid covers the data's bounding box).
         public var rootCellsPerEdge = 0.5
+        /// The most root cells the edges' boxes may cover, per edge on average. Each edge is
+        /// tested against every root cell its box covers and copied into those it crosses, so
+        /// where long edges would cover more (long spikes or a comb spanning the data), the
+        /// grid is made coarser until they fit: work and memory stay linear in the edges.
+        public var maximumRootCoverPerEdge = 32
 
         public init() {}
 
@@ -224,8 +229,13 @@ struct BuildState {
         let h = max(box.maxLatitude - box.minLatitude, 1e-9)
         let target = min(Double(1 << 21), max(1, Double(totalEdges) * parameters.rootCellsPerEdge))
         let side = (w * h / target).squareRoot()
-        let columns = max(1, min(1 << 12, Int((w / side).rounded(.up))))
-        let rows = max(1, min(1 << 12, Int((h / side).rounded(.up))))
+        var size = (columns: max(1, min(1 << 12, Int((w / side).rounded(.up)))), rows: max(1, min(1 << 12, Int((h / side).rounded(.up)))))
+        let (product, overflow) = totalEdges.multipliedReportingOverflow(by: max(1, parameters.maximumRootCoverPerEdge))
+        let budget = overflow ? Int.max : product
+        while size.columns * size.rows > 1 && rootCover(columns: size.columns, rows: size.rows, budget: budget) {
+            size = ((size.columns + 1) / 2, (size.rows + 1) / 2)
+        }
+        let (columns, rows) = size
         let grid = RootGrid(box: box, columns: columns, rows: rows)
         let cw = grid.cellWidth, ch = grid.cellHeight
         let x0 = box.minLongitude, y0 = box.minLatitude
@@ -239,12 +249,7 @@ struct BuildState {
         let reader = self  // read-only copy for the workers (the arrays are shared, not copied)
         /// Calls `body` with every root cell edge `e` may touch; returns the cell when it is the only one.
         @Sendable @inline(__always) func visitCells(_ e: Int, _ body: (Int) -> Void) -> Int32 {
-            @inline(__always) func lo(_ v: Double, _ o: Double, _ s: Double, _ n: Int) -> Int {
-                // Truncation equals floor once clamped at 0.
-                let t = (v - o) / s
-                if !(t >= 0) { return 0 }
-                return t >= Double(n - 1) ? n - 1 : Int(t)
-            }
+            @inline(__always) func lo(_ v: Double, _ o: Double, _ s: Double, _ n: Int) -> Int { Self.gridIndex(v, o, s, n) }
             let (ax, ay, bx, by) = reader.edge(e)
             let m = reader.margin
             let i0 = lo(min(ax, bx) - m, x0, cw, columns), i1 = lo(max(ax, bx) + m, x0, cw, columns)
@@ -430,6 +435,32 @@ struct BuildState {
         (arena, insideByDepth) = ([], [])
         (leafEdges, leafPartial, leafFull, leafForced) = ([], [], [], [])
         quadrantMasks = []
+    }
+
+    /// The grid column (or row) of coordinate `v` for cells of size `s` from `o`, clamped to
+    /// 0 ..< n (NaN to 0). Truncation equals floor once clamped at 0.
+    @inline(__always)
+    static func gridIndex(_ v: Double, _ o: Double, _ s: Double, _ n: Int) -> Int {
+        let t = (v - o) / s
+        if !(t >= 0) { return 0 }
+        return t >= Double(n - 1) ? n - 1 : Int(t)
+    }
+
+    /// Whether the edges' boxes cover more than `budget` cells of a `columns` × `rows` root
+    /// grid over `box` (counted as the distribution below would find them, stopping at the budget).
+    func rootCover(columns: Int, rows: Int, budget: Int) -> Bool {
+        let grid = RootGrid(box: box, columns: columns, rows: rows)
+        let cw = grid.cellWidth, ch = grid.cellHeight
+        @inline(__always) func cell(_ v: Double, _ o: Double, _ s: Double, _ n: Int) -> Int { Self.gridIndex(v, o, s, n) }
+        var covered = 0
+        for e in 0..<edgeVertex.count {
+            let (ax, ay, bx, by) = edge(e)
+            let i0 = cell(min(ax, bx) - margin, box.minLongitude, cw, columns), i1 = cell(max(ax, bx) + margin, box.minLongitude, cw, columns)
+            let j0 = cell(min(ay, by) - margin, box.minLatitude, ch, rows), j1 = cell(max(ay, by) + margin, box.minLatitude, ch, rows)
+            covered += (i1 - i0 + 1) * (j1 - j0 + 1)
+            if covered > budget { return true }
+        }
+        return false
     }
 
     /// The node for a cell (its edges: `arena[edges]`): empty, a leaf, or four children.
