@@ -109,8 +109,10 @@ public struct LocalProjection: Sendable, Hashable {
         return (x * radius, y * radius)
     }
 
-    /// The coordinate of a planar point (inverse of `forward`).
-    public func inverse(x: Double, y: Double) -> Coordinate {
+    /// The coordinate of a planar point (inverse of `forward`). With `wrapping: false` the
+    /// longitude is the centre's plus an offset in (-180°, 180°], not wrapped into [-180, 180]:
+    /// a ring that crosses the antimeridian keeps continuous longitudes past ±180.
+    public func inverse(x: Double, y: Double, wrapping: Bool = true) -> Coordinate {
         let xs = x / radius, ys = y / radius
         let rho = (xs * xs + ys * ys).squareRoot()
         if rho < 1e-15 { return center }
@@ -119,7 +121,9 @@ public struct LocalProjection: Sendable, Hashable {
         let lon = center.longitude * .pi / 180
             + atan2(xs * sinRho, rho * cosLat0 * cosRho - ys * sinLat0 * sinRho)
         var lonDeg = lon * 180 / .pi
-        if lonDeg > 180 { lonDeg -= 360 } else if lonDeg < -180 { lonDeg += 360 }
+        if wrapping {
+            if lonDeg > 180 { lonDeg -= 360 } else if lonDeg < -180 { lonDeg += 360 }
+        }
         return Coordinate(longitude: lonDeg, latitude: lat * 180 / .pi)
     }
 

@@ -37,8 +37,19 @@ extension GEOSContext {
         of geometry: MultiPolygon, meters: Double, style: ApproachBuffering = ApproachBuffering()
     ) throws(GEOSError) -> MultiPolygon {
         guard meters > 0 else { return geometry }
-        let box = geometry.boundingBox
-        let center = box.center
+        // A zone on both sides of the antimeridian (parts ending at +180 and at -180) is
+        // measured with its western longitudes moved past +180, so that its box and centre are
+        // those of the zone as it lies on the globe, not of the whole width of the map.
+        let straddles = Self.straddlesAntimeridian(geometry)
+        var box = geometry.boundingBox
+        if straddles {
+            box = .empty
+            for c in geometry.allCoordinates {
+                box.extend(Coordinate(longitude: c.longitude < 0 ? c.longitude + 360 : c.longitude, latitude: c.latitude))
+            }
+        }
+        var center = box.center
+        if center.longitude > 180 { center = Coordinate(longitude: center.longitude - 360, latitude: center.latitude) }
         let pad = meters / 111_000 * 2 + 0.01
         let latitudes = max(-90, box.minLatitude - pad)...min(90, box.maxLatitude + pad)
         let projection = LocalProjection(center: center, radius: WGS84.minimumRadius(latitudes: latitudes))
@@ -77,17 +88,82 @@ extension GEOSContext {
         let handleOut = GEOSGeometryHandle(context: self, pointer: buffered)
         var dropped = 0
         let planarResult = try multiPolygon(handleOut, droppedParts: &dropped)
-        var result = MultiPolygon(
-            planarResult.polygons.map { p in
-                Polygon(
-                    exterior: unprojectRing(p.exterior, projection),
-                    holes: p.holes.map { unprojectRing($0, projection) })
-            }, isMulti: geometry.isMulti || planarResult.polygons.count != 1
-        ).normalized()
+        let isMulti = geometry.isMulti || planarResult.polygons.count != 1
+        var result: MultiPolygon
+        // Unprojected with continuous longitudes: a buffer that reaches past ±180 is cut at the
+        // antimeridian and the part beyond is moved to the other side. A ring that winds around
+        // a pole does not close that way; such a buffer keeps wrapped longitudes (the known
+        // limit in docs/semantics.md), and so does one whose continuous form is not valid.
+        let unwrapped = planarResult.polygons.map { p in
+            Polygon(exterior: unprojectRing(p.exterior, projection), holes: p.holes.map { unprojectRing($0, projection) })
+        }
+        let rings = unwrapped.flatMap { [$0.exterior] + $0.holes }
+        let closes = rings.allSatisfy { r in
+            guard let first = r.coordinates.first, let last = r.coordinates.last else { return true }
+            return abs(first.longitude - last.longitude) < 1e-6
+        }
+        let beyond = rings.contains { r in r.coordinates.contains { abs($0.longitude) > 180 } }
+        let extended = MultiPolygon(unwrapped.map(Self.closed), isMulti: true)
+        if closes && beyond, try validityProblem(extended) == nil,
+            let split = try? splitAtAntimeridian(extended, isMulti: isMulti)
+        {
+            result = split
+        } else {
+            // The same vertices with longitudes wrapped into [-180, 180] and each ring closed exactly.
+            let wrapped = MultiPolygon(unwrapped, isMulti: isMulti).mapCoordinates { c in
+                c.longitude > 180 ? Coordinate(longitude: c.longitude - 360, latitude: c.latitude)
+                    : c.longitude < -180 ? Coordinate(longitude: c.longitude + 360, latitude: c.latitude) : c
+            }
+            result = MultiPolygon(wrapped.polygons.map(Self.closed), isMulti: isMulti).normalized()
+        }
         if try validityProblem(result) != nil {
             result = try repair(result).geometry
         }
         return result
+    }
+
+    /// True when `geometry` has parts on both sides of the antimeridian that are nearer to
+    /// each other across it: moving its negative longitudes by +360° narrows its longitude span.
+    static func straddlesAntimeridian(_ geometry: MultiPolygon) -> Bool {
+        var lo = Double.infinity, hi = -Double.infinity, shiftedLo = Double.infinity, shiftedHi = -Double.infinity
+        for c in geometry.allCoordinates {
+            lo = min(lo, c.longitude)
+            hi = max(hi, c.longitude)
+            let s = c.longitude < 0 ? c.longitude + 360 : c.longitude
+            shiftedLo = min(shiftedLo, s)
+            shiftedHi = max(shiftedHi, s)
+        }
+        return hi - lo > 180 && shiftedHi - shiftedLo < hi - lo
+    }
+
+    /// A polygon whose rings end exactly where they start.
+    static func closed(_ p: Polygon) -> Polygon {
+        func fix(_ r: Ring) -> Ring {
+            var c = r.coordinates
+            if let first = c.first { c[c.count - 1] = first }
+            return Ring(c)
+        }
+        return Polygon(exterior: fix(p.exterior), holes: p.holes.map(fix))
+    }
+
+    /// `extended` (longitudes possibly past ±180) cut at the antimeridian: the part within
+    /// [-180, 180] as is, the parts beyond moved by ∓360°, all unioned.
+    private func splitAtAntimeridian(_ extended: MultiPolygon, isMulti: Bool) throws(GEOSError) -> MultiPolygon {
+        let whole = try geometry(extended)
+        var pieces: [Polygon] = []
+        for (x0, x1, shift) in [(-180.0, 180.0, 0.0), (180.0, 540.0, -360.0), (-540.0, -180.0, 360.0)] {
+            let ring = [(x0, -90.0), (x1, -90.0), (x1, 90.0), (x0, 90.0), (x0, -90.0)].map { Coordinate(longitude: $0.0, latitude: $0.1) }
+            let band = try geometry(MultiPolygon([Polygon(exterior: Ring(ring))]))
+            guard let cut = GEOSIntersection_r(handle, whole.pointer, band.pointer) else { throw failure("intersection") }
+            var dropped = 0
+            let part = try multiPolygon(GEOSGeometryHandle(context: self, pointer: cut), droppedParts: &dropped)
+            pieces += part.mapCoordinates { Coordinate(longitude: min(180, max(-180, $0.longitude + shift)), latitude: $0.latitude) }.polygons
+        }
+        let collected = try geometry(MultiPolygon(pieces, isMulti: true))
+        guard let union = GEOSUnaryUnion_r(handle, collected.pointer) else { throw failure("unaryUnion") }
+        var dropped = 0
+        let merged = try multiPolygon(GEOSGeometryHandle(context: self, pointer: union), droppedParts: &dropped)
+        return MultiPolygon(merged.polygons, isMulti: isMulti || merged.polygons.count != 1).normalized()
     }
 
     private func projectRing(_ ring: Ring, _ projection: LocalProjection, _ maxSegment: Double) -> Ring {
@@ -116,9 +192,9 @@ extension GEOSContext {
         return Ring(out)
     }
 
+    /// A planar ring back in lon/lat with continuous longitudes (not wrapped, not closed by
+    /// force: a ring around a pole does not close, for the caller to see).
     private func unprojectRing(_ ring: Ring, _ projection: LocalProjection) -> Ring {
-        var coords = ring.coordinates.map { projection.inverse(x: $0.longitude, y: $0.latitude) }
-        if let first = coords.first { coords[coords.count - 1] = first }  // keep closure exact
-        return Ring(coords)
+        Ring(ring.coordinates.map { projection.inverse(x: $0.longitude, y: $0.latitude, wrapping: false) })
     }
 }

@@ -96,6 +96,39 @@ import Testing
         #expect(farChecked >= c.vertices / 2, "\(c.label): only \(farChecked) far points checked")
     }
 
+    /// A zone whose east side lies on the antimeridian: its buffer reaches past +180°, which
+    /// is cut there and continued from -180° (it used to come back wrapped into edges jumping
+    /// across the map, and the repaired polygon missed part of the zone itself). Two zones in
+    /// one, on both sides of the seam, are measured as the one place they are.
+    @Test func bufferAcrossTheAntimeridianContinuesOnTheOtherSide() throws {
+        let context = try GEOSContext()
+        func square(_ x0: Double, _ x1: Double) -> Polygon {
+            Polygon(exterior: Ring([(x0, 0.0), (x1, 0.0), (x1, 0.1), (x0, 0.1), (x0, 0.0)].map { Coordinate(longitude: $0.0, latitude: $0.1) }))
+        }
+        let east = MultiPolygon([square(179.9, 180)])
+        let both = MultiPolygon([square(179.9, 180), square(-180, -179.95)], isMulti: true)
+        for zone in [east, both] {
+            let approach = try context.approach(of: zone, meters: 100)
+            #expect(try context.validityProblem(approach) == nil)
+            for p in approach.polygons {
+                for r in [p.exterior] + p.holes {
+                    for (a, b) in zip(r.coordinates, r.coordinates.dropFirst()) {
+                        #expect(abs(a.longitude - b.longitude) <= 180, "an edge from \(a) to \(b) jumps across the map")
+                    }
+                }
+            }
+            let area = try context.geometry(approach)
+            func inside(_ lon: Double, _ lat: Double) throws -> Bool { try area.intersects(try context.point(Coordinate(longitude: lon, latitude: lat))) }
+            // The whole zone, and 50 m past the seam (0.00045° at the equator) on the other side.
+            for (lon, lat) in [(179.9, 0.0), (179.95, 0.05), (180.0, 0.1), (180.0, 0.0), (-179.9996, 0.05), (-179.9996, -0.0004)] {
+                #expect(try inside(lon, lat), "\(lon), \(lat)")
+            }
+            // Past the bound on the far side of the seam: 300 m and more beyond the east square.
+            if zone == east { #expect(try !inside(-179.997, 0.05)) }
+            #expect(try !inside(179.9, 0.2))
+        }
+    }
+
     @Test func zeroBufferIsTheZoneItself() throws {
         let context = try GEOSContext()
         let zone = Self.ring(Self.cases[0])
