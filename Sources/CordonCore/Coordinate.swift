@@ -20,6 +20,13 @@ public struct Coordinate: Hashable, Sendable, CustomStringConvertible {
             && latitude >= -90 && latitude <= 90
     }
 
+    /// The same position with a longitude a full turn out of [-180, 180] (as continuous
+    /// longitudes past the antimeridian are) brought back into it.
+    public var wrapped: Coordinate {
+        longitude > 180 ? Coordinate(longitude: longitude - 360, latitude: latitude)
+            : longitude < -180 ? Coordinate(longitude: longitude + 360, latitude: latitude) : self
+    }
+
     /// `lon,lat` with up to 9 decimals, as used in every diagnostic.
     public var description: String {
         "\(formatDegrees(longitude)),\(formatDegrees(latitude))"

@@ -120,11 +120,8 @@ public struct LocalProjection: Sendable, Hashable {
         let lat = asin(Swift.max(-1, Swift.min(1, cosRho * sinLat0 + ys * sinRho * cosLat0 / rho)))
         let lon = center.longitude * .pi / 180
             + atan2(xs * sinRho, rho * cosLat0 * cosRho - ys * sinLat0 * sinRho)
-        var lonDeg = lon * 180 / .pi
-        if wrapping {
-            if lonDeg > 180 { lonDeg -= 360 } else if lonDeg < -180 { lonDeg += 360 }
-        }
-        return Coordinate(longitude: lonDeg, latitude: lat * 180 / .pi)
+        let c = Coordinate(longitude: lon * 180 / .pi, latitude: lat * 180 / .pi)
+        return wrapping ? c.wrapped : c
     }
 
     /// The largest ratio planar/true distance for short segments anywhere within `maxDistance`

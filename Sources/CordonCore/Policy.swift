@@ -45,6 +45,20 @@ public enum DataAction: Sendable, Hashable {
         }
     }
 
+    /// The action spelled `name` in zone files (and stored states), with `coarsenMeters` for
+    /// `coarsen`; nil for an unknown name, or `coarsen` without a positive finite precision.
+    public init?(name: String, coarsenMeters: Double?) {
+        switch name {
+        case "drop": self = .drop
+        case "local_only": self = .localOnly
+        case "none": self = .none
+        case "coarsen":
+            guard let m = coarsenMeters, m.isFinite, m > 0 else { return nil }
+            self = .coarsen(meters: m)
+        default: return nil
+        }
+    }
+
     /// Rank for "strictest wins": larger is stricter. Coarsen ranks among coarsens by precision.
     @inlinable
     public var strictness: (rank: Int, meters: Double) {

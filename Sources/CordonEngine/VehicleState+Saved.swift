@@ -134,16 +134,7 @@ extension VehicleState.Saved {
             guard case .string(let s) = name, let group = CameraGroups(name: s) else { return nil }
             cameras.insert(group)
         }
-        let data: DataAction
-        switch dataName {
-        case "drop": data = .drop
-        case "local_only": data = .localOnly
-        case "none": data = .none
-        case "coarsen":
-            guard let m = json["coarsen_m"]?.numberValue, m.isFinite, m > 0 else { return nil }
-            data = .coarsen(meters: m)
-        default: return nil
-        }
+        guard let data = DataAction(name: dataName, coarsenMeters: json["coarsen_m"]?.numberValue) else { return nil }
         var holds: [Hold] = []
         for value in holdValues {
             guard case .string(let zoneID)? = value["zone"], case .string(let c)? = value["category"],

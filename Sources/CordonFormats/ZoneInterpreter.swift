@@ -90,9 +90,6 @@ package struct ZoneInterpreter: Sendable {
         // Data action.
         if let raw = value("data"), raw != .null {
             switch raw.stringValue {
-            case "drop"?: policy.data = .drop
-            case "local_only"?: policy.data = .localOnly
-            case "none"?: policy.data = .none
             case "coarsen"?:
                 switch Self.number(value("coarsen_m")) {
                 case .some(let m) where m.isFinite && m > 0: policy.data = .coarsen(meters: m)
@@ -100,7 +97,11 @@ package struct ZoneInterpreter: Sendable {
                 case nil: problems.append(("bad_coarsen", "data \"coarsen\" needs a positive coarsen_m (metres)"))
                 }
             case let s?:
-                problems.append(("unknown_policy", "unknown data action \"\(s)\" (expected drop, local_only, coarsen or none)"))
+                if let action = DataAction(name: s, coarsenMeters: nil) {
+                    policy.data = action
+                } else {
+                    problems.append(("unknown_policy", "unknown data action \"\(s)\" (expected drop, local_only, coarsen or none)"))
+                }
             case nil:
                 problems.append(("unknown_policy", "data must be a string, found \(raw.typeName)"))
             }

@@ -37,19 +37,8 @@ extension GEOSContext {
         of geometry: MultiPolygon, meters: Double, style: ApproachBuffering = ApproachBuffering()
     ) throws(GEOSError) -> MultiPolygon {
         guard meters > 0 else { return geometry }
-        // A zone on both sides of the antimeridian (parts ending at +180 and at -180) is
-        // measured with its western longitudes moved past +180, so that its box and centre are
-        // those of the zone as it lies on the globe, not of the whole width of the map.
-        let straddles = Self.straddlesAntimeridian(geometry)
-        var box = geometry.boundingBox
-        if straddles {
-            box = .empty
-            for c in geometry.allCoordinates {
-                box.extend(Coordinate(longitude: c.longitude < 0 ? c.longitude + 360 : c.longitude, latitude: c.latitude))
-            }
-        }
-        var center = box.center
-        if center.longitude > 180 { center = Coordinate(longitude: center.longitude - 360, latitude: center.latitude) }
+        let box = Self.globeBox(geometry)
+        let center = box.center.wrapped
         let pad = meters / 111_000 * 2 + 0.01
         let latitudes = max(-90, box.minLatitude - pad)...min(90, box.maxLatitude + pad)
         let projection = LocalProjection(center: center, radius: WGS84.minimumRadius(latitudes: latitudes))
@@ -110,10 +99,7 @@ extension GEOSContext {
             result = split
         } else {
             // The same vertices with longitudes wrapped into [-180, 180] and each ring closed exactly.
-            let wrapped = MultiPolygon(unwrapped, isMulti: isMulti).mapCoordinates { c in
-                c.longitude > 180 ? Coordinate(longitude: c.longitude - 360, latitude: c.latitude)
-                    : c.longitude < -180 ? Coordinate(longitude: c.longitude + 360, latitude: c.latitude) : c
-            }
+            let wrapped = MultiPolygon(unwrapped, isMulti: isMulti).mapCoordinates(\.wrapped)
             result = MultiPolygon(wrapped.polygons.map(Self.closed), isMulti: isMulti).normalized()
         }
         if try validityProblem(result) != nil {
@@ -122,18 +108,19 @@ extension GEOSContext {
         return result
     }
 
-    /// True when `geometry` has parts on both sides of the antimeridian that are nearer to
-    /// each other across it: moving its negative longitudes by +360° narrows its longitude span.
-    static func straddlesAntimeridian(_ geometry: MultiPolygon) -> Bool {
-        var lo = Double.infinity, hi = -Double.infinity, shiftedLo = Double.infinity, shiftedHi = -Double.infinity
-        for c in geometry.allCoordinates {
-            lo = min(lo, c.longitude)
-            hi = max(hi, c.longitude)
-            let s = c.longitude < 0 ? c.longitude + 360 : c.longitude
-            shiftedLo = min(shiftedLo, s)
-            shiftedHi = max(shiftedHi, s)
+    /// The box of `geometry` as it lies on the globe: when it has parts on both sides of the
+    /// antimeridian that are nearer to each other across it (Russia, Fiji), the box with its
+    /// negative longitudes moved by +360° (so past +180), which is then the narrower one.
+    static func globeBox(_ geometry: MultiPolygon) -> BoundingBox {
+        var plain = BoundingBox.empty, shifted = BoundingBox.empty
+        for p in geometry.polygons {
+            for c in p.exterior.coordinates {
+                plain.extend(c)
+                shifted.extend(Coordinate(longitude: c.longitude < 0 ? c.longitude + 360 : c.longitude, latitude: c.latitude))
+            }
         }
-        return hi - lo > 180 && shiftedHi - shiftedLo < hi - lo
+        let width = plain.maxLongitude - plain.minLongitude
+        return width > 180 && shifted.maxLongitude - shifted.minLongitude < width ? shifted : plain
     }
 
     /// A polygon whose rings end exactly where they start.

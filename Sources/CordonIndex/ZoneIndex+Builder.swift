@@ -249,11 +249,10 @@ struct BuildState {
         let reader = self  // read-only copy for the workers (the arrays are shared, not copied)
         /// Calls `body` with every root cell edge `e` may touch; returns the cell when it is the only one.
         @Sendable @inline(__always) func visitCells(_ e: Int, _ body: (Int) -> Void) -> Int32 {
-            @inline(__always) func lo(_ v: Double, _ o: Double, _ s: Double, _ n: Int) -> Int { Self.gridIndex(v, o, s, n) }
             let (ax, ay, bx, by) = reader.edge(e)
             let m = reader.margin
-            let i0 = lo(min(ax, bx) - m, x0, cw, columns), i1 = lo(max(ax, bx) + m, x0, cw, columns)
-            let j0 = lo(min(ay, by) - m, y0, ch, rows), j1 = lo(max(ay, by) + m, y0, ch, rows)
+            let i0 = Self.gridIndex(min(ax, bx) - m, x0, cw, columns), i1 = Self.gridIndex(max(ax, bx) + m, x0, cw, columns)
+            let j0 = Self.gridIndex(min(ay, by) - m, y0, ch, rows), j1 = Self.gridIndex(max(ay, by) + m, y0, ch, rows)
             if i0 == i1 && j0 == j1 {
                 body(j0 * columns + i0)
                 return Int32(j0 * columns + i0)
@@ -451,12 +450,12 @@ struct BuildState {
     func rootCover(columns: Int, rows: Int, budget: Int) -> Bool {
         let grid = RootGrid(box: box, columns: columns, rows: rows)
         let cw = grid.cellWidth, ch = grid.cellHeight
-        @inline(__always) func cell(_ v: Double, _ o: Double, _ s: Double, _ n: Int) -> Int { Self.gridIndex(v, o, s, n) }
+        let x0 = box.minLongitude, y0 = box.minLatitude
         var covered = 0
         for e in 0..<edgeVertex.count {
             let (ax, ay, bx, by) = edge(e)
-            let i0 = cell(min(ax, bx) - margin, box.minLongitude, cw, columns), i1 = cell(max(ax, bx) + margin, box.minLongitude, cw, columns)
-            let j0 = cell(min(ay, by) - margin, box.minLatitude, ch, rows), j1 = cell(max(ay, by) + margin, box.minLatitude, ch, rows)
+            let i0 = Self.gridIndex(min(ax, bx) - margin, x0, cw, columns), i1 = Self.gridIndex(max(ax, bx) + margin, x0, cw, columns)
+            let j0 = Self.gridIndex(min(ay, by) - margin, y0, ch, rows), j1 = Self.gridIndex(max(ay, by) + margin, y0, ch, rows)
             covered += (i1 - i0 + 1) * (j1 - j0 + 1)
             if covered > budget { return true }
         }

@@ -24,6 +24,19 @@ import Testing
         ZoneIndex.Builder().build(zoneIDs: areas.indices.map(String.init), areas: areas.enumerated().map { (UInt32($0.offset) << 1, $0.element) })
     }
 
+    /// The points taken two by two as segments: each with the index's hits and its GEOS
+    /// geometry (a point when both ends are equal).
+    static func segments(_ index: ZoneIndex, _ points: [Coordinate], _ context: GEOSContext) throws
+        -> [(Coordinate, Coordinate, [ZoneHit], GEOSGeometryHandle)]
+    {
+        try stride(from: 0, to: points.count - 1, by: 2).map { k in
+            let a = points[k], b = points[k + 1]
+            var hits: [ZoneHit] = []
+            index.zones(touchingSegment: a, b, into: &hits)
+            return (a, b, hits, a == b ? try context.point(a) : try context.lineString([a, b]))
+        }
+    }
+
     @Test func segmentsMatchGEOSIntersects() throws {
         var checked = 0, touched = 0
         for (areas, seedRng) in Self.zoneSets() {
@@ -31,13 +44,8 @@ import Testing
             let index = Self.index(areas)
             let context = try GEOSContext()
             let geos = try areas.map { try context.geometry($0) }
-            let points = RandomPolygonTests.points(&rng, areas, count: 400)
-            for k in stride(from: 0, to: points.count - 1, by: 2) {
-                let a = points[k], b = points[k + 1]
-                var hits: [ZoneHit] = []
-                index.zones(touchingSegment: a, b, into: &hits)
+            for (a, b, hits, line) in try Self.segments(index, RandomPolygonTests.points(&rng, areas, count: 400), context) {
                 let mine = Set(hits.map(\.zone))
-                let line = a == b ? try context.point(a) : try context.lineString([a, b])
                 var truth = Set<UInt32>()
                 for (z, g) in geos.enumerated() where try g.intersects(line) { truth.insert(UInt32(z)) }
                 #expect(mine == truth, "segment \(a) → \(b): index \(mine.sorted()) GEOS \(truth.sorted())")
@@ -73,13 +81,8 @@ import Testing
             let context = try GEOSContext()
             let geosCore = try areas.map { try context.geometry($0) }
             let geosApproach = try approach.map { try context.geometry($0) }
-            let points = RandomPolygonTests.points(&rng, areas, count: 200)
-            for k in stride(from: 0, to: points.count - 1, by: 2) {
-                let a = points[k], b = points[k + 1]
-                var hits: [ZoneHit] = []
-                index.zones(touchingSegment: a, b, into: &hits)
+            for (a, b, hits, line) in try Self.segments(index, RandomPolygonTests.points(&rng, areas, count: 200), context) {
                 let mine = Set(hits.map { "\($0.zone)\($0.kind == .core ? "c" : "a")" })
-                let line = a == b ? try context.point(a) : try context.lineString([a, b])
                 var truth = Set<String>()
                 for z in areas.indices {
                     if try geosCore[z].intersects(line) {
