@@ -81,8 +81,8 @@ extension GEOSContext {
         var result: MultiPolygon
         // Unprojected with continuous longitudes: a buffer that reaches past ±180 is cut at the
         // antimeridian and the part beyond is moved to the other side. A ring that winds around
-        // a pole does not close that way; such a buffer keeps wrapped longitudes (the known
-        // limit in docs/semantics.md), and so does one whose continuous form is not valid.
+        // a pole (a buffer of Antarctica) becomes the cap it bounds on its pole's side, cut the
+        // same way. A buffer whose continuous form is not valid keeps wrapped longitudes.
         let unwrapped = planarResult.polygons.map { p in
             Polygon(exterior: unprojectRing(p.exterior, projection), holes: p.holes.map { unprojectRing($0, projection) })
         }
@@ -93,7 +93,9 @@ extension GEOSContext {
         }
         let beyond = rings.contains { r in r.coordinates.contains { abs($0.longitude) > 180 } }
         let extended = MultiPolygon(unwrapped.map(Self.closed), isMulti: true)
-        if closes && beyond, try validityProblem(extended) == nil,
+        if rings.contains(where: { Self.windingTurns(Self.continuous($0)) != 0 }) {
+            result = try aroundPole(planarResult, projection, isMulti: isMulti)
+        } else if closes && beyond, try validityProblem(extended) == nil,
             let split = try? splitAtAntimeridian(extended, isMulti: isMulti)
         {
             result = split
@@ -146,11 +148,107 @@ extension GEOSContext {
             let part = try multiPolygon(GEOSGeometryHandle(context: self, pointer: cut), droppedParts: &dropped)
             pieces += part.mapCoordinates { Coordinate(longitude: min(180, max(-180, $0.longitude + shift)), latitude: $0.latitude) }.polygons
         }
-        let collected = try geometry(MultiPolygon(pieces, isMulti: true))
+        return try union(pieces, isMulti: isMulti)
+    }
+
+    /// `ring` with longitudes made continuous along it: each vertex moved by a multiple of 360°
+    /// to lie within 180° of the one before, the whole ring then moved so that it starts in
+    /// [-180, 180]. A ring that winds around a pole then ends 360° from where it starts.
+    static func continuous(_ ring: Ring) -> Ring {
+        var out: [Coordinate] = []
+        out.reserveCapacity(ring.coordinates.count)
+        for c in ring.coordinates {
+            var lon = c.longitude
+            if let previous = out.last?.longitude {
+                lon -= 360 * ((lon - previous) / 360).rounded()
+            }
+            out.append(Coordinate(longitude: lon, latitude: c.latitude))
+        }
+        if let first = out.first?.longitude, abs(first) > 180 {
+            let shift = 360 * (first / 360).rounded()
+            out = out.map { Coordinate(longitude: $0.longitude - shift, latitude: $0.latitude) }
+        }
+        return Ring(out)
+    }
+
+    /// How many times a ring with continuous longitudes goes around a pole (its net longitude
+    /// travel over 360°, rounded; signed by its direction).
+    static func windingTurns(_ ring: Ring) -> Int {
+        guard let first = ring.coordinates.first, let last = ring.coordinates.last else { return 0 }
+        return Int(((last.longitude - first.longitude) / 360).rounded())
+    }
+
+    /// The planar buffer `planar`, where some ring winds around a pole, as lon/lat polygons: each
+    /// ring with continuous longitudes is closed along the latitude of the pole whose projected
+    /// image it encloses (a ring that does not wind is closed as it is), cut at the antimeridian
+    /// into [-180, 180]; each polygon is its exterior's piece less its holes' pieces.
+    private func aroundPole(_ planar: MultiPolygon, _ projection: LocalProjection, isMulti: Bool) throws(GEOSError) -> MultiPolygon {
+        let north = projection.forward(Coordinate(longitude: 0, latitude: 90))
+        func onGlobe(_ planarRing: Ring) throws(GEOSError) -> GEOSGeometryHandle {
+            var c = Self.continuous(unprojectRing(planarRing, projection)).coordinates
+            if Self.windingTurns(Ring(c)) != 0, let seam = Self.startingAtSeam(c), let first = seam.first, let last = seam.last {
+                // Both ends lie exactly on a seam (±180° + k·360°), so the cut pieces meet exactly.
+                let pole = Self.encloses(planarRing, x: north.x, y: north.y) ? 90.0 : -90.0
+                c = seam + [Coordinate(longitude: last.longitude, latitude: pole), Coordinate(longitude: first.longitude, latitude: pole), first]
+            } else if let first = c.first {
+                c[c.count - 1] = first
+            }
+            let piece = try splitAtAntimeridian(MultiPolygon([Polygon(exterior: Ring(c))]), isMulti: true)
+            return try geometry(piece)
+        }
+        var parts: [Polygon] = []
+        for p in planar.polygons {
+            var shape = try onGlobe(p.exterior)
+            for h in p.holes {
+                let hole = try onGlobe(h)
+                guard let rest = GEOSDifference_r(handle, shape.pointer, hole.pointer) else { throw failure("difference") }
+                shape = GEOSGeometryHandle(context: self, pointer: rest)
+            }
+            var dropped = 0
+            parts += try multiPolygon(shape, droppedParts: &dropped).polygons
+        }
+        return try union(parts, isMulti: isMulti)
+    }
+
+    /// The union of `polygons` (GEOS unary union), normalized.
+    private func union(_ polygons: [Polygon], isMulti: Bool) throws(GEOSError) -> MultiPolygon {
+        let collected = try geometry(MultiPolygon(polygons, isMulti: true))
         guard let union = GEOSUnaryUnion_r(handle, collected.pointer) else { throw failure("unaryUnion") }
         var dropped = 0
         let merged = try multiPolygon(GEOSGeometryHandle(context: self, pointer: union), droppedParts: &dropped)
         return MultiPolygon(merged.polygons, isMulti: isMulti || merged.polygons.count != 1).normalized()
+    }
+
+    /// A winding ring with continuous longitudes (`c`, closed 360° on) started instead where it
+    /// first crosses a seam (a longitude of 180° + k·360°), at a vertex placed exactly there,
+    /// and ended at the same seam one turn on; nil when no edge crosses one.
+    static func startingAtSeam(_ c: [Coordinate]) -> [Coordinate]? {
+        guard let first = c.first, let last = c.last, c.count > 2 else { return nil }
+        let turn = 360 * ((last.longitude - first.longitude) / 360).rounded()
+        func side(_ lon: Double) -> Double { ((lon - 180) / 360).rounded(.down) }
+        for i in 0..<(c.count - 1) where side(c[i].longitude) != side(c[i + 1].longitude) {
+            let a = c[i], b = c[i + 1]
+            let seam = 180 + 360 * max(side(a.longitude), side(b.longitude))
+            let t = (seam - a.longitude) / (b.longitude - a.longitude)
+            let latitude = a.latitude + (b.latitude - a.latitude) * t
+            var out = [Coordinate(longitude: seam, latitude: latitude)]
+            out += c[(i + 1)...]
+            out += c[1..<(i + 1)].map { Coordinate(longitude: $0.longitude + turn, latitude: $0.latitude) }
+            out.append(Coordinate(longitude: seam + turn, latitude: latitude))
+            return out
+        }
+        return nil
+    }
+
+    /// Whether the planar point (x, y) lies inside `ring` (even–odd rule; used only for a
+    /// pole's image, which lies far from any buffer ring).
+    static func encloses(_ ring: Ring, x: Double, y: Double) -> Bool {
+        var inside = false
+        for (a, b) in zip(ring.coordinates, ring.coordinates.dropFirst()) {
+            let (ax, ay, bx, by) = (a.longitude, a.latitude, b.longitude, b.latitude)
+            if (ay > y) != (by > y), x < ax + (y - ay) * (bx - ax) / (by - ay) { inside.toggle() }
+        }
+        return inside
     }
 
     private func projectRing(_ ring: Ring, _ projection: LocalProjection, _ maxSegment: Double) -> Ring {

@@ -189,6 +189,13 @@ public final class GEOSGeometryHandle {
         guard r != 2 else { throw context.failure("intersects") }
         return r == 1
     }
+
+    /// Whether every point of `other` lies in this geometry or on its boundary (GEOS `covers`).
+    public func covers(_ other: GEOSGeometryHandle) throws(GEOSError) -> Bool {
+        let r = GEOSCovers_r(context.handle, pointer, other.pointer)  // 1 true, 0 false, 2 exception
+        guard r != 2 else { throw context.failure("covers") }
+        return r == 1
+    }
 }
 
 extension GEOSContext {

@@ -18,12 +18,22 @@ public enum Fixtures {
         repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data/\(name)").path
     }
 
-    /// A fresh, empty temporary directory.
+    /// A fresh, empty temporary directory, inside one directory per test process that is
+    /// removed when the process exits (tests leave nothing behind in the system's temporary
+    /// directory; a crashed run leaves its one directory, named by process id).
     public static func temporaryDirectory(_ label: String = "cordon-test") -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        let url = processScratch.appendingPathComponent("\(label)-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// The per-process parent of `temporaryDirectory`, made on first use.
+    private static let processScratch: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cordon-tests-\(getpid())-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: Fixtures.processScratch) }
+        return url
+    }()
 
     /// Geometry from WKT text (`POLYGON ((…))` / `MULTIPOLYGON (…)`), read exactly as import reads
     /// it but without the GEOS stage; nil with the diagnostics printed when the text is refused.

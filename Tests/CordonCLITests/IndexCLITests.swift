@@ -44,7 +44,7 @@ import Testing
         #expect(written == "id,zone_ids\ninside,bj-00045\nvertex,bj-00045\napproach,bj-00045\noutside,\n")
         // --zones reads the file directly; columns in any order; several zones sorted, joined by ';'.
         let points = dir.appendingPathComponent("p.csv")
-        try "lon,extra,id,lat\n116.3764,x,a,39.916\n116.2,y,b,39.95\n".write(to: points, atomically: true, encoding: .utf8)
+        try "lon,extra,id,lat\n116.3764,x,a,39.916\n116.2,y,b,39.95\n".write(to: points, atomically: false, encoding: .utf8)
         out = try CLIRunner.run(["locate", "--zones", Fixtures.path("zones/sample.geojson"), "--points", points.path], in: Fixtures.temporaryDirectory())
         #expect(out.stdout == "id,zone_ids\na,bj-00045\nb,\n")
         // RFC 4180 both ways: quoted ids with commas, doubled quotes and a line break come back
@@ -53,14 +53,14 @@ import Testing
         out = try CLIRunner.run(["locate", "--zones", Fixtures.path("zones/sample.geojson"), "--points", points.path], in: Fixtures.temporaryDirectory())
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout == "id,zone_ids\n\"a,1\",bj-00045\n\"say \"\"hi\"\"\nthere\",\n")
-        try "id,lat,lon\n\"open,39.9,116.3\n".write(to: points, atomically: true, encoding: .utf8)
+        try "id,lat,lon\n\"open,39.9,116.3\n".write(to: points, atomically: false, encoding: .utf8)
         out = try CLIRunner.run(["locate", "--points", points.path], in: dir)
         #expect(out.status == 1 && out.stderr.contains("p.csv:2:1: error: a quoted field is not closed"))
-        try "id,lat,lon\n1,39.9,abc\n".write(to: points, atomically: true, encoding: .utf8)
+        try "id,lat,lon\n1,39.9,abc\n".write(to: points, atomically: false, encoding: .utf8)
         out = try CLIRunner.run(["locate", "--points", points.path], in: dir)
         #expect(out.status == 1 && out.stderr.contains("p.csv:2:") && out.stderr.contains("lon is not a number"))
         // One name twice: refused, not guessed.
-        try "id,lat,lon,LAT\n1,39.9,116.3,39.8\n".write(to: points, atomically: true, encoding: .utf8)
+        try "id,lat,lon,LAT\n1,39.9,116.3,39.8\n".write(to: points, atomically: false, encoding: .utf8)
         out = try CLIRunner.run(["locate", "--points", points.path], in: dir)
         #expect(out.status == 1)
         #expect(out.stderr.contains("p.csv:1:1: error: the header names column \"lat\" more than once (columns 2, 4)"))
@@ -71,7 +71,7 @@ import Testing
         let points = dir.appendingPathComponent("p.csv")
         // The bowtie's two lobes (MakeValid keeps both), its crossing point, and a point outside.
         try "id,lat,lon\nleft,39.005,116.001\nright,39.005,116.009\ncross,39.005,116.005\nout,39.02,116.02\n"
-            .write(to: points, atomically: true, encoding: .utf8)
+            .write(to: points, atomically: false, encoding: .utf8)
         let zones = Fixtures.path("zones/invalid/self-intersection.geojson")
         var out = try CLIRunner.run(["locate", "--zones", zones, "--points", points.path], in: dir)
         #expect(out.status == 1 && out.stdout.contains("1 feature(s): 0 valid, 1 refused; 1 error(s), 0 warning(s)\n"))
@@ -89,7 +89,7 @@ import Testing
         let points = dir.appendingPathComponent("p.csv")
         var text = "id,lat,lon\n"
         for k in 0..<2000 { text += "\(k),\(39.90 + Double(k % 50) * 0.0004),\(116.36 + Double(k / 50) * 0.0005)\n" }
-        try text.write(to: points, atomically: true, encoding: .utf8)
+        try text.write(to: points, atomically: false, encoding: .utf8)
         let out = try CLIRunner.run(
             ["bench", "--zones", Fixtures.path("zones/sample.geojson"), "--points", points.path, "--json", "--repeats", "1"], in: dir)
         #expect(out.status == 0, "\(out.stderr)")
@@ -109,7 +109,7 @@ import Testing
         let points = dir.appendingPathComponent("p.csv")
         var text = "id,lat,lon\n"
         for k in 0..<500 { text += "\(k),\(39.90 + Double(k % 25) * 0.0008),\(116.36 + Double(k / 25) * 0.001)\n" }
-        try text.write(to: points, atomically: true, encoding: .utf8)
+        try text.write(to: points, atomically: false, encoding: .utf8)
         out = try CLIRunner.run(["bench", "--db", "b.db", "--set", "s", "--points", points.path, "--repeats", "1", "--profile"], in: dir)
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.contains("profile: per point "))

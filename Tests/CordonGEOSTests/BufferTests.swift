@@ -129,6 +129,48 @@ import Testing
         }
     }
 
+    /// A zone around a pole, drawn as Natural Earth draws Antarctica (its coast from +180° to
+    /// -180°, closed along the antimeridian and the pole's parallel), and its mirror image
+    /// around the north pole: the buffer ring winds around the pole, and the approach area is
+    /// the cap it bounds, cut at the antimeridian. It used to come back with an edge across the
+    /// whole map, repaired into a polygon that missed the zone's own interior.
+    @Test(arguments: [-1.0, 1.0]) func bufferAroundAPoleIsTheCapItBounds(hemisphere: Double) throws {
+        let context = try GEOSContext()
+        func coast(_ lon: Double) -> Double { hemisphere * (70 - 2 * sin(3 * lon * .pi / 180)) }
+        let pole = hemisphere * 90
+        var ring = [Coordinate(longitude: -180, latitude: pole), Coordinate(longitude: 180, latitude: pole)]
+        for k in stride(from: 360, through: 0, by: -1) {
+            let lon = Double(k) - 180
+            ring.append(Coordinate(longitude: lon, latitude: coast(lon)))
+        }
+        ring.append(ring[0])
+        if hemisphere > 0 { ring.reverse() }  // counter-clockwise in both hemispheres
+        let zone = MultiPolygon([Polygon(exterior: Ring(ring))])
+        let approach = try context.approach(of: zone, meters: 1_000)
+        #expect(try context.validityProblem(approach) == nil)
+        for p in approach.polygons {
+            for r in [p.exterior] + p.holes {
+                // Only the closing edge along the pole's parallel spans the map.
+                for (a, b) in zip(r.coordinates, r.coordinates.dropFirst()) where a.latitude != pole || b.latitude != pole {
+                    #expect(abs(a.longitude - b.longitude) <= 180, "an edge from \(a) to \(b) jumps across the map")
+                }
+            }
+        }
+        #expect(approach.polygons.count == 1)
+        let area = try context.geometry(approach)
+        #expect(try area.covers(try context.geometry(zone)), "the approach area covers the zone")
+        func inside(_ lon: Double, _ lat: Double) throws -> Bool { try area.intersects(try context.point(Coordinate(longitude: lon, latitude: lat))) }
+        for lon in [-180, -179.9999, -120, -45.5, 0, 33.3, 90, 179.9999, 180] {
+            let c = coast(lon)
+            // The pole, the interior, the coast, 500 m past it (0.0045° of latitude): inside.
+            for lat in [pole, hemisphere * 85, c + hemisphere * 0.01, c, c - hemisphere * 0.0045] {
+                #expect(try inside(lon, lat), "\(lon), \(lat)")
+            }
+            // 5 km past the coast (0.045°), well beyond 1 km and its conservative margins: outside.
+            #expect(try !inside(lon, c - hemisphere * 0.045), "\(lon), \(c - hemisphere * 0.045)")
+        }
+    }
+
     @Test func zeroBufferIsTheZoneItself() throws {
         let context = try GEOSContext()
         let zone = Self.ring(Self.cases[0])

@@ -27,8 +27,8 @@ import Testing
         let dir = Fixtures.temporaryDirectory()
         let good = dir.appendingPathComponent("good.wkt").path
         let bad = dir.appendingPathComponent("bad.wkt").path
-        try "g1\tPOLYGON ((116 39, 116.01 39, 116.01 39.01, 116 39))\n".write(toFile: good, atomically: true, encoding: .utf8)
-        try "b1\tPOLYGON ((116 39, 116.01 39.01, 116.01 39, 116 39.01, 116 39))\ng1\tPOLYGON ((117 39, 117.01 39, 117.01 39.01, 117 39))\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        try "g1\tPOLYGON ((116 39, 116.01 39, 116.01 39.01, 116 39))\n".write(toFile: good, atomically: false, encoding: .utf8)
+        try "b1\tPOLYGON ((116 39, 116.01 39.01, 116.01 39, 116 39.01, 116 39))\ng1\tPOLYGON ((117 39, 117.01 39, 117.01 39.01, 117 39))\n".write(toFile: bad, atomically: false, encoding: .utf8)
         let store = try ZoneStore(path: dir.appendingPathComponent("t.db").path)
         let catalog = ZoneCatalog(store: store)
         var options = ImportOptions()
