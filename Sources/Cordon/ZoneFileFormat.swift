@@ -8,8 +8,8 @@ public enum ZoneFileFormat: String, Sendable, CaseIterable {
     case kml
     case wkt
 
-    /// The format named by a file's extension, else by its first non-blank byte
-    /// (`{` GeoJSON, `<` KML, anything else WKT). Nil for an empty file.
+    /// The format named by a file's extension, else by its first non-blank character
+    /// (`{` GeoJSON, `<` KML, anything else WKT; in UTF-8 or UTF-16). Nil for an empty file.
     public static func detect(path: String, bytes: [UInt8]) -> ZoneFileFormat? {
         let lower = path.lowercased()
         if lower.hasSuffix(".geojson") || lower.hasSuffix(".json") { return .geojson }
@@ -17,7 +17,10 @@ public enum ZoneFileFormat: String, Sendable, CaseIterable {
         if lower.hasSuffix(".wkt") || lower.hasSuffix(".tsv") { return .wkt }
         var i = 0
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
-        while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+        // UTF-16 (with its byte order mark, or "<?" in UTF-16): judged by its first ASCII character.
+        let utf16 = bytes.count >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF) || bytes[0] == 0 || bytes[1] == 0)
+        if utf16 { i = bytes[0] == 0 || bytes[1] == 0 ? 0 : 2 }
+        while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) || (utf16 && bytes[i] == 0) { i += 1 }
         guard i < bytes.count else { return nil }
         switch bytes[i] {
         case UInt8(ascii: "{"): return .geojson

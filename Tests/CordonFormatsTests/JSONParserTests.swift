@@ -89,6 +89,15 @@ import Testing
         }
     }
 
+    /// A UTF-16 file (as some Windows editors save) is named as such, not as a stray byte.
+    @Test func utf16IsRefusedByName() throws {
+        for bom: [UInt8] in [[0xFF, 0xFE], [0xFE, 0xFF]] {
+            let bytes = bom + Array("{}".utf16).flatMap { bom[0] == 0xFF ? [UInt8($0 & 0xFF), UInt8($0 >> 8)] : [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+            #expect { try JSONParser().parse(bytes, file: "w.geojson") } throws: { "\($0)".contains("UTF-16") }
+        }
+        #expect(try JSONParser().parse([0xEF, 0xBB, 0xBF] + Array("[]".utf8), file: "x") == .array([]))
+    }
+
     @Test func depthIsLimited() throws {
         let deep = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
         #expect(throws: FormatError.self) { try parse(deep) }

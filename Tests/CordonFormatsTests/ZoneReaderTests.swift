@@ -74,6 +74,48 @@ import Testing
         #expect(r.zones[1].zone.geometry.polygons.count == 2 && r.zones[1].zone.geometry.isMulti)
     }
 
+    /// KML in the encodings XML allows besides UTF-8: UTF-16 either way round (with a byte order
+    /// mark, or only the declaration in UTF-16), ISO-8859-1 and windows-1252 by declaration. The
+    /// name comes out the same; an encoding not read is refused by name, as are bytes that are
+    /// not characters of the declared one.
+    @Test func kmlInOtherEncodings() throws {
+        func kml(_ encoding: String) -> String {
+            """
+            <?xml version="1.0" encoding="\(encoding)"?>
+            <kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark id="p"><name>Caf\u{E9} \(encoding.hasPrefix("UTF") ? "军事 😀" : "")</name>
+            <Polygon><outerBoundaryIs><LinearRing><coordinates>116,39 116.01,39 116.01,39.01 116,39</coordinates></LinearRing></outerBoundaryIs></Polygon>
+            </Placemark></Document></kml>
+            """
+        }
+        func utf16(_ text: String, littleEndian: Bool, mark: Bool) -> [UInt8] {
+            ((mark ? [UInt16(0xFEFF)] : []) + Array(text.utf16))
+                .flatMap { littleEndian ? [UInt8($0 & 0xFF), UInt8($0 >> 8)] : [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+        }
+        let latin1 = Array(kml("ISO-8859-1").unicodeScalars.map { UInt8($0.value) })  // é is 0xE9
+        var cp1252 = Array(kml("windows-1252").unicodeScalars.map { UInt8($0.value) })
+        let cases: [([UInt8], String)] = [
+            (utf16(kml("UTF-16"), littleEndian: true, mark: true), "Café 军事 😀"),
+            (utf16(kml("UTF-16"), littleEndian: false, mark: true), "Café 军事 😀"),
+            (utf16(kml("UTF-16"), littleEndian: true, mark: false), "Café 军事 😀"),
+            (latin1, "Café"),
+            (cp1252, "Café"),
+        ]
+        for (bytes, name) in cases {
+            let r = try KMLReader().read(bytes, file: "f.kml")
+            #expect(r.zones.map(\.zone.name) == [name])
+        }
+        if let e = cp1252.firstIndex(of: 0xE9) { cp1252.insert(0x80, at: e + 1) }  // 0x80 is € in windows-1252
+        #expect(try KMLReader().read(cp1252, file: "f.kml").zones.map(\.zone.name) == ["Café€"])
+        func refused(_ bytes: [UInt8], _ fragment: String) {
+            #expect { try KMLReader().read(bytes, file: "f.kml") } throws: { "\($0)".contains(fragment) }
+        }
+        refused(Array(kml("GB2312").utf8), "encoding \"GB2312\" is not supported")
+        refused(Array(kml("UTF-16").utf8), "not UTF-16")
+        refused(Array(kml("windows-1252").unicodeScalars.map { UInt8($0.value) }) + [0x81], "0x81 is not a windows-1252 character")
+        refused(Array(utf16(kml("UTF-16"), littleEndian: true, mark: true).dropLast()), "odd number of bytes")
+        refused([0xFF, 0xFE, 0x00, 0xD8, 0x3C, 0x00], "unpaired surrogate")
+    }
+
     @Test func wktLinesTakePropertiesFromOptions() throws {
         var options = ZoneReadOptions()
         options.defaultProperties = [JSONMember("category", .string("government")), JSONMember("buffer_m", .number(75))]

@@ -72,6 +72,24 @@ import Testing
         #expect(a.entries.allSatisfy { $0.approach.boundingBox.contains($0.zone.geometry.boundingBox.center) })
     }
 
+    /// A file without a telling extension (an HTTP body, `zones.xml`) is judged by its first
+    /// character, in UTF-8 or UTF-16.
+    @Test func formatIsDetectedFromContentInUTF8AndUTF16() {
+        func utf16(_ text: String, littleEndian: Bool, mark: Bool) -> [UInt8] {
+            ((mark ? [UInt16(0xFEFF)] : []) + Array(text.utf16))
+                .flatMap { littleEndian ? [UInt8($0 & 0xFF), UInt8($0 >> 8)] : [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+        }
+        for (text, format) in [("<?xml version=\"1.0\"?><kml/>", ZoneFileFormat.kml), (" {\"type\": 1}", .geojson), ("a\tPOLYGON ((0 0, 1 0, 0 1, 0 0))", .wkt)] {
+            #expect(ZoneFileFormat.detect(path: "zones.xml", bytes: Array(text.utf8)) == format)
+            #expect(ZoneFileFormat.detect(path: "", bytes: [0xEF, 0xBB, 0xBF] + Array(text.utf8)) == format)
+            for (littleEndian, mark) in [(true, true), (false, true), (true, false), (false, false)] {
+                #expect(ZoneFileFormat.detect(path: "body", bytes: utf16(text, littleEndian: littleEndian, mark: mark)) == format, "\(text) \(littleEndian) \(mark)")
+            }
+        }
+        #expect(ZoneFileFormat.detect(path: "x", bytes: []) == nil)
+        #expect(ZoneFileFormat.detect(path: "x.kml", bytes: Array("{".utf8)) == .kml)
+    }
+
     @Test func sameFileTwiceIsDuplicateIdsNotACrash() {
         let path = Fixtures.path("zones/sample.geojson")
         let report = ZoneCatalog.prepare(files: [path, path], options: ImportOptions())

@@ -65,6 +65,9 @@ private struct State {
 
     mutating func document() throws(JSONSyntaxError) -> JSONValue {
         if b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { i = 3 }
+        if b.count >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)) {
+            throw fail("the text is UTF-16 (it starts with a UTF-16 byte order mark); JSON must be UTF-8 (RFC 8259 §8.1)")
+        }
         skipWhitespace()
         let v = try value()
         skipWhitespace()

@@ -18,7 +18,9 @@ public struct XMLElement: Sendable, Hashable {
 
 /// A non-validating XML 1.0 reader for KML, hardened for untrusted files.
 ///
-/// A value type holding limits; `Sendable`. It refuses DOCTYPE internal subsets (so no entity
+/// A value type holding limits; `Sendable`. It reads UTF-8 (the default), UTF-16 with a byte
+/// order mark or an XML declaration in UTF-16, and documents that declare ISO-8859-1 or
+/// windows-1252; any other declared encoding is refused by name. It refuses DOCTYPE internal subsets (so no entity
 /// can expand: no "billion laughs"), refuses undefined entities, limits nesting depth, and
 /// reports errors with 1-based line and column.
 public struct XMLReader: Sendable {
@@ -27,6 +29,7 @@ public struct XMLReader: Sendable {
     public init(maximumDepth: Int = 128) { self.maximumDepth = maximumDepth }
 
     public func parse(_ bytes: [UInt8], file: String) throws(FormatError) -> XMLElement {
+        let bytes = try XMLEncoding.utf8(bytes, file: file)
         let result: Result<XMLElement, FormatError> = bytes.withUnsafeBufferPointer { buffer in
             var state = XMLState(b: buffer, maximumDepth: maximumDepth)
             do throws(JSONSyntaxError) {
