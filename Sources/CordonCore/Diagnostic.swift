@@ -4,6 +4,7 @@
 /// this type, so the CLI, the HTTP API and tests show the same words. `code` is stable and
 /// documented in docs/zone-formats.md; `message` is for people.
 public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
+    /// How bad a finding is: an error refuses the feature, a warning does not. A value; `Sendable`.
     public enum Severity: String, Sendable, Hashable, Comparable {
         case warning
         case error

@@ -4,6 +4,7 @@
 /// Stateless; `Sendable`. `decode` checks every length against the bytes it has, so a damaged
 /// blob gives `WKB.Error`, never a crash or an unbounded allocation.
 public enum WKB {
+    /// Why a blob could not be decoded, with the byte offset where it went wrong. A value; `Sendable`.
     public enum Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
         case truncated(offset: Int)
         case unsupported(String)

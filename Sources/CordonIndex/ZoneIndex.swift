@@ -1,6 +1,7 @@
 import CordonCore
 
 /// Which polygon of a zone a position is in: the core area or only its approach buffer.
+/// A value; `Sendable`.
 public enum AreaKind: UInt8, Sendable, Hashable {
     case core = 0
     case approach = 1

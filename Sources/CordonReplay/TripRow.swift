@@ -49,6 +49,7 @@ public enum TripFormat: String, Sendable, CaseIterable {
 /// several fields name one role, the most preferred name wins, wherever its field stands.
 /// A value; `Sendable`.
 public struct ColumnNames: Sendable {
+    /// A field the replay reads, named by its default column name. A value; `Sendable`.
     public enum Role: String, Sendable, CaseIterable {
         case vehicleID = "vehicle_id", timestamp, lat, lon, accuracy, speed, heading
 

@@ -3,6 +3,7 @@ public import Foundation
 /// Runs the built `cordon` executable and captures its output, for CLI tests.
 /// Stateless; `Sendable`.
 public enum CLIRunner {
+    /// What one run printed and its exit status. A value; `Sendable`.
     public struct Output: Sendable {
         public var status: Int32
         public var stdout: String
