@@ -48,13 +48,26 @@ public final class FleetEngine: Sendable {
     /// Applies fixes in order, all against one snapshot (so no batch is computed on a mix of
     /// versions); returns that snapshot and one directive list per fix.
     public func evaluate(_ fixes: [PositionFix]) -> (zones: ZoneSnapshot, results: [[Directive]]) {
+        var ignored: [VehicleState.Saved] = []
+        return evaluate(fixes, capturing: false, changed: &ignored)
+    }
+
+    /// Applies fixes in order like `evaluate(_:)`, and appends to `changed` the state of each
+    /// vehicle after each fix that issued directives (see `evaluate(_:zones:into:changed:)`).
+    public func evaluate(_ fixes: [PositionFix], changed: inout [VehicleState.Saved]) -> (zones: ZoneSnapshot, results: [[Directive]]) {
+        evaluate(fixes, capturing: true, changed: &changed)
+    }
+
+    private func evaluate(
+        _ fixes: [PositionFix], capturing: Bool, changed: inout [VehicleState.Saved]
+    ) -> (zones: ZoneSnapshot, results: [[Directive]]) {
         let snapshot = zones
         var results: [[Directive]] = []
         results.reserveCapacity(fixes.count)
         var out: [Directive] = []
         for fix in fixes {
             out.removeAll(keepingCapacity: true)
-            evaluate(fix, zones: snapshot, into: &out)
+            if let saved = apply(fix, zones: snapshot, into: &out, capturing: capturing) { changed.append(saved) }
             results.append(out)
         }
         return (snapshot, results)
@@ -62,12 +75,28 @@ public final class FleetEngine: Sendable {
 
     /// Applies one fix with a given snapshot, appending its directives to `out`.
     public func evaluate(_ fix: PositionFix, zones: ZoneSnapshot, into out: inout [Directive]) {
+        _ = apply(fix, zones: zones, into: &out, capturing: false)
+    }
+
+    /// Applies one fix like `evaluate(_:zones:into:)`; when it issued directives, also appends
+    /// the vehicle's state after it (taken under the same lock, so it matches those directives)
+    /// to `changed`. A service writes these beside the directives it logs, so that after a crash
+    /// each vehicle resumes from its last directive: the same holds and the next `seq`.
+    /// (Holds change without a directive only when the policy in force stays the same.)
+    public func evaluate(_ fix: PositionFix, zones: ZoneSnapshot, into out: inout [Directive], changed: inout [VehicleState.Saved]) {
+        if let saved = apply(fix, zones: zones, into: &out, capturing: true) { changed.append(saved) }
+    }
+
+    private func apply(_ fix: PositionFix, zones: ZoneSnapshot, into out: inout [Directive], capturing: Bool) -> VehicleState.Saved? {
         let shard = shards[shardIndex(fix.vehicleID)]
         let configuration = self.configuration
-        shard.contents.withLock { contents in
+        return shard.contents.withLock { contents in
             var state = contents.vehicles.removeValue(forKey: fix.vehicleID) ?? VehicleState(vehicleID: fix.vehicleID)
+            let before = out.count
             VehicleTracker.apply(fix, to: &state, zones: zones, configuration: configuration, scratch: &contents.scratch, into: &out)
+            let saved = capturing && out.count > before ? state.saved : nil
             contents.vehicles[fix.vehicleID] = state
+            return saved
         }
     }
 

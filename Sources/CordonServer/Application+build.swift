@@ -25,7 +25,7 @@ public struct CordonServices: Sendable {
         do { store = try ZoneStore(path: configuration.databasePath) } catch { throw .startup(error.description) }
         metrics = ServerMetrics()
         zones = try ZoneService(store: store, configuration: configuration, metrics: metrics)
-        directiveLog = DirectiveLog(store: store)
+        directiveLog = DirectiveLog(store: store, setName: zones.setName)
         limiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
         tokens = TokenCache(store: store, lifetime: configuration.tokenCacheSeconds)
     }
@@ -72,6 +72,6 @@ public func buildApplication(_ services: CordonServices, logger: Logger = Logger
         DirectiveFlushService(log: services.directiveLog, interval: c.flushInterval, logger: logger),
         RetentionService(store: services.store, retentionDays: c.retentionDays, interval: c.retentionInterval, logger: logger),
         ZoneWatchService(zones: services.zones, interval: c.watchInterval, logger: logger),
-        VehicleStateService(zones: services.zones, logger: logger))
+        VehicleStateService(zones: services.zones, log: services.directiveLog, logger: logger))
     return app
 }

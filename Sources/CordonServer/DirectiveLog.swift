@@ -1,4 +1,6 @@
 import CordonCore
+import CordonEngine
+import CordonFormats
 import CordonStore
 import Dispatch
 import Logging
@@ -6,18 +8,36 @@ import ServiceLifecycle
 import Synchronization
 
 /// Buffers the directives the service issues and writes them to the store's directive log in
-/// batches, for the owner API.
+/// batches, for the owner API, together with the state of each vehicle after its last
+/// directive (table `vehicle_state`), so that after a crash every vehicle resumes from its last
+/// logged directive: the same zones holding it, `seq` going on.
 ///
 /// `Sendable`: the buffer sits behind a lock; `flush` takes the whole buffer and writes it in
-/// one transaction, so concurrent requests never wait on SQLite. On a failed write the batch
-/// goes back to the front of the buffer and is retried on the next flush.
+/// one transaction, so concurrent requests never wait on SQLite and the log and the states
+/// never disagree. On a failed write the batch goes back into the buffer and is retried on the
+/// next flush.
 final class DirectiveLog: Sendable {
     let store: ZoneStore
-    private let pending = Mutex<[LoggedDirective]>([])
+    /// The served zone set, which the vehicle states belong to.
+    let setName: String
+    private struct Pending {
+        var directives: [LoggedDirective] = []
+        /// Per vehicle, its latest state (highest `seq`: requests may record out of order).
+        var states: [String: VehicleState.Saved] = [:]
+
+        mutating func merge(_ state: VehicleState.Saved) {
+            if let held = states[state.vehicleID], held.seq >= state.seq { return }
+            states[state.vehicleID] = state
+        }
+    }
+    private let pending = Mutex(Pending())
     /// Serialises flushes so batches reach the database in the order they were taken.
     private let writing = Mutex<Void>(())
 
-    init(store: ZoneStore) { self.store = store }
+    init(store: ZoneStore, setName: String) {
+        self.store = store
+        self.setName = setName
+    }
 
     /// Queues directives (`fix.rejected` reports are not suppression and are not kept) with their
     /// wire text.
@@ -25,21 +45,34 @@ final class DirectiveLog: Sendable {
         guard directive.kind != .fixRejected else { return }
         let entry = LoggedDirective(
             vehicleID: directive.vehicleID, seq: directive.seq, kind: directive.kind.rawValue, time: directive.time, body: line)
-        pending.withLock { $0.append(entry) }
+        pending.withLock { $0.directives.append(entry) }
+    }
+
+    /// Queues vehicle states taken right after fixes that issued directives.
+    func record(states: [VehicleState.Saved]) {
+        guard !states.isEmpty else { return }
+        pending.withLock { p in
+            for state in states { p.merge(state) }
+        }
     }
 
     /// Writes everything queued so far.
     func flush() throws(StoreError) {
         let failure: StoreError? = writing.withLock { _ in
             let batch = pending.withLock { pending in
-                defer { pending.removeAll(keepingCapacity: true) }
+                defer { pending = Pending() }
                 return pending
             }
             do throws(StoreError) {
-                try store.appendDirectives(batch, recordedAt: ZoneStore.now())
+                let writer = JSONWriter()
+                let states = batch.states.values.map { (vehicleID: $0.vehicleID, body: writer.string($0.json)) }
+                try store.appendDirectives(batch.directives, vehicleStates: (setName, states), recordedAt: ZoneStore.now())
                 return nil
             } catch {
-                pending.withLock { $0.insert(contentsOf: batch, at: 0) }
+                pending.withLock { p in
+                    p.directives.insert(contentsOf: batch.directives, at: 0)
+                    for state in batch.states.values { p.merge(state) }
+                }
                 return error
             }
         }
@@ -118,17 +151,20 @@ struct ZoneWatchService: Service {
 }
 
 /// Saves the vehicle states at shutdown, once the HTTP server has finished its in-flight
-/// requests (it is added last, so it is the first service stopped after the server); they are
-/// restored when the service next starts (`ZoneService`).
+/// requests (services stop in reverse order, and the server is the last one): the directive
+/// log is flushed first (with the states written beside it), then every vehicle's state
+/// replaces the saved ones. They are restored when the service next starts (`ZoneService`).
 struct VehicleStateService: Service {
     let zones: ZoneService
+    let log: DirectiveLog
     let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
         do {
-            let saved = try await onQueue(DirectiveFlushService.writes) { [zones] () throws(StoreError) in
-                try zones.saveVehicleStates()
+            let saved = try await onQueue(DirectiveFlushService.writes) { [zones, log] () throws(StoreError) in
+                try log.flush()
+                return try zones.saveVehicleStates()
             }
             logger.info("vehicle states saved", metadata: ["vehicles": "\(saved)"])
         } catch {

@@ -42,7 +42,8 @@ extension CordonServices {
             throw APIError.forbidden("fix \(other) is for vehicle \"\(fixes[other].vehicleID)\"; this token is bound to \"\(bound)\"")
         }
         guard let fleet = zones.fleet else { throw APIError.unavailable("no active version of zone set \"\(zones.setName)\"") }
-        let (snapshot, results) = fleet.evaluate(fixes)
+        var changed: [VehicleState.Saved] = []
+        let (snapshot, results) = fleet.evaluate(fixes, changed: &changed)
         var out = "{\"zone_set\":"
         JSONWriter.quote(snapshot.setName, into: &out)
         out += ",\"zone_set_version\":\(snapshot.version),\"results\":["
@@ -52,6 +53,7 @@ extension CordonServices {
             out += "]}"
         }
         out += "]}"
+        directiveLog.record(states: changed)  // after the directives they follow
         metrics.fixesEvaluated.increment(by: Int64(fixes.count))
         return out
     }
@@ -112,6 +114,7 @@ extension CordonServices {
     func stream(vehicle: String, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         var n = 0
         var directives: [Directive] = []
+        var changed: [VehicleState.Saved] = []
         for try await message in inbound.messages(maxSize: configuration.bodyLimit) {
             guard case .text(let text) = message else {
                 n += 1
@@ -140,10 +143,12 @@ extension CordonServices {
                     }
                     let snapshot = fleet.zones
                     directives.removeAll(keepingCapacity: true)
-                    fleet.evaluate(fix, zones: snapshot, into: &directives)
+                    changed.removeAll(keepingCapacity: true)
+                    fleet.evaluate(fix, zones: snapshot, into: &directives, changed: &changed)
                     metrics.fixesEvaluated.increment()
                     var out = "{\"fix\":\(n),\"zone_set_version\":\(snapshot.version),\"directives\":["
                     appendDirectives(directives, to: &out)
+                    directiveLog.record(states: changed)
                     out += "]}"
                     try await outbound.write(.text(out))
                 }

@@ -124,13 +124,15 @@ public final class ZoneService: Sendable {
     /// not be read (skipped), and a failure to read the store.
     public var restoredVehicleStates: VehicleStateRestore { restore.withLock { $0 } }
 
-    /// Restores the vehicle states saved for the served set into the engine just created, and
-    /// removes the save (it is written again at the next shutdown).
+    /// Restores the vehicle states saved for the served set into the engine just created: the
+    /// last shutdown's save, brought up to date by the states written beside each batch of
+    /// directives since (so after a crash too, each vehicle resumes from its last logged
+    /// directive).
     private func restoreVehicleStates(into engine: FleetEngine) {
         var outcome = VehicleStateRestore()
         do {
             var saved: [VehicleState.Saved] = []
-            for row in try store.takeVehicleStates(setName: setName) {
+            for row in try store.vehicleStates(setName: setName) {
                 if let json = try? JSONParser().parse(Array(row.body.utf8), file: "vehicle_state"),
                     let state = VehicleState.Saved(json: json), state.vehicleID == row.vehicleID
                 {

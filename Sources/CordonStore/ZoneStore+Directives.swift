@@ -21,9 +21,14 @@ public struct LoggedDirective: Sendable, Hashable {
 }
 
 extension ZoneStore {
-    /// Appends directives to the log in one transaction, stamped with `recordedAt`.
-    public func appendDirectives(_ directives: [LoggedDirective], recordedAt: Timestamp) throws(StoreError) {
-        guard !directives.isEmpty else { return }
+    /// Appends directives to the log, stamped with `recordedAt`, and stores the given vehicle
+    /// states of a zone set (vehicle id and stored form; each replaces that vehicle's row), all
+    /// in one transaction: the log and the states are written together or not at all.
+    public func appendDirectives(
+        _ directives: [LoggedDirective], vehicleStates: (setName: String, states: [(vehicleID: String, body: String)]) = ("", []),
+        recordedAt: Timestamp
+    ) throws(StoreError) {
+        guard !directives.isEmpty || !vehicleStates.states.isEmpty else { return }
         try write { db in
             let insert = try db.cachedStatement(
                 sql: "INSERT INTO directive_log(vehicle_id, seq, kind, time_ms, recorded_ms, body) VALUES (?, ?, ?, ?, ?, ?)")
@@ -31,6 +36,14 @@ extension ZoneStore {
                 try insert.execute(arguments: [
                     d.vehicleID, d.seq, d.kind, d.time.millisecondsSinceEpoch, recordedAt.millisecondsSinceEpoch, d.body,
                 ])
+            }
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO vehicle_state(set_name, vehicle_id, body, saved_ms) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(set_name, vehicle_id) DO UPDATE SET body = excluded.body, saved_ms = excluded.saved_ms
+                    """)
+            for s in vehicleStates.states {
+                try upsert.execute(arguments: [vehicleStates.setName, s.vehicleID, s.body, recordedAt.millisecondsSinceEpoch])
             }
         }
     }

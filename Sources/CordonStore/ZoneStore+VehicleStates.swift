@@ -17,16 +17,14 @@ extension ZoneStore {
         }
     }
 
-    /// Takes the saved vehicle states of `setName` (vehicle id and stored form, by vehicle id):
-    /// reads and deletes them in one transaction, so a save is restored at most once and a
-    /// crash after the restore never brings back a stale one.
-    public func takeVehicleStates(setName: String) throws(StoreError) -> [(vehicleID: String, body: String)] {
-        try write { db in
-            let rows = try Row.fetchAll(
+    /// The saved vehicle states of `setName` (vehicle id and stored form, by vehicle id): the
+    /// full save of the last graceful shutdown, updated since by the states written beside each
+    /// batch of directives (`appendDirectives(_:vehicleStates:recordedAt:)`).
+    public func vehicleStates(setName: String) throws(StoreError) -> [(vehicleID: String, body: String)] {
+        try read { db in
+            try Row.fetchAll(
                 db, sql: "SELECT vehicle_id, body FROM vehicle_state WHERE set_name = ? ORDER BY vehicle_id", arguments: [setName]
             ).map { (vehicleID: $0["vehicle_id"] as String, body: $0["body"] as String) }
-            try db.execute(sql: "DELETE FROM vehicle_state WHERE set_name = ?", arguments: [setName])
-            return rows
         }
     }
 }

@@ -118,6 +118,32 @@ struct EngineUnitTests {
         #expect(engine.state(of: "V3")?.enters == 1)
     }
 
+    @Test("a fix that issues directives reports the vehicle's state after it; other fixes report nothing")
+    func changedStatesFollowDirectives() throws {
+        let scenario = try Scenario.load(Fixtures.path("zones/cases/drive-through.json"))
+        let fixes: [PositionFix] = scenario.steps.compactMap { if case .fix(let f) = $0 { f } else { nil } }
+        let snapshot = ZoneSnapshot(scenario.zoneSets[0])
+        let engine = FleetEngine(zones: snapshot), plain = FleetEngine(zones: snapshot)
+        var reported = 0
+        for (k, fix) in fixes.enumerated() {
+            var out: [Directive] = [], changed: [VehicleState.Saved] = []
+            // Single fixes and one-fix batches alike.
+            if k % 2 == 0 {
+                engine.evaluate(fix, zones: snapshot, into: &out, changed: &changed)
+            } else {
+                out = engine.evaluate([fix], changed: &changed).results[0]
+            }
+            #expect(out.map(\.jsonLine) == plain.evaluate(fix).map(\.jsonLine))
+            #expect(changed.count == (out.isEmpty ? 0 : 1), "fix \(k)")
+            if let saved = changed.first {
+                #expect(saved == engine.state(of: fix.vehicleID)?.saved)
+                #expect(saved.seq == out.last?.seq)
+                reported += 1
+            }
+        }
+        #expect(reported == 2)  // the enter (two directives) and the exit (two)
+    }
+
     @Test("spellings of one vehicle id equal as strings are one vehicle")
     func canonicallyEqualIds() throws {
         let scenario = try Scenario.load(Fixtures.path("zones/cases/drive-through.json"))
