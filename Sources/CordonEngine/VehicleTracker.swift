@@ -69,15 +69,21 @@ public enum VehicleTracker {
         }
         let index = zones.index
         empty(&scratch.touched)
-        let end = lookaheadEnd(fix, from: c, cosLat: cosLat, cfg)
-        if radius == 0, let end {
+        let path = lookahead(fix, from: c, cosLat: cosLat, cfg)
+        if radius == 0, let path {
             // A point and its path: one query, whose leaf scan also answers for the point.
-            index.collectZones(touchingSegment: c, end, containingStart: true, cell: &state.cell, into: &scratch.touched)
+            index.collectZones(touchingSegment: c, path.end, containingStart: true, cell: &state.cell, into: &scratch.touched)
         } else {
             index.collectZones(touchingDisk: c, radiusMeters: radius, cell: &state.cell, into: &scratch.touched)
-            if let end {
-                index.collectZones(touchingSegment: c, end, containingStart: false, cell: &state.cell, into: &scratch.touched)
+            if let path {
+                index.collectZones(touchingSegment: c, path.end, containingStart: false, cell: &state.cell, into: &scratch.touched)
             }
+        }
+        if let beyond = path?.beyond {
+            // The path goes on past the antimeridian, from the other side (its own cell: the
+            // vehicle's stays where the vehicle is).
+            var cell = ZoneIndex.Cell()
+            index.collectZones(touchingSegment: beyond.start, beyond.end, containingStart: true, cell: &cell, into: &scratch.touched)
         }
         sortUnique(&scratch.touched)
         if zones.isTimeDependent {
@@ -202,17 +208,31 @@ public enum VehicleTracker {
         state.cell = ZoneIndex.Cell()
     }
 
-    /// Where the look-ahead path ends: speed × `lookahead_s` (capped) along the heading; nil
-    /// when the fix has no speed or heading, or is standing still.
-    static func lookaheadEnd(_ fix: PositionFix, from c: Coordinate, cosLat: Double, _ cfg: EngineConfiguration) -> Coordinate? {
+    /// The look-ahead path: speed × `lookahead_s` (capped) along the heading, from the fix to
+    /// `end`; nil when the fix has no speed or heading, or is standing still. A path that
+    /// crosses the antimeridian ends there (`end` on ±180°) and goes on in `beyond`, from the
+    /// same latitude on the other side.
+    struct Lookahead {
+        var end: Coordinate
+        var beyond: (start: Coordinate, end: Coordinate)?
+    }
+
+    static func lookahead(_ fix: PositionFix, from c: Coordinate, cosLat: Double, _ cfg: EngineConfiguration) -> Lookahead? {
         guard let speed = fix.speed, let heading = fix.heading, speed > 0, cfg.lookaheadSeconds > 0 else { return nil }
         let d = min(speed * cfg.lookaheadSeconds, cfg.maxLookaheadMeters)
         guard d > 0 else { return nil }
         // Over at most a few kilometres the sphere is flat to well under a centimetre.
         let h = heading * .pi / 180
         let lat = max(-90, min(90, c.latitude + d * cos(h) / metresPerDegree))
-        let lon = max(-180, min(180, c.longitude + d * sin(h) / (metresPerDegree * cosLat)))
-        return Coordinate(longitude: lon, latitude: lat)
+        let lon = c.longitude + d * sin(h) / (metresPerDegree * cosLat)
+        guard abs(lon) > 180, lon.isFinite else { return Lookahead(end: Coordinate(longitude: lon, latitude: lat)) }
+        let seam: Double = lon > 0 ? 180 : -180
+        let t = (seam - c.longitude) / (lon - c.longitude)
+        let crossing = c.latitude + (lat - c.latitude) * t
+        let far = Coordinate(longitude: max(-180, min(180, lon - 2 * seam)), latitude: lat)
+        return Lookahead(
+            end: Coordinate(longitude: seam, latitude: crossing),
+            beyond: (Coordinate(longitude: -seam, latitude: crossing), far))
     }
 
     static let metresPerDegree = WGS84.authalicRadius * .pi / 180

@@ -51,6 +51,15 @@ struct DiskTest {
         return Self.distance(p.x, p.y, q.x, q.y) <= radius
     }
 
+    /// Calls `body(area)` and returns true when the edge touches the disk (an edge visitor's
+    /// answer: the area's other edges in the leaf are then skipped).
+    @inline(__always)
+    func report(_ area: UInt32, _ ax: Double, _ ay: Double, _ bx: Double, _ by: Double, _ body: (UInt32) -> Void) -> Bool {
+        guard touches(ax, ay, bx, by) else { return false }
+        body(area)
+        return true
+    }
+
     /// Distance from the origin to segment pq.
     @inline(__always)
     static func distance(_ px: Double, _ py: Double, _ qx: Double, _ qy: Double) -> Double {

@@ -117,10 +117,22 @@ extension ZoneIndex {
         }
         let box = Self.box(around: center, radiusMeters: r)
         let disk = DiskTest(center: center, radius: r)
+        // (Closure literals, not one closure value: a stored closure would be allocated per query.)
         forEachEdge(around: center, in: box, containing: containing, cell: &cell, areas: body, wants: wants) { area, ax, ay, bx, by in
-            guard disk.touches(ax, ay, bx, by) else { return false }
-            body(area)
-            return true
+            disk.report(area, ax, ay, bx, by, body)
+        }
+        // A disk that reaches past ±180° goes on from the other side of the antimeridian: the
+        // edges there are gathered from that side's part of the box (the test measures on the
+        // sphere, so they are measured right).
+        if box.0 < -180 {
+            forEachEdge(in: (max(-180, box.0 + 360), box.1, 180, box.3), wants: wants) { area, ax, ay, bx, by in
+                disk.report(area, ax, ay, bx, by, body)
+            }
+        }
+        if box.2 > 180 {
+            forEachEdge(in: (-180, box.1, min(180, box.2 - 360), box.3), wants: wants) { area, ax, ay, bx, by in
+                disk.report(area, ax, ay, bx, by, body)
+            }
         }
     }
 

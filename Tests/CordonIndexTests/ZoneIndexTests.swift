@@ -83,6 +83,28 @@ import Testing
         #expect(empty.locate(Coordinate(longitude: 0, latitude: 0)).isEmpty)
     }
 
+    /// A disk is measured on the sphere, so one that reaches past ±180° touches what lies just
+    /// across the antimeridian: zones on both sides of the seam (as Fiji's and Russia's parts
+    /// are stored), a vehicle a few metres from it on either side. Before, the box of the
+    /// disk was cut at the seam and the zone across it was never tested.
+    @Test func diskReachesAcrossTheAntimeridian() throws {
+        let west = try #require(Fixtures.geometry("POLYGON ((-180 0, -179.999 0, -179.999 0.001, -180 0.001, -180 0))"))
+        let east = try #require(Fixtures.geometry("POLYGON ((179.998 0, 179.999 0, 179.999 0.001, 179.998 0.001, 179.998 0))"))
+        let index = ZoneIndex.Builder().build(zoneIDs: ["w", "e"], areas: [(0, west), (2, east)])
+        func touched(_ lon: Double, _ r: Double) -> [UInt32] {
+            var zones: [UInt32] = []
+            index.collectZones(touchingDisk: Coordinate(longitude: lon, latitude: 0.0005), radiusMeters: r, into: &zones)
+            return Array(Set(zones)).sorted()
+        }
+        // 0.0001° of longitude at the equator is 11.1 m.
+        #expect(touched(179.9999, 20) == [0])  // 11 m to the west zone across the seam
+        #expect(touched(179.9999, 5).isEmpty)
+        #expect(touched(179.9995, 60) == [0, 1])  // 55.6 m to the west zone, 55.6 m to the east one
+        // Inside the west zone, 167 m from the east one back across the seam.
+        #expect(touched(-179.9995, 150) == [0])
+        #expect(touched(-179.9995, 175) == [0, 1])
+    }
+
     /// Edges whose *line* passes through the leaf's reference point (R = the centre of the one
     /// root cell, (1, 1), on the diagonal y = x and on the line x = 1) cannot be turned to have
     /// R strictly on their left; the fast path must still agree with the exact naive scan,
