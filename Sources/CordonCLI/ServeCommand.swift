@@ -23,6 +23,9 @@ struct ServeCommand: ParsableCommand {
     var rateLimit: Double?
     @Option(help: "Requests a token may burst above the rate (env CORDON_RATE_BURST; default 400).") var rateBurst: Double?
     @Option(help: "Days directives are kept for owners (env CORDON_RETENTION_DAYS; default 7).") var retentionDays: Double?
+    @Option(
+        help: "Seconds between writes of the directive log and the vehicle states beside it: what a crash can lose (env CORDON_FLUSH_INTERVAL; default 1)."
+    ) var flushInterval: Double?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -41,6 +44,7 @@ struct ServeCommand: ParsableCommand {
             if let rateLimit { c.rateLimit = rateLimit }
             if let rateBurst { c.rateBurst = rateBurst }
             if let retentionDays { c.retentionDays = retentionDays }
+            if let flushInterval { c.flushInterval = flushInterval }
             try c.check()
         } catch {
             throw CLIExit(code: CLIExit.usage, message: "error: \(error.description)")

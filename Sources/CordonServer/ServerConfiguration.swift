@@ -27,7 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var retentionDays = 7.0
     /// How often the retention pass runs, seconds.
     public var retentionInterval = 3600.0
-    /// How often buffered directives are written to the database, seconds.
+    /// How often buffered directives (and the vehicle states beside them) are written to the
+    /// database, seconds (`CORDON_FLUSH_INTERVAL`): what a crash can lose.
     public var flushInterval = 1.0
     /// How often the store is polled for activations made elsewhere (the CLI), seconds; 0: never.
     public var watchInterval = 5.0
@@ -57,6 +58,7 @@ public struct ServerConfiguration: Sendable {
         if let v = try value("CORDON_RATE_LIMIT", { Double($0) }) { rateLimit = v }
         if let v = try value("CORDON_RATE_BURST", { Double($0) }) { rateBurst = v }
         if let v = try value("CORDON_RETENTION_DAYS", { Double($0) }) { retentionDays = v }
+        if let v = try value("CORDON_FLUSH_INTERVAL", { Double($0) }) { flushInterval = v }
         try check()
     }
 
@@ -69,6 +71,7 @@ public struct ServerConfiguration: Sendable {
             throw .configuration("the rate limit must be ≥ 0 and the burst ≥ 1")
         }
         guard retentionDays > 0 else { throw .configuration("the retention must be positive") }
+        guard flushInterval > 0, flushInterval <= 3600 else { throw .configuration("the flush interval must be in (0, 3600] seconds") }
     }
 }
 
