@@ -138,7 +138,8 @@ extension ZoneIndex {
 
     /// A box in degrees (min lon, min lat, max lon, max lat) that surely holds every point
     /// within `radiusMeters` of `center` as the disk queries measure it (1 % and 1e-9° of
-    /// slack). It may reach past ±180° of longitude; nothing is stored there.
+    /// slack). It may reach past ±180° of longitude: the disk queries then also visit that part
+    /// on the other side of the antimeridian.
     static func box(around center: Coordinate, radiusMeters r: Double) -> (Double, Double, Double, Double) {
         let dLat = r * 1.01 / (WGS84.authalicRadius * .pi / 180) + 1e-9
         let cosLat = cos(min(89.999, abs(center.latitude) + dLat) * .pi / 180)
