@@ -75,3 +75,40 @@ public enum FixProblem: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+/// The rule for vehicle ids, the same on every input path (HTTP, WebSocket, replay, tokens):
+/// 1 to 128 bytes of UTF-8 without control characters. A control character (a NUL, a line
+/// break) would reach logs, the store and the owner's routes, where no path can name it; bytes
+/// that are not UTF-8 would be replaced when read, so two different ids could become one
+/// vehicle.
+///
+/// Stateless; `Sendable`.
+public enum VehicleID {
+    public static let maximumBytes = 128
+
+    /// Why `id` cannot name a vehicle (a phrase to follow "vehicle_id"), or nil.
+    public static func problem(_ id: String) -> String? {
+        let n = id.utf8.count
+        guard n >= 1 else { return "is empty" }
+        guard n <= maximumBytes else { return "has \(n) bytes (at most \(maximumBytes))" }
+        var ascii = true
+        for b in id.utf8 {
+            if b < 0x20 || b == 0x7F { return "contains a control character" }
+            if b >= 0x80 { ascii = false }
+        }
+        if !ascii, id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "contains a control character"
+        }
+        return nil
+    }
+
+    /// Why the id read from `bytes` cannot name a vehicle, or nil: as `problem(_:)` for the
+    /// text, and the bytes must be UTF-8.
+    public static func problem(bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        for b in bytes where b >= 0x80 {
+            guard let text = String(validating: bytes, as: UTF8.self) else { return "is not valid UTF-8" }
+            return problem(text)
+        }
+        return problem(String(decoding: bytes, as: UTF8.self))
+    }
+}

@@ -73,6 +73,16 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
         self.millisecondsSinceEpoch = value
     }
 
+    /// The times a position fix may carry: from 1970-01-01 up to (not including) 2200-01-01
+    /// UTC. Earlier or later is a broken clock or a misread field (epoch seconds taken for
+    /// milliseconds, a year 1), refused on every input path rather than applied.
+    public static let plausibleFixTimes: Range<Int64> = 0..<7_258_118_400_000
+
+    /// Why `millisecondsSinceEpoch` cannot be a fix's time (a phrase), or nil.
+    public static func fixTimeProblem(_ millisecondsSinceEpoch: Int64) -> String? {
+        plausibleFixTimes.contains(millisecondsSinceEpoch) ? nil : "is outside the years 1970 to 2199"
+    }
+
     // MARK: - Parsing
 
     /// Parses ISO 8601 bytes into milliseconds since the epoch; nil when malformed.

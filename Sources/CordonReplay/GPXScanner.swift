@@ -168,6 +168,10 @@ struct GPXScanner {
             row.malformed = "time \"\(FieldParse.preview(tb))\" is not ISO 8601 with a zone"
             return (row, end, l)
         }
+        if let problem = Timestamp.fixTimeProblem(t) {
+            row.malformed = "time \"\(FieldParse.preview(tb))\" \(problem)"
+            return (row, end, l)
+        }
         row.time = t
         guard let y = parseDecimalOrSpecial(UnsafeBufferPointer(rebasing: b[trimmed(b, la)])) else {
             row.malformed = "lat is not a number"

@@ -1,3 +1,4 @@
+import CordonCore
 import CordonFormats
 
 /// Reads NDJSON trip logs: one JSON object per line with the same fields as the CSV header
@@ -183,9 +184,17 @@ private struct FlatObject {
         guard let v = self[.vehicleID], let t = self[.timestamp], let la = self[.lat], let lo = self[.lon] else { return }
         if v.null { row.malformed = "vehicle_id is null"; return }
         row.vehicle = v.escaped ? decodeJSONString(v.0, v.1) : FieldParse.text(bytes(v))
-        guard !row.vehicle.isEmpty else { row.malformed = "vehicle_id is empty"; return }
+        if let problem = FieldParse.vehicleProblem(bytes(v), row.vehicle) {
+            row.malformed = problem
+            row.vehicle = ""  // counted under no vehicle: the id is what is wrong
+            return
+        }
         guard !t.null, let time = times.time(bytes(t)) else {
             row.malformed = "timestamp \"\(FieldParse.preview(bytes(t)))\" is not ISO 8601 with a zone, nor epoch seconds or milliseconds"
+            return
+        }
+        if let problem = Timestamp.fixTimeProblem(time) {
+            row.malformed = "timestamp \"\(FieldParse.preview(bytes(t)))\" \(problem)"
             return
         }
         row.time = time

@@ -176,9 +176,31 @@ enum FieldParse {
         String(decoding: b, as: UTF8.self)
     }
 
+    /// Why a row's vehicle id (`raw` as it stands in the file, `text` as read) cannot name a
+    /// vehicle (`VehicleID`, as on the HTTP routes), as a message; nil when it can.
+    static func vehicleProblem(_ raw: UnsafeBufferPointer<UInt8>, _ text: String) -> String? {
+        // Common case: short ASCII, no control character.
+        let n = text.utf8.count
+        if n >= 1, n <= VehicleID.maximumBytes, !text.utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F }),
+            !raw.contains(where: { $0 >= 0x80 })
+        {
+            return nil
+        }
+        let problem = raw.contains(where: { $0 >= 0x80 }) && String(validating: raw, as: UTF8.self) == nil
+            ? "is not valid UTF-8" : VehicleID.problem(text)
+        guard let problem else { return nil }
+        return "vehicle_id \"\(preview(raw))\" \(problem)"
+    }
+
     /// Up to 40 bytes of a field for messages.
+    /// Control characters are shown as `\u{…}`, so a message stays one readable line.
     static func preview(_ b: UnsafeBufferPointer<UInt8>) -> String {
-        let s = String(decoding: UnsafeBufferPointer(rebasing: b[0..<min(b.count, 40)]), as: UTF8.self)
+        var s = String(decoding: UnsafeBufferPointer(rebasing: b[0..<min(b.count, 40)]), as: UTF8.self)
+        if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            s = s.unicodeScalars.map { c in
+                c.properties.generalCategory == .control ? "\\u{\(String(c.value, radix: 16, uppercase: true))}" : String(c)
+            }.joined()
+        }
         return b.count > 40 ? s + "…" : s
     }
 }

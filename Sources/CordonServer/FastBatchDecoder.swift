@@ -126,15 +126,15 @@ enum FastBatchDecoder {
                 guard let key = plainString(), take(UInt8(ascii: ":")) else { return nil }
                 let read: Bool
                 if equals(key, "vehicle_id") {
-                    guard vehicle == nil, let r = plainString(), (1...128).contains(r.count),
-                        let s = String(validating: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)
+                    guard vehicle == nil, let r = plainString(), (1...VehicleID.maximumBytes).contains(r.count),
+                        let s = String(validating: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self), VehicleID.problem(s) == nil
                     else { return nil }
                     vehicle = s
                     read = true
                 } else if equals(key, "time") {
-                    guard time == nil, let r = plainString(), let t = Timestamp.parse(UnsafeBufferPointer(rebasing: b[r])) else {
-                        return nil
-                    }
+                    guard time == nil, let r = plainString(), let t = Timestamp.parse(UnsafeBufferPointer(rebasing: b[r])),
+                        Timestamp.plausibleFixTimes.contains(t)
+                    else { return nil }
                     time = t
                     read = true
                 } else if equals(key, "lat") {

@@ -76,13 +76,8 @@ struct FixDecoder: Sendable {
         case let other?:
             return .failure(Problem(field: "vehicle_id", problem: "must be a string, not \(other.typeName)"))
         }
-        guard !vehicleID.isEmpty, vehicleID.utf8.count <= 128 else {
-            return .failure(Problem(field: "vehicle_id", problem: "must have 1 to 128 bytes"))
-        }
-        // A control character (a NUL, a line break) would reach the logs, the store and the
-        // owner's routes, where no path can name it.
-        guard !vehicleID.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            return .failure(Problem(field: "vehicle_id", problem: "must not contain control characters"))
+        if let problem = VehicleID.problem(vehicleID) {
+            return .failure(Problem(field: "vehicle_id", problem: problem + " (1 to 128 bytes of UTF-8, no control characters)"))
         }
         guard let timeValue = item["time"] else { return .failure(Problem(field: "time", problem: "is missing")) }
         guard case .string(let timeText) = timeValue else {
@@ -90,6 +85,9 @@ struct FixDecoder: Sendable {
         }
         guard let time = Timestamp(iso8601: timeText) else {
             return .failure(Problem(field: "time", problem: "\"\(timeText.prefix(64))\" is not an ISO 8601 time"))
+        }
+        if let problem = Timestamp.fixTimeProblem(time.millisecondsSinceEpoch) {
+            return .failure(Problem(field: "time", problem: "\"\(timeText.prefix(64))\" \(problem)"))
         }
         // Both null: a lost fix (the receiver has no position), reported back as fix.rejected.
         let lat = item["lat"], lon = item["lon"]

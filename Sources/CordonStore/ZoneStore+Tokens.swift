@@ -32,7 +32,9 @@ extension ZoneStore {
         guard !name.isEmpty, name.count <= 128 else { throw .conflict("a token name must have 1 to 128 characters") }
         if role == .owner && vehicleID == nil { throw .conflict("an owner token must be bound to a vehicle (--vehicle ID)") }
         if role == .admin && vehicleID != nil { throw .conflict("an admin token cannot be bound to a vehicle") }
-        if let v = vehicleID, v.isEmpty || v.count > 128 { throw .conflict("a vehicle id must have 1 to 128 characters") }
+        if let v = vehicleID, let problem = VehicleID.problem(v) {
+            throw .conflict("the vehicle id \(problem) (1 to 128 bytes of UTF-8, no control characters)")
+        }
         var generator = SystemRandomNumberGenerator()
         let secret = "cordon_" + (0..<32).map { _ in Self.hex(UInt8.random(in: .min ... .max, using: &generator)) }.joined()
         let id = "tok_" + (0..<6).map { _ in Self.hex(UInt8.random(in: .min ... .max, using: &generator)) }.joined()

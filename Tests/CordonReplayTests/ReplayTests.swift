@@ -378,6 +378,55 @@ import Testing
         }
     }
 
+    /// Vehicle ids follow the HTTP routes' rule (1 to 128 bytes of UTF-8, no control
+    /// characters) and times must lie in 1970–2199, in CSV and NDJSON alike: such rows are
+    /// reported with their line and counted under no vehicle (a 2 MB id or bytes that are not
+    /// UTF-8 used to become "vehicles" of the report, and two ids differing only in invalid
+    /// bytes one vehicle; a year-1 epoch made 2,000 years of suppression).
+    @Test func badVehicleIdsAndImplausibleTimesAreRefused() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let good = "京A·12345"  // a plate number: UTF-8, 11 bytes
+        let csvRows: [(id: [UInt8], time: String)] = [
+            (Array(good.utf8), "2026-03-02T00:00:00Z"),
+            (Array("V\u{0}1".utf8), "2026-03-02T00:00:01Z"),
+            (Array("V".utf8) + [0xFF, 0xFE], "2026-03-02T00:00:02Z"),
+            (Array("V\u{85}".utf8), "2026-03-02T00:00:03Z"),  // NEL, a C1 control
+            (Array(String(repeating: "x", count: 129).utf8), "2026-03-02T00:00:04Z"),
+            (Array(String(repeating: "y", count: 128).utf8), "2026-03-02T00:00:05Z"),
+            (Array(good.utf8), "-62135596800"),
+            (Array(good.utf8), "0001-01-01T00:00:00Z"),
+            (Array(good.utf8), "7258118400"),  // 2200-01-01 in epoch seconds
+            (Array(good.utf8), "2026-03-02T00:00:06Z"),
+        ]
+        var csv = Array("vehicle_id,timestamp,lat,lon\n".utf8)
+        for r in csvRows { csv += r.id + Array(",\(r.time),45,100\n".utf8) }
+        let csvPath = dir.appendingPathComponent("ids.csv").path
+        _ = FileManager.default.createFile(atPath: csvPath, contents: Data(csv))
+        var ndjson = ""
+        for (id, time) in [(good, "2026-03-02T00:00:00Z"), ("V\\u00001", "2026-03-02T00:00:01Z"), (good, "1969-12-31T23:59:59Z"), (good, "2026-03-02T00:00:02Z")] {
+            ndjson += "{\"vehicle_id\":\"\(id)\",\"timestamp\":\"\(time)\",\"lat\":45,\"lon\":100}\n"
+        }
+        let ndjsonPath = Self.write(ndjson, "ids.ndjson", in: dir)
+        for (path, rows, rejected, vehicles) in [(csvPath, 10, 7, [good, String(repeating: "y", count: 128)]), (ndjsonPath, 4, 2, [good])] {
+            let report = try Self.replay([path], out: dir.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent + ".out"))
+            #expect(report.totals.rowsIn == rows && report.totals.rejected == rejected, "\(path)")
+            #expect(report.vehicles.keys.sorted() == vehicles.sorted(), "\(path)")
+            let messages = report.issues.first.map(\.message)
+            #expect(messages.allSatisfy { !$0.contains("\u{0}") && !$0.contains("\n") }, "\(messages)")
+            if path == csvPath {
+                #expect(messages == [
+                    "vehicle_id \"V\\u{0}1\" contains a control character",
+                    "vehicle_id \"V\u{FFFD}\u{FFFD}\" is not valid UTF-8",
+                    "vehicle_id \"V\\u{85}\" contains a control character",
+                    "vehicle_id \"\(String(repeating: "x", count: 40))…\" has 129 bytes (at most 128)",
+                    "timestamp \"-62135596800\" is outside the years 1970 to 2199",
+                    "timestamp \"0001-01-01T00:00:00Z\" is outside the years 1970 to 2199",
+                    "timestamp \"7258118400\" is outside the years 1970 to 2199",
+                ])
+            }
+        }
+    }
+
     @Test func severalInputsAreOneStreamAndEachIsCountedAndRedacted() throws {
         let dir = Fixtures.temporaryDirectory("replay")
         let first = Self.fixes.filter { $0.time < Self.start + 180_000 }, rest = Self.fixes.filter { $0.time >= Self.start + 180_000 }

@@ -176,7 +176,12 @@ import Testing
                 .post, "/v1/evaluate", token: h.vehicle,
                 body: batchJSON(["{\"vehicle_id\":\"V\\u0000\\n9\",\"time\":\"2026-03-02T00:00:00Z\",\"lat\":1,\"lon\":2}"]))
             #expect(control.status == .unprocessableContent)
-            #expect(control["error.message"] == .string("fix 0: vehicle_id: must not contain control characters"))
+            #expect(control["error.message"] == .string("fix 0: vehicle_id: contains a control character (1 to 128 bytes of UTF-8, no control characters)"))
+            let ancient = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle,
+                body: batchJSON(["{\"vehicle_id\":\"V9\",\"time\":\"0001-01-01T00:00:00Z\",\"lat\":1,\"lon\":2}"]))
+            #expect(ancient.status == .unprocessableContent)
+            #expect(ancient["error.message"] == .string("fix 0: time: \"0001-01-01T00:00:00Z\" is outside the years 1970 to 2199"))
 
             let tooMany = try await client.call(
                 .post, "/v1/evaluate", token: h.vehicle, body: batchJSON((0..<6).map { fixJSON("V8", $0, lat: 1, lon: 1) }))
