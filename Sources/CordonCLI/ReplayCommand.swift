@@ -77,7 +77,7 @@ struct ReplayCommand: ParsableCommand {
         }
         for issue in report.issues.first.prefix(10) { writeStderr("warning: \(issue)") }
         if report.issues.count > 10 { writeStderr("warning: … \((report.issues.count - 10).grouped) more unusable rows (report.json lists the first 1,000)") }
-        var text = "replayed \(t.rowsIn.grouped) fixes of \(report.vehicles.count.grouped) vehicles in \(String(format: "%.2f", seconds)) s (\(rate.grouped) fixes/s)\n"
+        var text = "replayed \(t.rowsIn.grouped) fixes of \(report.vehicles.count.grouped) \(report.vehicles.count == 1 ? "vehicle" : "vehicles") in \(String(format: "%.2f", seconds)) s (\(rate.grouped) fixes/s)\n"
         text += "  kept \(t.kept.grouped) (coarsened \(t.coarsened.grouped)), dropped \(t.dropped.grouped), rejected \(t.rejected.grouped)\n"
         text += "  directives: \(out)/directives.ndjson\n"
         for f in report.files { if let r = f.redacted { text += "  redacted:   \(out)/\(r)\n" } }
