@@ -30,7 +30,19 @@ struct GPXScanner {
         stem = name
     }
 
-    private var vehicle: String { stem + "/" + (trackName ?? String(trackNumber)) }
+    /// `FILE/TRACK`, held to the vehicle-id rule (`VehicleID`): a name too long for it keeps
+    /// what fits and ends in `…#N`, N the track's number in the file (so tracks stay apart).
+    private var vehicle: String {
+        let id = stem + "/" + (trackName ?? String(trackNumber))
+        guard id.utf8.count > VehicleID.maximumBytes else { return id }
+        let suffix = "…#\(trackNumber)"
+        var prefix = ""
+        for ch in id {
+            if prefix.utf8.count + ch.utf8.count + suffix.utf8.count > VehicleID.maximumBytes { break }
+            prefix.append(ch)
+        }
+        return prefix + suffix
+    }
 
     /// Scans complete elements of `b` from `from`; appends rows. Returns how many bytes were
     /// consumed (a point cut by the end of the buffer is left for the next call) and the line
@@ -82,7 +94,10 @@ struct GPXScanner {
                 if nameText != nil { nameText?.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<lt])) }
                 let local = tag.localName
                 if local == "name", let text = nameText, stack.count >= 2, stack[stack.count - 2] == "trk" {
-                    let decoded = decodeEntities(text).trimmingSpaces()
+                    // Line breaks, tabs and other control characters become spaces (an id has none).
+                    var scalars = String.UnicodeScalarView()
+                    for c in decodeEntities(text).unicodeScalars { scalars.append(c.properties.generalCategory == .control ? " " : c) }
+                    let decoded = String(scalars).trimmingSpaces()
                     if !decoded.isEmpty { trackName = decoded }
                     nameText = nil
                 }

@@ -427,6 +427,26 @@ import Testing
         }
     }
 
+    /// A GPX track is the vehicle `FILE/TRACK`, held to the same id rule: control characters
+    /// in the name become spaces, and a name too long keeps what fits and ends in `…#N`, so
+    /// two long names that share their start stay two vehicles.
+    @Test func gpxTrackNamesMakeValidVehicleIds() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let fix = [Self.fixes[0]]
+        let long = String(repeating: "N", count: 150)
+        let tracks = [Self.gpx(fix, name: "Morning\n\tdrive"), Self.gpx(fix, name: long + "A"), Self.gpx(fix, name: long + "B")].map { text in
+            text.components(separatedBy: "<trk>")[1].components(separatedBy: "</trk>")[0]
+        }
+        let text = "<?xml version=\"1.0\"?>\n<gpx version=\"1.1\" xmlns=\"http://www.topografix.com/GPX/1/1\">\n"
+            + tracks.map { "<trk>\($0)</trk>\n" }.joined() + "</gpx>\n"
+        let report = try Self.replay([Self.write(text, "log.gpx", in: dir)], out: dir.appendingPathComponent("out"))
+        let ids = report.vehicles.keys.sorted()
+        #expect(ids.count == 3 && report.totals.rejected == 0)
+        #expect(ids.contains("log/Morning  drive"))
+        #expect(ids.allSatisfy { VehicleID.problem($0) == nil }, "\(ids)")
+        #expect(ids.filter { $0.hasSuffix("…#2") || $0.hasSuffix("…#3") }.count == 2)
+    }
+
     @Test func severalInputsAreOneStreamAndEachIsCountedAndRedacted() throws {
         let dir = Fixtures.temporaryDirectory("replay")
         let first = Self.fixes.filter { $0.time < Self.start + 180_000 }, rest = Self.fixes.filter { $0.time >= Self.start + 180_000 }
