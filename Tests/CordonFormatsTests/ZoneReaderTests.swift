@@ -74,6 +74,29 @@ import Testing
         #expect(r.zones[1].zone.geometry.polygons.count == 2 && r.zones[1].zone.geometry.isMulti)
     }
 
+    /// A pre-RFC 7946 `crs` member: WGS84 in its usual spellings is read (longitude first, as
+    /// GeoJSON writers put it); any other system (Web Mercator, UTM) refuses the file by name,
+    /// instead of every vertex failing as "out of range" (or a projected file in degrees-like
+    /// numbers being read as nonsense).
+    @Test(arguments: [
+        ("urn:ogc:def:crs:OGC:1.3:CRS84", true), ("EPSG:4326", true), ("urn:ogc:def:crs:EPSG::4326", true),
+        ("http://www.opengis.net/def/crs/EPSG/0/4326", true), ("WGS84", true),
+        ("EPSG:4490", true), ("urn:ogc:def:crs:EPSG::3857", false), ("EPSG:32650", false), ("EPSG:14326", false),
+    ])
+    func crsMemberIsCheckedByName(_ name: String, _ accepted: Bool) throws {
+        let text = """
+            {"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"\(name)"}},"features":[
+            {"type":"Feature","id":"a","properties":{"category":"military"},"geometry":{"type":"Polygon","coordinates":[[[116,39],[116.01,39],[116.01,39.01],[116,39]]]}}]}
+            """
+        if accepted {
+            #expect(try GeoJSONReader().read(Array(text.utf8), file: "c.geojson").zones.count == 1)
+        } else {
+            #expect { try GeoJSONReader().read(Array(text.utf8), file: "c.geojson") } throws: {
+                "\($0)".contains("declares the coordinate reference system \"\(name)\"")
+            }
+        }
+    }
+
     /// KML in the encodings XML allows besides UTF-8: UTF-16 either way round (with a byte order
     /// mark, or only the declaration in UTF-16), ISO-8859-1 and windows-1252 by declaration. The
     /// name comes out the same; an encoding not read is refused by name, as are bytes that are

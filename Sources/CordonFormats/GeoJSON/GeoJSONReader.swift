@@ -23,6 +23,11 @@ public struct GeoJSONReader: Sendable {
         guard case .object = root, let type = root["type"]?.stringValue else {
             throw .notZones(file: file, message: "expected a GeoJSON object with a \"type\" member, found \(root.typeName)")
         }
+        if let crs = root["crs"], let name = Self.foreignCRS(crs) {
+            throw .notZones(
+                file: file,
+                message: "the file declares the coordinate reference system \"\(name)\"; zones must be WGS84 longitude/latitude (RFC 7946): reproject it first (e.g. ogr2ogr -t_srs EPSG:4326)")
+        }
         switch type {
         case "FeatureCollection":
             guard let features = root["features"]?.arrayValue else {
@@ -42,6 +47,19 @@ public struct GeoJSONReader: Sendable {
             throw .notZones(file: file, message: "unknown GeoJSON type \"\(type)\"")
         }
         return result
+    }
+
+    /// The name of a pre-RFC 7946 `crs` member that is not WGS84 longitude/latitude, or nil
+    /// (no name, `CRS84`, EPSG 4326 or `WGS84` in any of their usual spellings, which GeoJSON
+    /// writers use with longitude first, as this reader reads them; and China's CGCS2000,
+    /// EPSG 4490, which differs from WGS84 by centimetres).
+    static func foreignCRS(_ crs: JSONValue) -> String? {
+        guard let name = crs["properties"]?["name"]?.stringValue else { return nil }
+        let n = name.lowercased()
+        let wgs84 = ["crs84", "crs:84", "epsg:4326", "epsg::4326", "wgs84", "wgs 84", "urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84"]
+        if wgs84.contains(where: { n == $0 || n.hasSuffix(":" + $0) || n.hasSuffix("/" + $0) }) { return nil }
+        if n.contains("epsg"), n.hasSuffix(":4326") || n.hasSuffix("/4326") || n.hasSuffix(":4490") || n.hasSuffix("/4490") { return nil }
+        return name
     }
 
     private func readFeature(
