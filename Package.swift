@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "Cordon",
             dependencies: [
-                "CordonCore", "CordonIndex", "CordonEngine", "CordonFormats", "CordonGEOS", "CordonStore", "CordonReplay",
+                "CordonCore", "CordonIndex", "CordonEngine", "CordonFormats", "CordonGEOS", "CordonStore", "CordonReplay", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -81,13 +81,23 @@ public struct ZoneCatalog: Sendable {
         var readZones: [ReadZone] = []
         var featureCount = 0
         var hasher = SHA256()
-        for (name, bytes) in sources {
-            hasher.update(data: bytes)
-            guard bytes.count <= readOptions.maximumFileBytes else {
-                diagnostics.append(FormatError.tooLarge(file: name, bytes: bytes.count, limit: readOptions.maximumFileBytes).diagnostic)
+        for (source, raw) in sources {
+            hasher.update(data: raw)
+            guard raw.count <= readOptions.maximumFileBytes else {
+                diagnostics.append(FormatError.tooLarge(file: source, bytes: raw.count, limit: readOptions.maximumFileBytes).diagnostic)
                 continue
             }
-            guard let format = options.format ?? ZoneFileFormat.detect(path: name, bytes: bytes) else {
+            // gzip and KMZ: read what they hold (the limit applies to that too).
+            var (bytes, formatName, name) = (raw, source, source)
+            if ZoneFileContainer.isContainer(raw) {
+                do throws(FormatError) {
+                    (bytes, formatName, name) = try ZoneFileContainer.open(raw, name: source, limit: readOptions.maximumFileBytes)
+                } catch {
+                    diagnostics.append(error.diagnostic)
+                    continue
+                }
+            }
+            guard let format = options.format ?? ZoneFileFormat.detect(path: formatName, bytes: bytes) else {
                 diagnostics.append(Diagnostic(.error, "empty_file", "the file is empty", file: name))
                 continue
             }

@@ -98,13 +98,13 @@ extension CordonServices {
         let format: ZoneFileFormat?
         switch mediaType {
         case "application/geo+json", "application/json": format = .geojson
-        case "application/vnd.google-earth.kml+xml", "application/xml", "text/xml": format = .kml
+        case "application/vnd.google-earth.kml+xml", "application/xml", "text/xml", "application/vnd.google-earth.kmz": format = .kml
         case "text/plain", "application/wkt": format = .wkt
-        case nil, "application/octet-stream": format = nil
+        case nil, "application/octet-stream", "application/gzip": format = nil
         case let other?:
             throw APIError(
                 .unsupportedMediaType, "unsupported_media_type",
-                "zone files are application/geo+json, application/json, application/vnd.google-earth.kml+xml or text/plain (WKT), not \(other)")
+                "zone files are application/geo+json, application/json, application/vnd.google-earth.kml+xml (or .kmz) or text/plain (WKT), gzip-compressed or not, not \(other)")
         }
         let bytes = try await Self.body(request, limit: configuration.zoneBodyLimit)
         let activate = try request.queryFlag("activate")
@@ -112,7 +112,9 @@ extension CordonServices {
         options.format = format
         options.repair = try request.queryFlag("repair")
         options.read.maximumFileBytes = configuration.zoneBodyLimit
-        let name = "body." + (format ?? ZoneFileFormat.detect(path: "", bytes: bytes) ?? .geojson).rawValue
+        // A gzip or KMZ body is judged by what it holds (ZoneFileContainer).
+        let name = ZoneFileContainer.isContainer(bytes)
+            ? "body" : "body." + (format ?? ZoneFileFormat.detect(path: "", bytes: bytes) ?? .geojson).rawValue
         let catalog = ZoneCatalog(store: store)
         let importOptions = options
         let report = try await Self.store { () throws(StoreError) in

@@ -89,6 +89,31 @@ import Testing
         }
     }
 
+    /// A gzip-compressed upload is read as what it holds, under `application/gzip` or under the
+    /// format's own type.
+    @Test func gzipUploadIsReadAsWhatItHolds() async throws {
+        let h = try ServerHarness.make(versions: 1)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-c"]
+        let input = Pipe(), output = Pipe()
+        gzip.standardInput = input
+        gzip.standardOutput = output
+        try gzip.run()
+        input.fileHandleForWriting.write(Data(ServerHarness.zoneFile(buffer: 300).utf8))
+        try input.fileHandleForWriting.close()
+        let compressed = [UInt8](output.fileHandleForReading.readDataToEndOfFile())
+        gzip.waitUntilExit()
+        #expect(compressed.starts(with: [0x1F, 0x8B]))
+        try await h.application.test(.router) { client in
+            for type in ["application/gzip", "application/geo+json"] {
+                let reply = try await client.call(.post, "/v1/zonesets/test/versions", token: h.admin, bytes: compressed, contentType: type)
+                #expect(reply.status == .created, "\(type): \(reply.text)")
+            }
+            #expect(try h.services.store.versions(setName: "test").count == 3)
+        }
+    }
+
     /// Evaluation traffic while the admin activates and rolls back again and again: every
     /// response succeeds and every directive in a response names the response's version.
     @Test func swapUnderTrafficNeverFailsNorMixesVersions() async throws {

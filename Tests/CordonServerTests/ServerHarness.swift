@@ -82,11 +82,17 @@ extension TestClientProtocol {
     func call(
         _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, body: String? = nil, contentType: String? = nil
     ) async throws -> Reply {
+        try await call(method, uri, token: token, bytes: body.map { Array($0.utf8) }, contentType: contentType)
+    }
+
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, bytes: [UInt8]?, contentType: String? = nil
+    ) async throws -> Reply {
         var headers: HTTPFields = [:]
         if let token { headers[.authorization] = "Bearer \(token)" }
         if let contentType { headers[.contentType] = contentType }
         let response = try await execute(
-            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+            uri: uri, method: method, headers: headers, body: bytes.map { ByteBuffer(bytes: $0) })
         let text = String(buffer: response.body)
         return Reply(
             status: response.status, headers: response.headers, text: text,
