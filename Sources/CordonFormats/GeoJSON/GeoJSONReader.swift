@@ -24,9 +24,14 @@ public struct GeoJSONReader: Sendable {
             throw .notZones(file: file, message: "expected a GeoJSON object with a \"type\" member, found \(root.typeName)")
         }
         if let crs = root["crs"], let name = Self.foreignCRS(crs) {
-            throw .notZones(
-                file: file,
-                message: "the file declares the coordinate reference system \"\(name)\"; zones must be WGS84 longitude/latitude (RFC 7946): reproject it first (e.g. ogr2ogr -t_srs EPSG:4326)")
+            // A warning, not a refusal: geographic systems such as NAD83 or ETRS89 lie within a
+            // metre or two of WGS84 and read fine; a projected one (Web Mercator, UTM) fails on
+            // its first vertex as out of range, and this line says why.
+            result.diagnostics.append(
+                Diagnostic(
+                    .warning, "foreign_crs",
+                    "the file declares the coordinate reference system \"\(name.prefix(200))\"; coordinates are read as WGS84 longitude/latitude (RFC 7946): reproject a projected file first (e.g. ogr2ogr -t_srs EPSG:4326)",
+                    file: file))
         }
         switch type {
         case "FeatureCollection":
