@@ -101,14 +101,4 @@ public enum VehicleID {
         }
         return nil
     }
-
-    /// Why the id read from `bytes` cannot name a vehicle, or nil: as `problem(_:)` for the
-    /// text, and the bytes must be UTF-8.
-    public static func problem(bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        for b in bytes where b >= 0x80 {
-            guard let text = String(validating: bytes, as: UTF8.self) else { return "is not valid UTF-8" }
-            return problem(text)
-        }
-        return problem(String(decoding: bytes, as: UTF8.self))
-    }
 }

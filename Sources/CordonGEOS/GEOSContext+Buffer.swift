@@ -87,17 +87,11 @@ extension GEOSContext {
             Polygon(exterior: unprojectRing(p.exterior, projection), holes: p.holes.map { unprojectRing($0, projection) })
         }
         let rings = unwrapped.flatMap { [$0.exterior] + $0.holes }
-        let closes = rings.allSatisfy { r in
-            guard let first = r.coordinates.first, let last = r.coordinates.last else { return true }
-            return abs(first.longitude - last.longitude) < 1e-6
-        }
         let beyond = rings.contains { r in r.coordinates.contains { abs($0.longitude) > 180 } }
         let extended = MultiPolygon(unwrapped.map(Self.closed), isMulti: true)
-        if rings.contains(where: { Self.windingTurns(Self.continuous($0)) != 0 }) {
-            result = try aroundPole(planarResult, projection, isMulti: isMulti)
-        } else if closes && beyond, try validityProblem(extended) == nil,
-            let split = try? splitAtAntimeridian(extended, isMulti: isMulti)
-        {
+        if rings.contains(where: { Self.windingTurns($0) != 0 }) {
+            result = try aroundPole(planarResult, unwrapped, isMulti: isMulti, projection)
+        } else if beyond, try validityProblem(extended) == nil, let split = try? splitAtAntimeridian(extended, isMulti: isMulti) {
             result = split
         } else {
             // The same vertices with longitudes wrapped into [-180, 180] and each ring closed exactly.
@@ -171,24 +165,32 @@ extension GEOSContext {
         return Ring(out)
     }
 
-    /// How many times a ring with continuous longitudes goes around a pole (its net longitude
-    /// travel over 360°, rounded; signed by its direction).
+    /// How many times a ring goes around a pole: its net longitude travel, each step taken the
+    /// short way round (within 180°), over 360°, rounded; signed by its direction.
     static func windingTurns(_ ring: Ring) -> Int {
-        guard let first = ring.coordinates.first, let last = ring.coordinates.last else { return 0 }
-        return Int(((last.longitude - first.longitude) / 360).rounded())
+        var travel = 0.0
+        for (a, b) in zip(ring.coordinates, ring.coordinates.dropFirst()) {
+            let d = b.longitude - a.longitude
+            travel += d - 360 * (d / 360).rounded()
+        }
+        return Int((travel / 360).rounded())
     }
 
-    /// The planar buffer `planar`, where some ring winds around a pole, as lon/lat polygons: each
-    /// ring with continuous longitudes is closed along the latitude of the pole whose projected
-    /// image it encloses (a ring that does not wind is closed as it is), cut at the antimeridian
-    /// into [-180, 180]; each polygon is its exterior's piece less its holes' pieces.
-    private func aroundPole(_ planar: MultiPolygon, _ projection: LocalProjection, isMulti: Bool) throws(GEOSError) -> MultiPolygon {
-        let north = projection.forward(Coordinate(longitude: 0, latitude: 90))
-        func onGlobe(_ planarRing: Ring) throws(GEOSError) -> GEOSGeometryHandle {
-            var c = Self.continuous(unprojectRing(planarRing, projection)).coordinates
-            if Self.windingTurns(Ring(c)) != 0, let seam = Self.startingAtSeam(c), let first = seam.first, let last = seam.last {
+    /// The planar buffer `planar` (its rings unprojected as `unwrapped`), where some ring winds
+    /// around a pole, as lon/lat polygons: each ring with continuous longitudes is closed along
+    /// the latitude of the pole whose projected image it encloses (a ring that does not wind is
+    /// closed as it is), cut at the antimeridian into [-180, 180]; each polygon is its
+    /// exterior's piece less its holes' pieces.
+    private func aroundPole(
+        _ planar: MultiPolygon, _ unwrapped: [Polygon], isMulti: Bool, _ projection: LocalProjection
+    ) throws(GEOSError) -> MultiPolygon {
+        let image = projection.forward(Coordinate(longitude: 0, latitude: 90))
+        let north = try point(Coordinate(longitude: image.x, latitude: image.y))  // the north pole's planar image
+        func onGlobe(_ planarRing: Ring, _ ring: Ring) throws(GEOSError) -> GEOSGeometryHandle {
+            var c = Self.continuous(ring).coordinates
+            if Self.windingTurns(ring) != 0, let seam = Self.startingAtSeam(c), let first = seam.first, let last = seam.last {
                 // Both ends lie exactly on a seam (±180° + k·360°), so the cut pieces meet exactly.
-                let pole = Self.encloses(planarRing, x: north.x, y: north.y) ? 90.0 : -90.0
+                let pole = try geometry(MultiPolygon([Polygon(exterior: planarRing)])).intersects(north) ? 90.0 : -90.0
                 c = seam + [Coordinate(longitude: last.longitude, latitude: pole), Coordinate(longitude: first.longitude, latitude: pole), first]
             } else if let first = c.first {
                 c[c.count - 1] = first
@@ -197,10 +199,10 @@ extension GEOSContext {
             return try geometry(piece)
         }
         var parts: [Polygon] = []
-        for p in planar.polygons {
-            var shape = try onGlobe(p.exterior)
-            for h in p.holes {
-                let hole = try onGlobe(h)
+        for (p, u) in zip(planar.polygons, unwrapped) {
+            var shape = try onGlobe(p.exterior, u.exterior)
+            for (h, uh) in zip(p.holes, u.holes) {
+                let hole = try onGlobe(h, uh)
                 guard let rest = GEOSDifference_r(handle, shape.pointer, hole.pointer) else { throw failure("difference") }
                 shape = GEOSGeometryHandle(context: self, pointer: rest)
             }
@@ -238,17 +240,6 @@ extension GEOSContext {
             return out
         }
         return nil
-    }
-
-    /// Whether the planar point (x, y) lies inside `ring` (even–odd rule; used only for a
-    /// pole's image, which lies far from any buffer ring).
-    static func encloses(_ ring: Ring, x: Double, y: Double) -> Bool {
-        var inside = false
-        for (a, b) in zip(ring.coordinates, ring.coordinates.dropFirst()) {
-            let (ax, ay, bx, by) = (a.longitude, a.latitude, b.longitude, b.latitude)
-            if (ay > y) != (by > y), x < ax + (y - ay) * (bx - ax) / (by - ay) { inside.toggle() }
-        }
-        return inside
     }
 
     private func projectRing(_ ring: Ring, _ projection: LocalProjection, _ maxSegment: Double) -> Ring {

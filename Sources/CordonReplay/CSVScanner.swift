@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CordonCore
 import CordonFormats
 
 /// Splits CSV trip logs into rows and reads the fields that matter, leaving every byte where
@@ -117,21 +116,12 @@ struct CSVScanner: Sendable {
         into row: inout TripRow
     ) {
         func field(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[fields[c].start..<fields[c].end]) }
-        row.vehicle = CSVFields.text(b, fields[vehicle])
-        if let problem = FieldParse.vehicleProblem(field(vehicle), row.vehicle) {
-            row.malformed = problem
-            row.vehicle = ""  // counted under no vehicle: the id is what is wrong
-            return
-        }
+        guard row.takeVehicle(CSVFields.text(b, fields[vehicle]), raw: field(vehicle)) else { return }
         guard let t = times.time(field(time)) else {
             row.malformed = "timestamp \"\(FieldParse.preview(field(time)))\" is not ISO 8601 with a zone, nor epoch seconds or milliseconds"
             return
         }
-        if let problem = Timestamp.fixTimeProblem(t) {
-            row.malformed = "timestamp \"\(FieldParse.preview(field(time)))\" \(problem)"
-            return
-        }
-        row.time = t
+        guard row.takeTime(t, label: "timestamp", raw: field(time)) else { return }
         row.latStart = fields[lat].start
         row.latEnd = fields[lat].end
         row.lonStart = fields[lon].start

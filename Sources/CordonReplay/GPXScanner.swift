@@ -18,9 +18,11 @@ struct GPXScanner {
     let file: String
     let stem: String
     private var stack: [String] = []
-    private var trackNumber = 0
-    private var trackName: String?
+    private var trackNumber = 0 { didSet { vehicle = Self.vehicleID(stem, trackName, trackNumber) } }
+    private var trackName: String? { didSet { vehicle = Self.vehicleID(stem, trackName, trackNumber) } }
     private var nameText: [UInt8]?
+    /// The current track's vehicle, made when its number or name changes, not per point.
+    private var vehicle: String
 
     init(file: String) {
         self.file = file
@@ -28,11 +30,12 @@ struct GPXScanner {
         if name.lowercased().hasSuffix(".gz") { name.removeLast(3) }
         if let dot = name.lastIndex(of: "."), dot != name.startIndex { name = String(name[..<dot]) }
         stem = name
+        vehicle = Self.vehicleID(name, nil, 0)
     }
 
     /// `FILE/TRACK`, held to the vehicle-id rule (`VehicleID`): a name too long for it keeps
     /// what fits and ends in `…#N`, N the track's number in the file (so tracks stay apart).
-    private var vehicle: String {
+    private static func vehicleID(_ stem: String, _ trackName: String?, _ trackNumber: Int) -> String {
         let id = stem + "/" + (trackName ?? String(trackNumber))
         guard id.utf8.count > VehicleID.maximumBytes else { return id }
         let suffix = "…#\(trackNumber)"
@@ -183,11 +186,7 @@ struct GPXScanner {
             row.malformed = "time \"\(FieldParse.preview(tb))\" is not ISO 8601 with a zone"
             return (row, end, l)
         }
-        if let problem = Timestamp.fixTimeProblem(t) {
-            row.malformed = "time \"\(FieldParse.preview(tb))\" \(problem)"
-            return (row, end, l)
-        }
-        row.time = t
+        guard row.takeTime(t, label: "time", raw: tb) else { return (row, end, l) }
         guard let y = parseDecimalOrSpecial(UnsafeBufferPointer(rebasing: b[trimmed(b, la)])) else {
             row.malformed = "lat is not a number"
             return (row, end, l)

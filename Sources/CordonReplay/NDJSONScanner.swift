@@ -1,4 +1,3 @@
-import CordonCore
 import CordonFormats
 
 /// Reads NDJSON trip logs: one JSON object per line with the same fields as the CSV header
@@ -183,21 +182,12 @@ private struct FlatObject {
         }
         guard let v = self[.vehicleID], let t = self[.timestamp], let la = self[.lat], let lo = self[.lon] else { return }
         if v.null { row.malformed = "vehicle_id is null"; return }
-        row.vehicle = v.escaped ? decodeJSONString(v.0, v.1) : FieldParse.text(bytes(v))
-        if let problem = FieldParse.vehicleProblem(bytes(v), row.vehicle) {
-            row.malformed = problem
-            row.vehicle = ""  // counted under no vehicle: the id is what is wrong
-            return
-        }
+        guard row.takeVehicle(v.escaped ? decodeJSONString(v.0, v.1) : FieldParse.text(bytes(v)), raw: bytes(v)) else { return }
         guard !t.null, let time = times.time(bytes(t)) else {
             row.malformed = "timestamp \"\(FieldParse.preview(bytes(t)))\" is not ISO 8601 with a zone, nor epoch seconds or milliseconds"
             return
         }
-        if let problem = Timestamp.fixTimeProblem(time) {
-            row.malformed = "timestamp \"\(FieldParse.preview(bytes(t)))\" \(problem)"
-            return
-        }
-        row.time = time
+        guard row.takeTime(time, label: "timestamp", raw: bytes(t)) else { return }
         row.latStart = la.0
         row.latEnd = la.1
         row.lonStart = lo.0

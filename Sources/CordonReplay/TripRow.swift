@@ -147,6 +147,30 @@ struct TripRow {
             coordinate: hasPosition ? Coordinate(longitude: lon, latitude: lat) : nil,
             accuracy: accuracy, speed: speed, heading: heading)
     }
+
+    /// Takes `text` (read from the field's bytes `raw`) as the row's vehicle; false, with
+    /// `malformed` set and no vehicle (the row counts under none: the id is what is wrong),
+    /// when it breaks the vehicle-id rule.
+    mutating func takeVehicle(_ text: String, raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let problem = FieldParse.vehicleProblem(raw, text) else {
+            vehicle = text
+            return true
+        }
+        malformed = problem
+        vehicle = ""
+        return false
+    }
+
+    /// Takes `t` as the row's time; false, with `malformed` set (naming the field `label` and
+    /// its bytes `raw`), outside the plausible fix times.
+    mutating func takeTime(_ t: Int64, label: String, raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        if let problem = Timestamp.fixTimeProblem(t) {
+            malformed = "\(label) \"\(FieldParse.preview(raw))\" \(problem)"
+            return false
+        }
+        time = t
+        return true
+    }
 }
 
 /// Field parsing shared by the formats.
@@ -177,18 +201,11 @@ enum FieldParse {
     }
 
     /// Why a row's vehicle id (`raw` as it stands in the file, `text` as read) cannot name a
-    /// vehicle (`VehicleID`, as on the HTTP routes), as a message; nil when it can.
+    /// vehicle (`VehicleID`, as on the HTTP routes), as a message; nil when it can. `text` has
+    /// already replaced bytes that are not UTF-8, so those are looked for in `raw`.
     static func vehicleProblem(_ raw: UnsafeBufferPointer<UInt8>, _ text: String) -> String? {
-        // Common case: short ASCII, no control character.
-        let n = text.utf8.count
-        if n >= 1, n <= VehicleID.maximumBytes, !text.utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F }),
-            !raw.contains(where: { $0 >= 0x80 })
-        {
-            return nil
-        }
-        let problem = raw.contains(where: { $0 >= 0x80 }) && String(validating: raw, as: UTF8.self) == nil
-            ? "is not valid UTF-8" : VehicleID.problem(text)
-        guard let problem else { return nil }
+        let notUTF8 = raw.contains(where: { $0 >= 0x80 }) && String(validating: raw, as: UTF8.self) == nil
+        guard let problem = notUTF8 ? "is not valid UTF-8" : VehicleID.problem(text) else { return nil }
         return "vehicle_id \"\(preview(raw))\" \(problem)"
     }
 

@@ -126,7 +126,7 @@ enum FastBatchDecoder {
                 guard let key = plainString(), take(UInt8(ascii: ":")) else { return nil }
                 let read: Bool
                 if equals(key, "vehicle_id") {
-                    guard vehicle == nil, let r = plainString(), (1...VehicleID.maximumBytes).contains(r.count),
+                    guard vehicle == nil, let r = plainString(),
                         let s = String(validating: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self), VehicleID.problem(s) == nil
                     else { return nil }
                     vehicle = s

@@ -61,15 +61,8 @@ import Testing
         // The shutdown saved both vehicles; a new service on the same database restores them.
         let restarted = try CordonServices(configuration: h.services.configuration)
         #expect(restarted.zones.restoredVehicleStates.restored == 2)
-        let v1 = try #require(restarted.zones.fleet?.state(of: "V1"))
-        #expect(v1.isSuppressed && v1.seq == 2 && v1.heldZoneIDs == ["base-1"])
         try await buildApplication(restarted).test(.router) { client in
-            // V1 waits 5 km away at 1 Hz, past the hold time: released, seq 3 and 4.
-            let away = try await client.call(
-                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON((1...120).map { fixJSON("V1", $0, lat: 39.05, lon: 116.005) }))
-            let directives = (away["results"]?.arrayValue ?? []).flatMap { $0["directives"]?.arrayValue ?? [] }
-            #expect(directives.map { $0["seq"] } == [.number(3), .number(4)], "\(away.text)")
-            #expect(Set(directives.compactMap { $0["kind"]?.stringValue }) == ["camera.enable", "data.drop.end"])
+            try await Self.restoredV1IsReleased(restarted, client, token: h.vehicle)
             // V2 stays inside: still held, nothing new.
             let stay = try await client.call(
                 .post, "/v1/evaluate", token: h.vehicle, body: batchJSON([fixJSON("V2", 60, lat: 39.005, lon: 116.005)]))
@@ -104,16 +97,22 @@ import Testing
         configuration.databasePath = crashed
         let restarted = try CordonServices(configuration: configuration)
         #expect(restarted.zones.restoredVehicleStates.restored == 1)
-        let v1 = try #require(restarted.zones.fleet?.state(of: "V1"))
-        #expect(v1.isSuppressed && v1.seq == 2 && v1.heldZoneIDs == ["base-1"])
         #expect(restarted.zones.fleet?.state(of: "V2") == nil)
         try await buildApplication(restarted).test(.router) { client in
-            let away = try await client.call(
-                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON((1...120).map { fixJSON("V1", $0, lat: 39.05, lon: 116.005) }))
-            let directives = (away["results"]?.arrayValue ?? []).flatMap { $0["directives"]?.arrayValue ?? [] }
-            #expect(directives.map { $0["seq"] } == [.number(3), .number(4)], "\(away.text)")
-            #expect(Set(directives.compactMap { $0["kind"]?.stringValue }) == ["camera.enable", "data.drop.end"])
+            try await Self.restoredV1IsReleased(restarted, client, token: h.vehicle)
         }
+    }
+
+    /// V1 came back suppressed by base-1 at seq 2; it waits 5 km away at 1 Hz, past the hold
+    /// time, and is released with seq 3 and 4.
+    static func restoredV1IsReleased(_ services: CordonServices, _ client: some TestClientProtocol, token: String) async throws {
+        let v1 = try #require(services.zones.fleet?.state(of: "V1"))
+        #expect(v1.isSuppressed && v1.seq == 2 && v1.heldZoneIDs == ["base-1"])
+        let away = try await client.call(
+            .post, "/v1/evaluate", token: token, body: batchJSON((1...120).map { fixJSON("V1", $0, lat: 39.05, lon: 116.005) }))
+        let directives = (away["results"]?.arrayValue ?? []).flatMap { $0["directives"]?.arrayValue ?? [] }
+        #expect(directives.map { $0["seq"] } == [.number(3), .number(4)], "\(away.text)")
+        #expect(Set(directives.compactMap { $0["kind"]?.stringValue }) == ["camera.enable", "data.drop.end"])
     }
 
     @Test func zonesAtGivesCategoriesAndPoliciesOnly() async throws {
