@@ -15,6 +15,10 @@ public struct ImportOptions: Sendable {
     public var format: ZoneFileFormat?
     /// Worker threads for GEOS validation and buffering (each with its own GEOS context).
     public var workers = 0
+    /// Compute each zone's approach polygon (its core buffered by `buffer_m` with GEOS). When
+    /// false the approach is the core itself: for callers that only ask about core polygons
+    /// (`cordon locate --zones` without `--approach`), which skip the costliest stage.
+    public var approachBuffers = true
 
     public init() {}
 }

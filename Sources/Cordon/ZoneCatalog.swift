@@ -226,7 +226,8 @@ public struct ZoneCatalog: Sendable {
                 outcome.diagnostics.append(diagnostic(rz, .error, "empty_geometry", "zone has zero area"))
                 return outcome
             }
-            let approach = try context.approach(of: zone.geometry, meters: zone.bufferMeters)
+            let approach =
+                options.approachBuffers ? try context.approach(of: zone.geometry, meters: zone.bufferMeters) : zone.geometry
             outcome.entry = ZoneSet.Entry(zone: zone, approach: approach)
         } catch {
             outcome.diagnostics.append(diagnostic(rz, .error, "geos", error.description))

@@ -22,10 +22,14 @@ struct ZoneSourceOptions: ParsableArguments {
         if repair && zones == nil { throw ValidationError("--repair applies to --zones (stored sets were validated on import)") }
     }
 
-    /// The zone set and its index; exits 1 when a zone file is invalid.
-    func load() throws(CLIExit) -> (ZoneSet, ZoneIndex) {
+    /// The zone set and its index; exits 1 when a zone file is invalid. `approach: false`
+    /// skips buffering a zone file's approach polygons (each approach is then its core), for a
+    /// caller that only asks about cores; a stored set always has its approach polygons.
+    func load(approach: Bool = true) throws(CLIExit) -> (ZoneSet, ZoneIndex) {
         let set =
-            if let zones { try Self.fileSet(zones, name: (zones as NSString).lastPathComponent, repair: repair) } else {
+            if let zones {
+                try Self.fileSet(zones, name: (zones as NSString).lastPathComponent, repair: repair, approach: approach)
+            } else {
                 try Self.storedSet(db: db, setName: setName, version: version)
             }
         let index = ZoneIndex.Builder().build(set)
@@ -41,9 +45,10 @@ struct ZoneSourceOptions: ParsableArguments {
     /// A zone file read and validated as on import (version 0); exits 1 when it is invalid,
     /// after printing the report. With `repair`, invalid geometry is mended as on
     /// `zones import --repair` (each repair reported as a warning).
-    static func fileSet(_ path: String, name: String, repair: Bool = false) throws(CLIExit) -> ZoneSet {
+    static func fileSet(_ path: String, name: String, repair: Bool = false, approach: Bool = true) throws(CLIExit) -> ZoneSet {
         var options = ImportOptions()
         options.repair = repair
+        options.approachBuffers = approach
         let report = ZoneCatalog.prepare(files: [path], options: options)
         if report.hasErrors {
             printReport(report)
@@ -143,7 +148,7 @@ struct LocateCommand: ParsableCommand {
     @Option(help: "Write here (atomically) instead of stdout.") var out: String?
 
     func run() throws {
-        let (set, index) = try source.load()
+        let (set, index) = try source.load(approach: approach)
         let bytes: [UInt8]
         let parsed: PointsCSV
         do {

@@ -42,6 +42,13 @@ import Testing
         #expect(out.status == 0 && out.stdout.isEmpty)
         let written = try String(contentsOf: dir.appendingPathComponent("z.csv"), encoding: .utf8)
         #expect(written == "id,zone_ids\ninside,bj-00045\nvertex,bj-00045\napproach,bj-00045\noutside,\n")
+        // A zone file read directly answers as the stored set does: without --approach its
+        // approach polygons are not buffered at all, with it they are.
+        let samplePoints = Fixtures.path("zones/sample-points.csv"), sampleZones = Fixtures.path("zones/sample.geojson")
+        out = try CLIRunner.run(["locate", "--zones", sampleZones, "--points", samplePoints], in: dir)
+        #expect(out.stdout == "id,zone_ids\ninside,bj-00045\nvertex,bj-00045\napproach,\noutside,\n")
+        out = try CLIRunner.run(["locate", "--zones", sampleZones, "--points", samplePoints, "--approach"], in: dir)
+        #expect(out.stdout == written)
         // --zones reads the file directly; columns in any order; several zones sorted, joined by ';'.
         let points = dir.appendingPathComponent("p.csv")
         try "lon,extra,id,lat\n116.3764,x,a,39.916\n116.2,y,b,39.95\n".write(to: points, atomically: false, encoding: .utf8)
