@@ -61,4 +61,20 @@ final class FrozenBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
     }
 
     @inlinable var count: Int { buffer.count }
+
+    /// Hands back to the system the whole pages of `table[range]`, which `fill` never uses (a
+    /// reserved window's unused end): they read as zeros afterwards and cost no memory. Only
+    /// for the buffer passed to `fill`. A no-op where the memory is not mapped page by page.
+    static func discard(_ table: UnsafeMutableBufferPointer<Element>, _ range: Range<Int>) {
+        #if os(Linux)
+        guard let start = table.baseAddress, !range.isEmpty else { return }
+        let page = 4096
+        let lower = Int(bitPattern: UnsafeMutableRawPointer(start + range.lowerBound))
+        let upper = Int(bitPattern: UnsafeMutableRawPointer(start + range.upperBound))
+        let from = (lower + page - 1) / page * page, to = upper / page * page
+        if from < to, let address = UnsafeMutableRawPointer(bitPattern: from) {
+            _ = madvise(address, to - from, 4)  // MADV_DONTNEED
+        }
+        #endif
+    }
 }

@@ -29,6 +29,9 @@ extension ZoneIndex {
         /// where long edges would cover more (long spikes or a comb spanning the data), the
         /// grid is made coarser until they fit: work and memory stay linear in the edges.
         public var maximumRootCoverPerEdge = 32
+        /// Scales each build part's window of the final leaf-blob table (`WordTable`); tests set
+        /// it to 0 so that every part outgrows its window and takes the copying path.
+        var blobWindowScale = 1.0
 
         public init() {}
 
@@ -66,7 +69,8 @@ struct BuildState {
     var box = BoundingBox.empty
     // Output.
     var internals: [ZoneIndex.InternalNode] = [ZoneIndex.InternalNode(cx: 0, cy: 0, children: (0, 0, 0, 0))]  // 0 is "empty"
-    var blob: [UInt64] = []
+    /// Leaf blobs: a part's window of the final table while rows are built (WordTable).
+    var blob = WordTable()
     var fullLeaves: [[UInt32]: UInt32] = [:]  // full set → shared leaf with no partial entry
     var leafCount = 0, entryCount = 0, edgeCount = 0
     // Scratch.
@@ -222,7 +226,7 @@ struct BuildState {
             return ZoneIndex(
                 zoneIDs: zoneIDs, setName: setName, version: version,
                 bounds: BoundingBox(minLongitude: 0, minLatitude: 0, maxLongitude: -1, maxLatitude: -1), columns: 1,
-                rows: 1, root: FrozenBuffer([0]), internals: FrozenBuffer(internals), blob: FrozenBuffer(blob),
+                rows: 1, root: FrozenBuffer([0]), internals: FrozenBuffer(internals), blob: FrozenBuffer([UInt64]()),
                 vertices: vertices, leafCount: 0, entryCount: 0, edgeCount: 0)
         }
         let w = max(box.maxLongitude - box.minLongitude, 1e-9)
@@ -328,29 +332,60 @@ struct BuildState {
         splits.append(rows)
         var fresh = self
         fresh.internals = [ZoneIndex.InternalNode(cx: 0, cy: 0, children: (0, 0, 0, 0))]
-        fresh.blob = []
+        fresh.blob = WordTable()
         fresh.fullLeaves = [:]
         let workers = WorkerSlots(repeating: fresh, count: workerCount)
-        defer { workers.deallocate() }
+        defer {
+            for k in 0..<workerCount { workers.pointer[k].blob.release() }
+            workers.deallocate()
+        }
+        // Each part writes its leaf blobs straight into its own window of the final table,
+        // sized generously from its edge references (address space only: untouched pages are
+        // never faulted in, and the unused end of each window is handed back below), so the
+        // table is not copied. Windows start on 4 KiB pages.
+        func windows(scale: Double) -> [Int] {
+            var window = [0]
+            for k in 0..<workerCount {
+                let refs = cellStart[splits[k + 1] * columns] - cellStart[splits[k] * columns]
+                let words = Int(Double(refs * 12 + (splits[k + 1] - splits[k]) * columns * 2) * scale) + 64
+                window.append(window[k] + (words + 511) / 512 * 512)
+            }
+            return window
+        }
+        var window = windows(scale: parameters.blobWindowScale)
+        // Windows past what a leaf reference can address: minimal ones, so the parts spill.
+        if window[workerCount] >= Int(ZoneIndex.leafBit) { window = windows(scale: 0) }
         let rowSplits = splits, starts = cellStart, lists = cellEdges
-        root.withUnsafeMutableBufferPointer { rootBuffer in
-            let rootSlots = RootSlots(buffer: rootBuffer)
-            let next = Atomic<Int>(0)
-            DispatchQueue.concurrentPerform(iterations: min(2, workerCount)) { _ in
-                while true {
-                    let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard k < workerCount else { return }
-                    workers.pointer[k].buildRows(
-                        rowSplits[k]..<rowSplits[k + 1], grid: grid,
-                        cellStart: starts, cellEdges: lists, root: rootSlots)
+        var windowed = FrozenBuffer<UInt64>(count: window[workerCount]) { table in
+            guard let tableBase = table.baseAddress else { return }
+            for k in 0..<workerCount {
+                workers.pointer[k].blob = WordTable(window: tableBase + window[k], capacity: window[k + 1] - window[k])
+            }
+            root.withUnsafeMutableBufferPointer { rootBuffer in
+                let rootSlots = RootSlots(buffer: rootBuffer)
+                let next = Atomic<Int>(0)
+                DispatchQueue.concurrentPerform(iterations: min(2, workerCount)) { _ in
+                    while true {
+                        let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                        guard k < workerCount else { return }
+                        workers.pointer[k].buildRows(
+                            rowSplits[k]..<rowSplits[k + 1], grid: grid,
+                            cellStart: starts, cellEdges: lists, root: rootSlots)
+                    }
                 }
+            }
+            for k in 0..<workerCount where !workers.pointer[k].blob.spilled {
+                FrozenBuffer<UInt64>.discard(table, window[k] + workers.pointer[k].blob.count..<window[k + 1])
             }
         }
         // Merge: worker k's tables are appended; its references are relocated.
-        var internalBase = [1], blobBase = [0]
+        let spilled = (0..<workerCount).contains { workers.pointer[$0].blob.spilled }
+        var internalBase = [1], blobBase = spilled ? [0] : [window[0]]
+        var blobWords = 0
         for k in 0..<workerCount {
             internalBase.append(internalBase[k] + workers.pointer[k].internals.count - 1)
-            blobBase.append(blobBase[k] + workers.pointer[k].blob.count)
+            blobBase.append(spilled ? blobBase[k] + workers.pointer[k].blob.count : window[k + 1])
+            blobWords += workers.pointer[k].blob.count
         }
         func relocate(_ ref: UInt32, _ k: Int) -> UInt32 {
             if ref == 0 { return 0 }
@@ -380,18 +415,19 @@ struct BuildState {
             }
         }
         precondition(blobBase[workerCount] < Int(ZoneIndex.leafBit), "index larger than 16 GiB")
-        let blobTable = FrozenBuffer<UInt64>(count: blobBase[workerCount]) { out in
-            for k in 0..<workerCount {
-                let base = blobBase[k]
-                workers.pointer[k].blob.withUnsafeBufferPointer { source in
-                    if let from = source.baseAddress, let to = out.baseAddress { (to + base).initialize(from: from, count: source.count) }
+        if spilled {
+            // A part outgrew its window: every part is copied into a compact table instead.
+            windowed = FrozenBuffer<UInt64>(count: blobWords) { out in
+                for k in 0..<workerCount {
+                    let source = workers.pointer[k].blob.words
+                    if let from = source.baseAddress, let to = out.baseAddress { (to + blobBase[k]).initialize(from: from, count: source.count) }
+                    workers.pointer[k].blob.release()  // copied: release it before the next part's copy (peak memory)
                 }
-                workers.pointer[k].blob = []  // copied: release it before the next part's copy (peak memory)
             }
         }
         return ZoneIndex(
             zoneIDs: zoneIDs, setName: setName, version: version, bounds: box, columns: columns, rows: rows,
-            root: FrozenBuffer(root), internals: internalTable, blob: blobTable, vertices: vertices,
+            root: FrozenBuffer(root), internals: internalTable, blob: windowed, blobWords: blobWords, vertices: vertices,
             leafCount: leaves,
             entryCount: entries, edgeCount: copies)
     }
@@ -401,10 +437,9 @@ struct BuildState {
         _ rowRange: Range<Int>, grid: RootGrid, cellStart: [Int], cellEdges: [Int32], root: RootSlots
     ) {
         let columns = grid.columns
-        // Reserve generously (address space only: untouched pages cost nothing) so that the
-        // tables never grow by copying; fresh pages are expensive to fault in.
+        // Reserve generously so that the table never grows by copying (the leaf blobs go to
+        // the window `finish` gave this part).
         let refs = cellStart[rowRange.upperBound * columns] - cellStart[rowRange.lowerBound * columns]
-        blob.reserveCapacity(refs * 12 + rowRange.count * columns * 2)
         internals.reserveCapacity(refs / 8 + 16)
         for j in rowRange {
             var inside: [UInt32] = []
@@ -603,7 +638,7 @@ struct BuildState {
             var extent: Float = 0
             blob.append(0)
             let entryBase = blob.count
-            blob.append(contentsOf: repeatElement(0, count: partialAreas.count))
+            blob.appendZeros(partialAreas.count)
             var cursor = 0
             for (k, a) in partialAreas.enumerated() {
                 while cursor < byArea.count && edgeArea[Int(byArea[cursor])] < a { cursor += 1 }

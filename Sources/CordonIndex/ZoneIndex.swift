@@ -57,7 +57,8 @@ public final class ZoneIndex: Sendable {
     /// `partialCount` entry words (`area | chainCount << 32`, bit 62: decide with the
     /// exact walk, bit 63: reference point inside) and each entry's chains: a word
     /// `firstVertex | vertexCount << 32`, then the chain's vertices as float32 offsets from the
-    /// reference point, `u | w << 32`.
+    /// reference point, `u | w << 32`. Parts built on different threads sit in windows of the
+    /// table with never-used (unmapped) words between them.
     @usableFromInline let blob: FrozenBuffer<UInt64>
     /// Every ring's exact vertices as x, y pairs (chains name their first vertex here): read by
     /// the exact walk and the edge queries, not by the common point query.
@@ -100,7 +101,7 @@ public final class ZoneIndex: Sendable {
     init(
         zoneIDs: [String], setName: String, version: Int, bounds: BoundingBox, columns: Int, rows: Int,
         root: FrozenBuffer<UInt32>, internals: FrozenBuffer<InternalNode>, blob: FrozenBuffer<UInt64>,
-        vertices: FrozenBuffer<Double>, leafCount: Int, entryCount: Int, edgeCount: Int
+        blobWords: Int? = nil, vertices: FrozenBuffer<Double>, leafCount: Int, entryCount: Int, edgeCount: Int
     ) {
         self.zoneIDs = zoneIDs
         self.setName = setName
@@ -116,6 +117,7 @@ public final class ZoneIndex: Sendable {
         self.root = root
         self.internals = internals
         self.blob = blob
+        self.blobWords = blobWords ?? blob.count
         self.vertices = vertices
         self.statistics = (root.count, internals.count, leafCount, entryCount, edgeCount)
     }
@@ -124,8 +126,12 @@ public final class ZoneIndex: Sendable {
 
     /// Bytes held by the index structure (excluding zone ids).
     public var memoryBytes: Int {
-        root.count * 4 + internals.count * MemoryLayout<InternalNode>.stride + blob.count * 8 + vertices.count * 8
+        root.count * 4 + internals.count * MemoryLayout<InternalNode>.stride + blobWords * 8 + vertices.count * 8
     }
+
+    /// Words of `blob` in use: the builder's parts write into windows of one table, and the
+    /// unused end of each window is address space only (no memory).
+    let blobWords: Int
 
     /// Counts for docs and benchmarks: root cells, internal nodes, distinct leaf blobs, partial
     /// entries, edge copies.

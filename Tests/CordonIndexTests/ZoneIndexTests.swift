@@ -65,6 +65,30 @@ import Testing
         #expect(overflowing > 0 && withHits > 1000)
     }
 
+    /// Build parts write their leaf blobs into windows of the final table; a part that outgrows
+    /// its window spills and every part is copied into a compact table instead. Both give the
+    /// same index: the same answers, sizes and counts.
+    @Test func partsThatOutgrowTheirWindowsGiveTheSameIndex() {
+        let areas = Self.areas(count: 1_500)
+        let ids = (0..<1_500).map(String.init)
+        let windowed = ZoneIndex.Builder().build(zoneIDs: ids, areas: areas)
+        var builder = ZoneIndex.Builder()
+        builder.blobWindowScale = 0
+        let spilled = builder.build(zoneIDs: ids, areas: areas)
+        #expect(windowed.statistics == spilled.statistics && windowed.memoryBytes == spilled.memoryBytes)
+        // Several parts, so the windowed table has unused words between them; the compact one not.
+        #expect(windowed.blob.count > windowed.blobWords && spilled.blob.count == spilled.blobWords)
+        var state: UInt64 = 11
+        for _ in 0..<20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let u = Double(state >> 11) / Double(1 << 53)
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let v = Double(state >> 11) / Double(1 << 53)
+            let p = Coordinate(longitude: 115.95 + u * 0.6, latitude: 39.45 + v * 0.6)
+            #expect(windowed.locate(p).sorted() == spilled.locate(p).sorted())
+        }
+    }
+
     @Test func coreHidesApproachAndBoundaryIsInside() throws {
         let core = try #require(Fixtures.geometry("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))"))
         let approach = try #require(Fixtures.geometry("POLYGON ((-2 -2, 12 -2, 12 12, -2 12, -2 -2))"))
