@@ -88,6 +88,12 @@ public enum VehicleID {
 
     /// Why `id` cannot name a vehicle (a phrase to follow "vehicle_id"), or nil.
     public static func problem(_ id: String) -> String? {
+        // The common case, printable ASCII of an allowed length, decided on the contiguous bytes
+        // (iterating `utf8` byte by byte cost about 250 instructions per id in the replay).
+        let plain = id.utf8.withContiguousStorageIfAvailable { b in
+            b.count >= 1 && b.count <= maximumBytes && !b.contains { $0 < 0x20 || $0 >= 0x7F }
+        }
+        if plain == true { return nil }
         let n = id.utf8.count
         guard n >= 1 else { return "is empty" }
         guard n <= maximumBytes else { return "has \(n) bytes (at most \(maximumBytes))" }

@@ -1,0 +1,24 @@
+import CordonCore
+import Testing
+
+@Suite struct VehicleIDTests {
+    /// The vehicle-id rule on every path (HTTP, tokens, replay): 1 to 128 bytes of UTF-8, no
+    /// control characters, ASCII or not; both sides of each limit, small and heap strings (printable
+    /// ASCII is decided on the contiguous bytes, the rest scalar by scalar).
+    @Test func ruleHoldsOnBothSidesOfEachLimit() {
+        let accepted = [
+            "V0001", " ", "~", String(repeating: "a", count: 15), String(repeating: "a", count: 16),
+            String(repeating: "x", count: 128), "车辆-42", String(repeating: "é", count: 64), "tab\u{A0}nbsp",
+        ]
+        for id in accepted { #expect(VehicleID.problem(id) == nil, "\(id)") }
+        let refused: [(String, String)] = [
+            ("", "is empty"),
+            (String(repeating: "x", count: 129), "has 129 bytes (at most 128)"),
+            (String(repeating: "é", count: 65), "has 130 bytes (at most 128)"),
+            ("V\u{0}1", "contains a control character"), ("V\t", "contains a control character"),
+            ("\u{7F}", "contains a control character"), ("V\u{85}", "contains a control character"),
+            (String(repeating: "a", count: 40) + "\n", "contains a control character"),
+        ]
+        for (id, problem) in refused { #expect(VehicleID.problem(id) == problem, "\(id.debugDescription)") }
+    }
+}
