@@ -216,16 +216,31 @@ struct Evaluation {
 struct Bounds: Sendable {
     var minLat = Double.infinity, maxLat = -Double.infinity
     var minLon = Double.infinity, maxLon = -Double.infinity
+    /// The same longitudes taken in [0, 360) (west of Greenwich + 360): a fleet on both sides of
+    /// the antimeridian spans little here and nearly the whole world above.
+    var minLon360 = Double.infinity, maxLon360 = -Double.infinity
     var isEmpty: Bool { minLat > maxLat }
+
+    init() {}
+
+    init(minLat: Double, maxLat: Double, minLon: Double, maxLon: Double) {
+        (self.minLat, self.maxLat, self.minLon, self.maxLon) = (minLat, maxLat, minLon, maxLon)
+        (minLon360, maxLon360) = (minLon < 0 ? minLon + 360 : minLon, maxLon < 0 ? maxLon + 360 : maxLon)
+    }
 
     mutating func add(lat: Double, lon: Double) {
         minLat = min(minLat, lat)
         maxLat = max(maxLat, lat)
         minLon = min(minLon, lon)
         maxLon = max(maxLon, lon)
+        let east = lon < 0 ? lon + 360 : lon
+        minLon360 = min(minLon360, east)
+        maxLon360 = max(maxLon360, east)
     }
 
     func union(_ o: Bounds) -> Bounds {
-        Bounds(minLat: min(minLat, o.minLat), maxLat: max(maxLat, o.maxLat), minLon: min(minLon, o.minLon), maxLon: max(maxLon, o.maxLon))
+        var u = Bounds(minLat: min(minLat, o.minLat), maxLat: max(maxLat, o.maxLat), minLon: min(minLon, o.minLon), maxLon: max(maxLon, o.maxLon))
+        (u.minLon360, u.maxLon360) = (min(minLon360, o.minLon360), max(maxLon360, o.maxLon360))
+        return u
     }
 }

@@ -21,6 +21,9 @@ struct TrackMap {
     let scale: Double
     let cosLat: Double
     let lon0: Double, lat1: Double
+    /// Whether longitudes are drawn in [0, 360) (the tracks straddle the antimeridian and span
+    /// less that way), so a track crossing ±180° stays one short line.
+    let wrapped: Bool
     let margin = 20.0
     /// Per vehicle: finished polylines and the one being drawn.
     /// Vehicles by slot (`track(of:)`), and their tracks.
@@ -58,9 +61,14 @@ struct TrackMap {
     init(bounds: Bounds, width: Int) {
         var b = bounds
         if b.isEmpty { b = Bounds(minLat: -1, maxLat: 1, minLon: -1, maxLon: 1) }
+        wrapped = b.maxLon360 - b.minLon360 < b.maxLon - b.minLon
+        if wrapped { (b.minLon, b.maxLon) = (b.minLon360, b.maxLon360) }
+        let (lowest, highest) = wrapped ? (0.0, 360.0) : (-180.0, 180.0)
         // At least ~1 km across.
         let padLat = max((b.maxLat - b.minLat) * 0.06, 0.005), padLon = max((b.maxLon - b.minLon) * 0.06, 0.005)
-        b = Bounds(minLat: max(-90, b.minLat - padLat), maxLat: min(90, b.maxLat + padLat), minLon: max(-180, b.minLon - padLon), maxLon: min(180, b.maxLon + padLon))
+        b = Bounds(
+            minLat: max(-90, b.minLat - padLat), maxLat: min(90, b.maxLat + padLat), minLon: max(lowest, b.minLon - padLon),
+            maxLon: min(highest, b.maxLon + padLon))
         self.bounds = b
         cosLat = max(cos((b.minLat + b.maxLat) / 2 * .pi / 180), 0.05)
         self.width = Double(max(300, width))
@@ -72,7 +80,19 @@ struct TrackMap {
     }
 
     func project(lat: Double, lon: Double) -> (Double, Double) {
-        (margin + (lon - lon0) * cosLat * scale, margin + (lat1 - lat) * scale)
+        let x = wrapped && lon < 0 ? lon + 360 : lon
+        return (margin + (x - lon0) * cosLat * scale, margin + (lat1 - lat) * scale)
+    }
+
+    /// Whether a zone's box meets the drawn area (its longitudes taken as `project` takes them;
+    /// when drawing in [0, 360) a box across Greenwich is two intervals there).
+    func meets(_ box: BoundingBox) -> Bool {
+        guard box.maxLatitude >= bounds.minLat, box.minLatitude <= bounds.maxLat else { return false }
+        guard wrapped else { return box.maxLongitude >= bounds.minLon && box.minLongitude <= bounds.maxLon }
+        let west = box.minLongitude < 0 ? box.minLongitude + 360 : box.minLongitude
+        let east = box.maxLongitude < 0 ? box.maxLongitude + 360 : box.maxLongitude
+        if west <= east { return east >= bounds.minLon && west <= bounds.maxLon }
+        return bounds.maxLon >= west || bounds.minLon <= east
     }
 
     /// The track of `vehicle`, made on first sight: what `add` takes.
@@ -107,7 +127,7 @@ struct TrackMap {
             var approach = "", core = ""
             for entry in zoneSet.entries {
                 let box = entry.approach.isEmpty ? entry.zone.geometry.boundingBox : entry.approach.boundingBox
-                guard box.maxLatitude >= bounds.minLat, box.minLatitude <= bounds.maxLat, box.maxLongitude >= bounds.minLon, box.minLongitude <= bounds.maxLon else { continue }
+                guard meets(box) else { continue }
                 if !entry.approach.isEmpty { approach += "<path d=\"\(path(entry.approach))\"/>" }
                 core += "<path d=\"\(path(entry.zone.geometry))\"/>"
             }

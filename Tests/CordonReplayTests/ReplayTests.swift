@@ -476,4 +476,28 @@ import Testing
         // Thinned: far fewer track points than fixes.
         #expect(svg.utf8.count < 200_000)
     }
+
+    /// A track across the antimeridian (near Fiji, eastward from 179.995° to -179.99°) is drawn
+    /// as one short line on a map a few kilometres wide, not as a line across the world.
+    @Test func aTrackAcrossTheAntimeridianStaysOnAFewKilometreMap() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let out = dir.appendingPathComponent("out")
+        let m = WGS84.authalicRadius * .pi / 180 * cos(17.0 * .pi / 180)
+        let fixes = (0..<180).map { s in
+            var lon = 179.995 + Double(s) * 10 / m
+            if lon > 180 { lon -= 360 }
+            return Fix(vehicle: "F1", time: Self.start + Int64(s) * 1000, lat: -17, lon: lon, speed: 10, heading: 90)
+        }
+        #expect(fixes.contains { $0.lon < 0 } && fixes.contains { $0.lon > 0 })
+        _ = try Self.replay([Self.write(Self.csv(fixes), "fiji.csv", in: dir)], out: out)
+        let svg = (try? String(contentsOf: out.appendingPathComponent("map.svg"), encoding: .utf8)) ?? ""
+        // The scale bar measures metres or a few kilometres (a world map's would be thousands).
+        let label = svg.components(separatedBy: "<text x=\"20\"").last ?? ""
+        #expect(label.contains(" m</text>") || label.contains(">1 km</text>") || label.contains(">2 km</text>"), "\(label)")
+        // The track's points advance in small steps from left to right.
+        let track = svg.components(separatedBy: "<path class=\"k\" d=\"M").dropFirst().first?.prefix { $0 != "\"" } ?? ""
+        let xs = track.split(separator: " ").compactMap { Double($0.split(separator: ",").first ?? "") }
+        #expect(xs.count > 10)
+        #expect(zip(xs, xs.dropFirst()).allSatisfy { $1 - $0 >= 0 && $1 - $0 < 60 }, "\(xs)")
+    }
 }
