@@ -26,6 +26,9 @@ struct ServeCommand: ParsableCommand {
     @Option(
         help: "Seconds between writes of the directive log and the vehicle states beside it: what a crash can lose (env CORDON_FLUSH_INTERVAL; default 1)."
     ) var flushInterval: Double?
+    @Option(
+        help: "Most vehicles held in memory; fixes of further new vehicles get 503 vehicle_limit (env CORDON_MAX_VEHICLES; default 1000000)."
+    ) var maxVehicles: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -45,6 +48,7 @@ struct ServeCommand: ParsableCommand {
             if let rateBurst { c.rateBurst = rateBurst }
             if let retentionDays { c.retentionDays = retentionDays }
             if let flushInterval { c.flushInterval = flushInterval }
+            if let maxVehicles { c.maximumVehicles = maxVehicles }
             try c.check()
         } catch {
             throw CLIExit(code: CLIExit.usage, message: "error: \(error.description)")

@@ -11,10 +11,18 @@ import Synchronization
 /// evaluated entirely against the snapshot current when its call began, and each vehicle
 /// moves to the new version on its next fix. The engine owns the vehicle states; `state(of:)`
 /// returns copies.
+///
+/// It holds a state for every vehicle it has seen, so its memory grows with the number of
+/// distinct vehicle ids; `maximumVehicles` is what a caller checks with `admits` before
+/// evaluating fixes that may bring new ones (a soft limit: the engine itself refuses nothing).
 public final class FleetEngine: Sendable {
     public let configuration: EngineConfiguration
+    /// The most vehicles `admits` lets in (default: no limit).
+    public let maximumVehicles: Int
     private let current: Mutex<ZoneSnapshot>
     private let shards: [Shard]
+    /// Vehicles with state (kept beside the shards, so the limit check takes no lock).
+    private let vehicleTotal = Atomic<Int>(0)
 
     final class Shard: Sendable {
         struct Contents {
@@ -24,8 +32,12 @@ public final class FleetEngine: Sendable {
         let contents = Mutex(Contents())
     }
 
-    public init(zones: ZoneSnapshot, configuration: EngineConfiguration = EngineConfiguration(), shards: Int = 64) {
+    public init(
+        zones: ZoneSnapshot, configuration: EngineConfiguration = EngineConfiguration(), shards: Int = 64,
+        maximumVehicles: Int = .max
+    ) {
         self.configuration = configuration
+        self.maximumVehicles = max(0, maximumVehicles)
         self.current = Mutex(zones)
         self.shards = (0..<max(1, shards)).map { _ in Shard() }
     }
@@ -91,13 +103,39 @@ public final class FleetEngine: Sendable {
         let shard = shards[shardIndex(fix.vehicleID)]
         let configuration = self.configuration
         return shard.contents.withLock { contents in
-            var state = contents.vehicles.removeValue(forKey: fix.vehicleID) ?? VehicleState(vehicleID: fix.vehicleID)
+            var state: VehicleState
+            if let known = contents.vehicles.removeValue(forKey: fix.vehicleID) {
+                state = known
+            } else {
+                state = VehicleState(vehicleID: fix.vehicleID)
+                vehicleTotal.add(1, ordering: .relaxed)
+            }
             let before = out.count
             VehicleTracker.apply(fix, to: &state, zones: zones, configuration: configuration, scratch: &contents.scratch, into: &out)
             let saved = capturing && out.count > before ? state.saved : nil
             contents.vehicles[fix.vehicleID] = state
             return saved
         }
+    }
+
+    /// Whether fixes of these vehicles (`count` of them, repeats allowed) may be evaluated
+    /// under `maximumVehicles`: true when the vehicles without state fit under it. Without a
+    /// lock when the total plus `count` fits; otherwise each id is looked up. Soft: calls
+    /// admitted at the same moment may together pass the limit by their new vehicles.
+    public func admits(_ vehicleIDs: some Sequence<String>, count: Int) -> Bool {
+        let known = vehicleTotal.load(ordering: .relaxed)
+        if count <= maximumVehicles - known { return true }
+        var fresh = Set<String>()
+        for id in vehicleIDs where !knows(id) {
+            fresh.insert(id)
+            if fresh.count > maximumVehicles - known { return false }
+        }
+        return true
+    }
+
+    /// Whether the engine holds a state for this vehicle.
+    public func knows(_ vehicleID: String) -> Bool {
+        shards[shardIndex(vehicleID)].contents.withLock { $0.vehicles[vehicleID] != nil }
     }
 
     /// A copy of one vehicle's state, or nil when it has sent no fix.
@@ -117,14 +155,13 @@ public final class FleetEngine: Sendable {
         let zones = self.zones
         for s in saved {
             let state = VehicleState(restoring: s, on: zones)
-            shards[shardIndex(s.vehicleID)].contents.withLock { $0.vehicles[s.vehicleID] = state }
+            let added = shards[shardIndex(s.vehicleID)].contents.withLock { $0.vehicles.updateValue(state, forKey: s.vehicleID) == nil }
+            if added { vehicleTotal.add(1, ordering: .relaxed) }
         }
     }
 
     /// Number of vehicles with state.
-    public var vehicleCount: Int {
-        shards.reduce(0) { sum, shard in sum + shard.contents.withLock { $0.vehicles.count } }
-    }
+    public var vehicleCount: Int { vehicleTotal.load(ordering: .relaxed) }
 
     private func shardIndex(_ vehicleID: String) -> Int {
         // Swift's string hash, as the shards' dictionaries use: spellings of one id equal as

@@ -71,6 +71,12 @@ public struct APIError: Error, Sendable, HTTPResponseError {
     static func forbidden(_ message: String) -> APIError { APIError(.forbidden, "forbidden", message) }
 
     static func unavailable(_ message: String) -> APIError { APIError(.serviceUnavailable, "not_ready", message) }
+
+    static func vehicleLimit(_ limit: Int) -> APIError {
+        APIError(
+            .serviceUnavailable, "vehicle_limit",
+            "the service holds its limit of \(limit) vehicles; fixes of further new vehicles are refused (serve --max-vehicles)")
+    }
 }
 
 extension Response {

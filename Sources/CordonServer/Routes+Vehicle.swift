@@ -42,6 +42,7 @@ extension CordonServices {
             throw APIError.forbidden("fix \(other) is for vehicle \"\(fixes[other].vehicleID)\"; this token is bound to \"\(bound)\"")
         }
         guard let fleet = zones.fleet else { throw APIError.unavailable("no active version of zone set \"\(zones.setName)\"") }
+        guard fleet.admits(fixes.lazy.map(\.vehicleID), count: fixes.count) else { throw APIError.vehicleLimit(fleet.maximumVehicles) }
         var changed: [VehicleState.Saved] = []
         let (snapshot, results) = fleet.evaluate(fixes, changed: &changed)
         var out = "{\"zone_set\":"
@@ -139,6 +140,10 @@ extension CordonServices {
                 case .success(let fix):
                     guard let fleet = zones.fleet else {
                         try await outbound.write(.text(Self.streamError(n, APIError.unavailable("no active zone set"))))
+                        continue
+                    }
+                    guard fleet.admits(CollectionOfOne(fix.vehicleID), count: 1) else {
+                        try await outbound.write(.text(Self.streamError(n, APIError.vehicleLimit(fleet.maximumVehicles))))
                         continue
                     }
                     let snapshot = fleet.zones

@@ -36,6 +36,10 @@ public struct ServerConfiguration: Sendable {
     public var tokenCacheSeconds = 1.0
     /// Most directives one owner request returns.
     public var ownerLimit = 10_000
+    /// Most vehicles the service holds a state for (`CORDON_MAX_VEHICLES`): fixes that would
+    /// bring more are refused (503 `vehicle_limit`), so ids made up by a client cannot grow the
+    /// memory without bound. Vehicles already known are always served.
+    public var maximumVehicles = 1_000_000
     /// The engine parameters (docs/directives.md).
     public var engine = EngineConfiguration()
 
@@ -59,6 +63,7 @@ public struct ServerConfiguration: Sendable {
         if let v = try value("CORDON_RATE_BURST", { Double($0) }) { rateBurst = v }
         if let v = try value("CORDON_RETENTION_DAYS", { Double($0) }) { retentionDays = v }
         if let v = try value("CORDON_FLUSH_INTERVAL", { Double($0) }) { flushInterval = v }
+        if let v = try value("CORDON_MAX_VEHICLES", { Int($0) }) { maximumVehicles = v }
         try check()
     }
 
@@ -72,6 +77,7 @@ public struct ServerConfiguration: Sendable {
         }
         guard retentionDays > 0 else { throw .configuration("the retention must be positive") }
         guard flushInterval > 0, flushInterval <= 3600 else { throw .configuration("the flush interval must be in (0, 3600] seconds") }
+        guard maximumVehicles > 0 else { throw .configuration("the vehicle limit must be positive") }
     }
 }
 

@@ -19,6 +19,7 @@ public final class ZoneService: Sendable {
     public let setName: String
     let metrics: ServerMetrics
     private let configuration: EngineConfiguration
+    private let maximumVehicles: Int
     private let engine = Mutex<FleetEngine?>(nil)
     /// The last snapshots built (current and previous), so a rollback swaps without a rebuild.
     private let built = Mutex<[ZoneSnapshot]>([])
@@ -32,6 +33,7 @@ public final class ZoneService: Sendable {
         self.store = store
         self.metrics = metrics
         self.configuration = configuration.engine
+        self.maximumVehicles = configuration.maximumVehicles
         if let name = configuration.setName {
             setName = name
         } else {
@@ -106,7 +108,7 @@ public final class ZoneService: Sendable {
         if let running = fleet {
             running.activate(snapshot)
         } else {
-            let made = FleetEngine(zones: snapshot, configuration: configuration)
+            let made = FleetEngine(zones: snapshot, configuration: configuration, maximumVehicles: maximumVehicles)
             restoreVehicleStates(into: made)
             engine.withLock { $0 = made }
         }

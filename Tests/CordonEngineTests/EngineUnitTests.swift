@@ -118,6 +118,32 @@ struct EngineUnitTests {
         #expect(engine.state(of: "V3")?.enters == 1)
     }
 
+    @Test("the vehicle limit admits known vehicles always and new ones while they fit")
+    func vehicleLimit() throws {
+        let scenario = try Scenario.load(Fixtures.path("zones/cases/drive-through.json"))
+        guard case .fix(let first)? = scenario.steps.first(where: { if case .fix = $0 { true } else { false } }) else {
+            Issue.record("the scenario has no fix")
+            return
+        }
+        let engine = FleetEngine(zones: ZoneSnapshot(scenario.zoneSets[0]), maximumVehicles: 3)
+        #expect(engine.admits(["A", "B", "C"], count: 3) && !engine.admits(["A", "B", "C", "D"], count: 4))
+        #expect(engine.admits(["A", "A", "A", "B", "B"], count: 5))  // repeats count once
+        for id in ["A", "B"] {
+            var f = first
+            f.vehicleID = id
+            _ = engine.evaluate(f)
+        }
+        #expect(engine.vehicleCount == 2 && engine.knows("A") && !engine.knows("C"))
+        #expect(engine.admits(["A", "B", "C", "A"], count: 4) && !engine.admits(["C", "D"], count: 2))
+        // Restored states count too; past the limit only known vehicles are admitted.
+        var saved = VehicleState(vehicleID: "E").saved
+        engine.restore([saved])
+        saved = VehicleState(vehicleID: "F").saved
+        engine.restore([saved, saved])
+        #expect(engine.vehicleCount == 4)
+        #expect(engine.admits(["A", "F", "E"], count: 3) && !engine.admits(["A", "G"], count: 2))
+    }
+
     @Test("a fix that issues directives reports the vehicle's state after it; other fixes report nothing")
     func changedStatesFollowDirectives() throws {
         let scenario = try Scenario.load(Fixtures.path("zones/cases/drive-through.json"))

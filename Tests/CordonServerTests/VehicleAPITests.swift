@@ -205,6 +205,41 @@ import Testing
         }
     }
 
+    /// Past the vehicle limit, fixes of new vehicles are refused (503 `vehicle_limit`, nothing
+    /// of the batch applied) on the evaluate route and on a stream; known vehicles are served.
+    @Test func vehiclesPastTheLimitAreRefused() async throws {
+        let h = try ServerHarness.make { $0.maximumVehicles = 2 }
+        try await h.application.test(.live) { client in
+            let both = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON([fixJSON("V1", 0, lat: 38.9, lon: 116.005), fixJSON("V2", 0, lat: 38.9, lon: 116.005)]))
+            #expect(both.status == .ok)
+            let third = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON([fixJSON("V1", 1, lat: 39.005, lon: 116.005), fixJSON("V3", 1, lat: 39.005, lon: 116.005)]))
+            #expect(third.status == .serviceUnavailable)
+            #expect(third["error.code"] == .string("vehicle_limit"))
+            #expect(third["error.message"]?.stringValue?.contains("limit of 2 vehicles") == true)
+            // Nothing of the refused batch was applied, and the known vehicles go on.
+            #expect(h.services.zones.fleet?.state(of: "V3") == nil && h.services.zones.fleet?.state(of: "V1")?.fixesApplied == 1)
+            let known = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON([fixJSON("V2", 1, lat: 39.005, lon: 116.005), fixJSON("V1", 1, lat: 38.9, lon: 116.005)]))
+            #expect(known.status == .ok)
+            #expect(known["results"]?.arrayValue?.first?["directives"]?.arrayValue?.isEmpty == false)
+
+            var configuration = WebSocketClientConfiguration()
+            configuration.additionalHeaders = [.authorization: "Bearer \(h.vehicle)"]
+            let answers = Answers()
+            _ = try await client.ws("/v1/vehicles/V4/stream", configuration: configuration) { inbound, outbound, _ in
+                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                try await outbound.write(.text("{\"time\":\"2026-03-02T00:00:00Z\",\"lat\":38.9,\"lon\":116.005}"))
+                if case .text(let text)? = try await messages.next() { answers.append(text) }
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            let refused = answers.all.first.flatMap { try? JSONParser().parse(Array($0.utf8), file: "ws") }
+            #expect(refused?["fix"] == .number(1) && refused?["error"]?["code"] == .string("vehicle_limit"))
+            #expect(h.services.zones.fleet?.vehicleCount == 2)
+        }
+    }
+
     /// Fixes in over a WebSocket, one answer per fix in order, sequence-numbered.
     @Test func webSocketStream() async throws {
         let h = try ServerHarness.make()
