@@ -48,7 +48,6 @@ public struct VehicleState: Sendable {
 
     public init(vehicleID: String) {
         self.vehicleID = vehicleID
-        holds.reserveCapacity(8)
     }
 
     /// The ids of the zones holding the vehicle, in the order they took hold.
