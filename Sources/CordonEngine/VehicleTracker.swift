@@ -144,6 +144,9 @@ public enum VehicleTracker {
         }
         for zone in scratch.touched where !state.holds.contains(where: { $0.zone == zone }) {
             let rule = zones.rules[Int(zone)]
+            // Room for a few at the vehicle's first hold (not before: most vehicles never enter
+            // a zone), so overlapping zones do not grow the list one reallocation at a time.
+            if state.holds.capacity == 0 { state.holds.reserveCapacity(4) }
             state.holds.append(.init(zone: zone, category: rule.category, policy: rule.policy, clearSince: nil))
         }
 
