@@ -29,6 +29,9 @@ struct ServeCommand: ParsableCommand {
     @Option(
         help: "Most vehicles held in memory; fixes of further new vehicles get 503 vehicle_limit (env CORDON_MAX_VEHICLES; default 1000000)."
     ) var maxVehicles: Int?
+    @Option(
+        help: "Seconds after its last fix that a vehicle's state leaves memory, stored and read back at its next fix; 0: never (env CORDON_EVICT_AFTER; default 86400)."
+    ) var evictAfter: Double?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -49,6 +52,7 @@ struct ServeCommand: ParsableCommand {
             if let retentionDays { c.retentionDays = retentionDays }
             if let flushInterval { c.flushInterval = flushInterval }
             if let maxVehicles { c.maximumVehicles = maxVehicles }
+            if let evictAfter { c.evictAfter = evictAfter }
             try c.check()
         } catch {
             throw CLIExit(code: CLIExit.usage, message: "error: \(error.description)")
@@ -75,7 +79,7 @@ struct ServeCommand: ParsableCommand {
             if let failure = restore.failure {
                 logger.error("saved vehicle states could not be read; vehicles start fresh", metadata: ["error": "\(failure)"])
             } else {
-                logger.info("vehicle states restored", metadata: ["vehicles": "\(restore.restored)"])
+                logger.info("vehicle states restored", metadata: ["vehicles": "\(restore.restored)", "idle_left_stored": "\(restore.idle)"])
             }
             if !restore.unreadable.isEmpty {
                 logger.warning(

@@ -150,14 +150,50 @@ public final class FleetEngine: Sendable {
     }
 
     /// Installs saved states against the current snapshot (`VehicleState.init(restoring:on:)`),
-    /// replacing any state those vehicles have.
-    public func restore(_ saved: [VehicleState.Saved]) {
+    /// replacing any state those vehicles have, or with `replacing: false` only for vehicles
+    /// without one (a vehicle coming back after eviction, which a concurrent call may have
+    /// brought back already).
+    public func restore(_ saved: [VehicleState.Saved], replacing: Bool = true) {
         let zones = self.zones
         for s in saved {
             let state = VehicleState(restoring: s, on: zones)
-            let added = shards[shardIndex(s.vehicleID)].contents.withLock { $0.vehicles.updateValue(state, forKey: s.vehicleID) == nil }
+            let added = shards[shardIndex(s.vehicleID)].contents.withLock { contents -> Bool in
+                if !replacing && contents.vehicles[s.vehicleID] != nil { return false }
+                return contents.vehicles.updateValue(state, forKey: s.vehicleID) == nil
+            }
             if added { vehicleTotal.add(1, ordering: .relaxed) }
         }
+    }
+
+    // MARK: - Eviction
+
+    /// The states of the vehicles whose last applied fix is earlier than `cutoff` (or that have
+    /// none): what a service saves before `evict` drops them from memory.
+    public func idleStates(lastFixBefore cutoff: Timestamp) -> [VehicleState.Saved] {
+        shards.flatMap { shard in
+            shard.contents.withLock { contents in
+                contents.vehicles.values.filter { $0.lastTime.map { $0 < cutoff } ?? true }.map(\.saved)
+            }
+        }
+    }
+
+    /// Drops from memory each vehicle of `saved` whose state has not changed since it was taken
+    /// (the same `seq` and fix counts: no fix came in meanwhile); returns how many were dropped.
+    /// The caller has stored `saved` first, so a vehicle that comes back is restored from it.
+    public func evict(_ saved: [VehicleState.Saved]) -> Int {
+        var dropped = 0
+        for s in saved {
+            let gone = shards[shardIndex(s.vehicleID)].contents.withLock { contents -> Bool in
+                guard let v = contents.vehicles[s.vehicleID], v.seq == s.seq, v.fixesApplied == s.fixesApplied,
+                    v.fixesRejected == s.fixesRejected
+                else { return false }
+                contents.vehicles[s.vehicleID] = nil
+                return true
+            }
+            if gone { dropped += 1 }
+        }
+        vehicleTotal.subtract(dropped, ordering: .relaxed)
+        return dropped
     }
 
     /// Number of vehicles with state.

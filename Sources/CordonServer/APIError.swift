@@ -1,5 +1,6 @@
 public import CordonCore
 import CordonFormats
+import CordonStore
 public import Hummingbird
 import NIOCore
 
@@ -71,6 +72,8 @@ public struct APIError: Error, Sendable, HTTPResponseError {
     static func forbidden(_ message: String) -> APIError { APIError(.forbidden, "forbidden", message) }
 
     static func unavailable(_ message: String) -> APIError { APIError(.serviceUnavailable, "not_ready", message) }
+
+    static func storage(_ error: StoreError) -> APIError { APIError(.internalServerError, "storage", error.description) }
 
     static func vehicleLimit(_ limit: Int) -> APIError {
         APIError(

@@ -22,13 +22,17 @@ final class DirectiveLog: Sendable {
     let setName: String
     private struct Pending {
         var directives: [LoggedDirective] = []
-        /// Per vehicle, its latest state (highest `seq`: requests may record out of order).
+        /// Per vehicle, its latest state: the one taken after the most fixes (requests may
+        /// record out of order, and an eviction records a state taken after later fixes with
+        /// the same `seq`).
         var states: [String: VehicleState.Saved] = [:]
 
         mutating func merge(_ state: VehicleState.Saved) {
-            if let held = states[state.vehicleID], held.seq >= state.seq { return }
+            if let held = states[state.vehicleID], Self.order(held) >= Self.order(state) { return }
             states[state.vehicleID] = state
         }
+
+        static func order(_ s: VehicleState.Saved) -> (Int, Int) { (s.fixesApplied + s.fixesRejected, s.seq) }
     }
     private let pending = Mutex(Pending())
     /// Serialises flushes so batches reach the database in the order they were taken.
@@ -150,10 +154,38 @@ struct ZoneWatchService: Service {
     }
 }
 
+/// Drops from memory the vehicles idle for `ZoneService.evictAfter` (their states stored first),
+/// at start-up and then every `interval` seconds; off the request threads.
+struct EvictionService: Service {
+    let zones: ZoneService
+    let log: DirectiveLog
+    let interval: Double
+    let logger: Logger
+
+    func run() async throws {
+        guard interval > 0 else {
+            // A service that returns ends the whole group: wait for shutdown instead.
+            try? await gracefulShutdown()
+            return
+        }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let dropped = try await onQueue(DirectiveFlushService.writes) { [zones, log] () throws(StoreError) in
+                    try zones.evictIdleVehicles(now: ZoneStore.now(), log: log)
+                }
+                if dropped > 0 { logger.info("idle vehicles evicted", metadata: ["vehicles": "\(dropped)"]) }
+            } catch {
+                logger.error("eviction failed", metadata: ["error": "\(error)"])
+            }
+            try? await gracefulShutdownAwareSleep(seconds: interval)
+        }
+    }
+}
+
 /// Saves the vehicle states at shutdown, once the HTTP server has finished its in-flight
 /// requests (services stop in reverse order, and the server is the last one): the directive
-/// log is flushed first (with the states written beside it), then every vehicle's state
-/// replaces the saved ones. They are restored when the service next starts (`ZoneService`).
+/// log is flushed first (with the states written beside it), then every vehicle's state in
+/// memory replaces its saved one (the evicted ones' stay). They are restored when the service next starts (`ZoneService`).
 struct VehicleStateService: Service {
     let zones: ZoneService
     let log: DirectiveLog

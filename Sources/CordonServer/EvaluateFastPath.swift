@@ -176,7 +176,7 @@ extension CordonServices {
         else { return nil }
         if let bound = token.vehicleID, fixes.contains(where: { $0.vehicleID != bound }) { return nil }
         guard zones.fleet != nil, limiter.admit(token.id) == nil else { return nil }
-        return try? evaluateResponse(fixes, identity: token)
+        return try? evaluateResponse(fixes, identity: token, readsStore: false)
     }
 }
 

@@ -185,7 +185,7 @@ extension CordonServices {
             switch error {
             case .notFound(let m): throw APIError.notFound(m)
             case .conflict(let m): throw APIError(.conflict, "conflict", m)
-            default: throw APIError(.internalServerError, "storage", error.description)
+            default: throw APIError.storage(error)
             }
         }
     }

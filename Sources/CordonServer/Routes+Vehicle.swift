@@ -36,12 +36,18 @@ extension CordonServices {
     }
 
     /// Checks the token's vehicle binding, evaluates `fixes` on one zone-set version and
-    /// writes the response body (shared by the route and `EvaluateFastPath`).
-    func evaluateResponse(_ fixes: [PositionFix], identity: TokenInfo) throws(APIError) -> String {
+    /// writes the response body (shared by the route and `EvaluateFastPath`, which passes
+    /// `readsStore: false`: a request that would read evicted vehicles' states from the store is
+    /// left to the route, off the event loop).
+    func evaluateResponse(_ fixes: [PositionFix], identity: TokenInfo, readsStore: Bool = true) throws(APIError) -> String {
         if let bound = identity.vehicleID, let other = fixes.firstIndex(where: { $0.vehicleID != bound }) {
             throw APIError.forbidden("fix \(other) is for vehicle \"\(fixes[other].vehicleID)\"; this token is bound to \"\(bound)\"")
         }
         guard let fleet = zones.fleet else { throw APIError.unavailable("no active version of zone set \"\(zones.setName)\"") }
+        if zones.mayHaveStoredStates(fixes.lazy.map(\.vehicleID)) {
+            guard readsStore else { throw APIError.unavailable("left to the route") }
+            do throws(StoreError) { try zones.bringBack(fixes.lazy.map(\.vehicleID)) } catch { throw APIError.storage(error) }
+        }
         guard fleet.admits(fixes.lazy.map(\.vehicleID), count: fixes.count) else { throw APIError.vehicleLimit(fleet.maximumVehicles) }
         var changed: [VehicleState.Saved] = []
         let (snapshot, results) = fleet.evaluate(fixes, changed: &changed)
@@ -140,6 +146,10 @@ extension CordonServices {
                 case .success(let fix):
                     guard let fleet = zones.fleet else {
                         try await outbound.write(.text(Self.streamError(n, APIError.unavailable("no active zone set"))))
+                        continue
+                    }
+                    do throws(StoreError) { try zones.bringBack(CollectionOfOne(fix.vehicleID)) } catch {
+                        try await outbound.write(.text(Self.streamError(n, APIError.storage(error))))
                         continue
                     }
                     guard fleet.admits(CollectionOfOne(fix.vehicleID), count: 1) else {

@@ -40,6 +40,13 @@ public struct ServerConfiguration: Sendable {
     /// bring more are refused (503 `vehicle_limit`), so ids made up by a client cannot grow the
     /// memory without bound. Vehicles already known are always served.
     public var maximumVehicles = 1_000_000
+    /// Seconds after its last fix that a vehicle's state leaves memory (`CORDON_EVICT_AFTER`;
+    /// 0: never). It is stored first and read back at the vehicle's next fix, so nothing of it
+    /// is lost; vehicles idle that long are not restored at start-up either.
+    public var evictAfter = 86_400.0
+    /// How often idle vehicles are looked for: a 24th of `evictAfter`, between 10 s and 10 min
+    /// (0 when eviction is off).
+    public var evictionInterval: Double { evictAfter > 0 ? min(max(evictAfter / 24, 10), 600) : 0 }
     /// The engine parameters (docs/directives.md).
     public var engine = EngineConfiguration()
 
@@ -64,6 +71,7 @@ public struct ServerConfiguration: Sendable {
         if let v = try value("CORDON_RETENTION_DAYS", { Double($0) }) { retentionDays = v }
         if let v = try value("CORDON_FLUSH_INTERVAL", { Double($0) }) { flushInterval = v }
         if let v = try value("CORDON_MAX_VEHICLES", { Int($0) }) { maximumVehicles = v }
+        if let v = try value("CORDON_EVICT_AFTER", { Double($0) }) { evictAfter = v }
         try check()
     }
 
@@ -78,6 +86,7 @@ public struct ServerConfiguration: Sendable {
         guard retentionDays > 0 else { throw .configuration("the retention must be positive") }
         guard flushInterval > 0, flushInterval <= 3600 else { throw .configuration("the flush interval must be in (0, 3600] seconds") }
         guard maximumVehicles > 0 else { throw .configuration("the vehicle limit must be positive") }
+        guard evictAfter >= 0, evictAfter.isFinite else { throw .configuration("the eviction time must be ≥ 0 seconds (0: never)") }
     }
 }
 

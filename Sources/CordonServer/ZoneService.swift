@@ -20,6 +20,12 @@ public final class ZoneService: Sendable {
     let metrics: ServerMetrics
     private let configuration: EngineConfiguration
     private let maximumVehicles: Int
+    /// Seconds after its last fix that a vehicle leaves memory (0: never).
+    let evictAfter: Double
+    /// Set once some vehicle's state is in the store but not in memory (evicted, or not
+    /// restored at start-up for being idle): from then on, fixes of vehicles the engine does not
+    /// know look for a stored state first.
+    private let storedOnly = Atomic<Bool>(false)
     private let engine = Mutex<FleetEngine?>(nil)
     /// The last snapshots built (current and previous), so a rollback swaps without a rebuild.
     private let built = Mutex<[ZoneSnapshot]>([])
@@ -34,6 +40,7 @@ public final class ZoneService: Sendable {
         self.metrics = metrics
         self.configuration = configuration.engine
         self.maximumVehicles = configuration.maximumVehicles
+        self.evictAfter = configuration.evictAfter
         if let name = configuration.setName {
             setName = name
         } else {
@@ -134,15 +141,17 @@ public final class ZoneService: Sendable {
         var outcome = VehicleStateRestore()
         do {
             var saved: [VehicleState.Saved] = []
-            for row in try store.vehicleStates(setName: setName) {
-                if let json = try? JSONParser().parse(Array(row.body.utf8), file: "vehicle_state"),
-                    let state = VehicleState.Saved(json: json), state.vehicleID == row.vehicleID
-                {
-                    saved.append(state)
+            let rows = try store.vehicleStates(setName: setName)
+            let cutoff = evictAfter > 0 ? Timestamp(millisecondsSinceEpoch: ZoneStore.now().millisecondsSinceEpoch - Int64(evictAfter * 1000)) : nil
+            for (_, state) in Self.decode(rows, unreadable: &outcome.unreadable) {
+                // Idle vehicles stay in the store until they send a fix.
+                if let cutoff, state.lastTime.map({ $0 < cutoff }) ?? true {
+                    outcome.idle += 1
                 } else {
-                    outcome.unreadable.append(row.vehicleID)
+                    saved.append(state)
                 }
             }
+            if outcome.idle > 0 { storedOnly.store(true, ordering: .sequentiallyConsistent) }
             engine.restore(saved)
             outcome.restored = saved.count
         } catch {
@@ -151,15 +160,71 @@ public final class ZoneService: Sendable {
         restore.withLock { $0 = outcome }
     }
 
-    /// Saves every vehicle's state for the served set, replacing the previous save (at
-    /// shutdown, after the last request). Without an engine (no version was ever active in this
-    /// run) nothing is written, so an earlier run's save stays. Returns the number saved.
+    /// The stored states that parse and name their own vehicle; the others go to `unreadable`.
+    static func decode(
+        _ rows: [(vehicleID: String, body: String)], unreadable: inout [String]
+    ) -> [(String, VehicleState.Saved)] {
+        var out: [(String, VehicleState.Saved)] = []
+        for row in rows {
+            if let json = try? JSONParser().parse(Array(row.body.utf8), file: "vehicle_state"),
+                let state = VehicleState.Saved(json: json), state.vehicleID == row.vehicleID
+            {
+                out.append((row.vehicleID, state))
+            } else {
+                unreadable.append(row.vehicleID)
+            }
+        }
+        return out
+    }
+
+    /// Saves every vehicle's state in memory for the served set, each replacing its saved one
+    /// (at shutdown, after the last request); the states of evicted vehicles stay. Without an
+    /// engine (no version was ever active in this run) nothing is written, so an earlier run's
+    /// save stays. Returns the number saved.
     func saveVehicleStates() throws(StoreError) -> Int {
         guard let fleet else { return 0 }
         let writer = JSONWriter()
         let states = fleet.savedStates().map { (vehicleID: $0.vehicleID, body: writer.string($0.json)) }
-        try store.replaceVehicleStates(setName: setName, states, savedAt: ZoneStore.now())
+        try store.upsertVehicleStates(setName: setName, states, savedAt: ZoneStore.now())
         return states.count
+    }
+
+    // MARK: - Eviction
+
+    /// Drops from memory the vehicles whose last fix is more than `evictAfter` seconds before
+    /// `now`, after storing their states through `log` (flushed here, with whatever it held), so
+    /// a vehicle that comes back resumes from it. A vehicle that sends a fix meanwhile stays.
+    /// Runs on the directive log's write queue. Returns the number dropped.
+    func evictIdleVehicles(now: Timestamp, log: DirectiveLog) throws(StoreError) -> Int {
+        guard evictAfter > 0, let fleet else { return 0 }
+        let cutoff = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - Int64(evictAfter * 1000))
+        let idle = fleet.idleStates(lastFixBefore: cutoff)
+        guard !idle.isEmpty else { return 0 }
+        log.record(states: idle)
+        try log.flush()
+        storedOnly.store(true, ordering: .sequentiallyConsistent)  // before any vehicle leaves memory
+        return fleet.evict(idle)
+    }
+
+    /// Whether some of these vehicles may have a stored state the engine does not hold (only
+    /// after an eviction or an idle-skipping restore; then for vehicles the engine does not know).
+    func mayHaveStoredStates(_ vehicleIDs: some Sequence<String>) -> Bool {
+        guard storedOnly.load(ordering: .sequentiallyConsistent), let fleet else { return false }
+        return vehicleIDs.contains { !fleet.knows($0) }
+    }
+
+    /// Brings back from the store the states of the vehicles among these that the engine does
+    /// not hold (evicted ones coming back), before their fixes are evaluated. A state another
+    /// request brought back meanwhile is kept.
+    func bringBack(_ vehicleIDs: some Sequence<String>) throws(StoreError) {
+        guard storedOnly.load(ordering: .sequentiallyConsistent), let fleet else { return }
+        var unknown: [String] = []
+        var seen = Set<String>()
+        for id in vehicleIDs where seen.insert(id).inserted && !fleet.knows(id) { unknown.append(id) }
+        guard !unknown.isEmpty else { return }
+        var unreadable: [String] = []
+        let saved = Self.decode(try store.vehicleStates(setName: setName, vehicleIDs: unknown), unreadable: &unreadable).map(\.1)
+        fleet.restore(saved, replacing: false)
     }
 
     /// Runs `body` on the serial change queue (off the request threads) and awaits it.
@@ -186,6 +251,9 @@ func onQueue<T: Sendable>(
 /// What restoring the saved vehicle states found (`ZoneService.restoredVehicleStates`). A value.
 public struct VehicleStateRestore: Sendable {
     public var restored = 0
+    /// Stored states left in the store for being idle past the eviction time (read back at
+    /// their vehicle's next fix).
+    public var idle = 0
     /// Vehicles whose stored state could not be read; they start fresh.
     public var unreadable: [String] = []
     /// Why the store could not be read, if it could not.

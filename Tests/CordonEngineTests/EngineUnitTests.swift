@@ -144,6 +144,34 @@ struct EngineUnitTests {
         #expect(engine.admits(["A", "F", "E"], count: 3) && !engine.admits(["A", "G"], count: 2))
     }
 
+    @Test("eviction drops idle vehicles whose state did not change since it was taken; a restore brings them back")
+    func eviction() throws {
+        let scenario = try Scenario.load(Fixtures.path("zones/cases/drive-through.json"))
+        let fixes: [PositionFix] = scenario.steps.compactMap { if case .fix(let f) = $0 { f } else { nil } }
+        let engine = FleetEngine(zones: ZoneSnapshot(scenario.zoneSets[0]))
+        for id in ["A", "B"] {
+            for var f in fixes.prefix(3) {
+                f.vehicleID = id
+                _ = engine.evaluate(f)
+            }
+        }
+        let last = try #require(engine.state(of: "A")?.lastTime)
+        #expect(engine.idleStates(lastFixBefore: last).isEmpty)
+        let idle = engine.idleStates(lastFixBefore: Timestamp(millisecondsSinceEpoch: last.millisecondsSinceEpoch + 1))
+        #expect(Set(idle.map(\.vehicleID)) == ["A", "B"])
+        // B sends a fix after its state was taken: it stays; A goes.
+        var next = fixes[3]
+        next.vehicleID = "B"
+        _ = engine.evaluate(next)
+        #expect(engine.evict(idle) == 1)
+        #expect(engine.vehicleCount == 1 && !engine.knows("A") && engine.knows("B"))
+        // A comes back from its saved state; a restore that does not replace keeps B's newer one.
+        let b = try #require(engine.state(of: "B"))
+        engine.restore(idle, replacing: false)
+        #expect(engine.vehicleCount == 2 && engine.state(of: "A")?.seq == idle.first { $0.vehicleID == "A" }?.seq)
+        #expect(engine.state(of: "B")?.fixesApplied == b.fixesApplied)
+    }
+
     @Test("a fix that issues directives reports the vehicle's state after it; other fixes report nothing")
     func changedStatesFollowDirectives() throws {
         let scenario = try Scenario.load(Fixtures.path("zones/cases/drive-through.json"))

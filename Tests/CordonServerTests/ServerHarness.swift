@@ -54,6 +54,7 @@ struct ServerHarness {
         configuration.rateLimit = 0
         configuration.watchInterval = 0
         configuration.flushInterval = 3600
+        configuration.evictAfter = 0  // tests evict explicitly (their fix times are in March 2026)
         configure(&configuration)
         return ServerHarness(
             directory: directory, services: try CordonServices(configuration: configuration), admin: admin, vehicle: vehicle,

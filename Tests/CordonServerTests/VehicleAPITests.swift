@@ -1,5 +1,5 @@
 import Cordon
-import CordonServer
+@testable import CordonServer
 import CordonTestSupport
 import Foundation
 import Hummingbird
@@ -100,6 +100,41 @@ import Testing
         #expect(restarted.zones.fleet?.state(of: "V2") == nil)
         try await buildApplication(restarted).test(.router) { client in
             try await Self.restoredV1IsReleased(restarted, client, token: h.vehicle)
+        }
+    }
+
+    /// A vehicle idle past the eviction time (by its fixes' clock) leaves memory with its state
+    /// stored, and its next fix brings that state back: suppressed V1 is released at seq 3 and
+    /// 4, not entered anew. After a restart, idle vehicles stay in the store until their next
+    /// fix, which brings them back the same way (V2).
+    @Test func idleVehiclesAreEvictedAndComeBack() async throws {
+        let h = try ServerHarness.make { $0.evictAfter = 3600 }
+        let t0 = 1_772_409_600_000 as Int64  // the fixes' 2026-03-02T00:00:00Z
+        let halfHour = Timestamp(millisecondsSinceEpoch: t0 + 1_800_000), twoHours = Timestamp(millisecondsSinceEpoch: t0 + 7_200_000)
+        try await h.application.test(.router) { client in
+            let enter = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle,
+                body: batchJSON([fixJSON("V1", 0, lat: 39.005, lon: 116.005), fixJSON("V2", 0, lat: 39.005, lon: 116.005)]))
+            #expect(enter.text.contains("\"seq\":2"))
+            #expect(try h.services.zones.evictIdleVehicles(now: halfHour, log: h.services.directiveLog) == 0)
+            #expect(try h.services.zones.evictIdleVehicles(now: twoHours, log: h.services.directiveLog) == 2)
+            #expect(h.services.zones.fleet?.vehicleCount == 0 && h.services.zones.fleet?.state(of: "V1") == nil)
+            let away = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON((7200...7320).map { fixJSON("V1", $0, lat: 39.05, lon: 116.005) }))
+            let directives = (away["results"]?.arrayValue ?? []).flatMap { $0["directives"]?.arrayValue ?? [] }
+            #expect(directives.map { $0["seq"] } == [.number(3), .number(4)], "\(away.text)")
+            #expect(Set(directives.compactMap { $0["kind"]?.stringValue }) == ["camera.enable", "data.drop.end"])
+            #expect(h.services.zones.fleet?.vehicleCount == 1)
+        }
+        // The fixes are months older than the wall clock: at start-up every stored state is idle.
+        let restarted = try CordonServices(configuration: h.services.configuration)
+        #expect(restarted.zones.restoredVehicleStates.restored == 0 && restarted.zones.restoredVehicleStates.idle == 2)
+        try await buildApplication(restarted).test(.router) { client in
+            let away = try await client.call(
+                .post, "/v1/evaluate", token: h.vehicle, body: batchJSON((7200...7320).map { fixJSON("V2", $0, lat: 39.05, lon: 116.005) }))
+            let directives = (away["results"]?.arrayValue ?? []).flatMap { $0["directives"]?.arrayValue ?? [] }
+            #expect(directives.map { $0["seq"] } == [.number(3), .number(4)], "\(away.text)")
+            #expect(restarted.zones.fleet?.vehicleCount == 1)
         }
     }
 
