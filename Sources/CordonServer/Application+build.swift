@@ -72,7 +72,8 @@ public func buildApplication(_ services: CordonServices, logger: Logger = Logger
         DirectiveFlushService(log: services.directiveLog, interval: c.flushInterval, logger: logger),
         RetentionService(store: services.store, retentionDays: c.retentionDays, interval: c.retentionInterval, logger: logger),
         ZoneWatchService(zones: services.zones, interval: c.watchInterval, logger: logger),
-        EvictionService(zones: services.zones, log: services.directiveLog, interval: c.evictionInterval, logger: logger),
+        EvictionService(zones: services.zones, log: services.directiveLog, interval: c.evictionInterval, metrics: services.metrics,
+            logger: logger),
         VehicleStateService(zones: services.zones, log: services.directiveLog, logger: logger))
     return app
 }

@@ -160,6 +160,7 @@ struct EvictionService: Service {
     let zones: ZoneService
     let log: DirectiveLog
     let interval: Double
+    let metrics: ServerMetrics
     let logger: Logger
 
     func run() async throws {
@@ -173,7 +174,10 @@ struct EvictionService: Service {
                 let dropped = try await onQueue(DirectiveFlushService.writes) { [zones, log] () throws(StoreError) in
                     try zones.evictIdleVehicles(now: ZoneStore.now(), log: log)
                 }
-                if dropped > 0 { logger.info("idle vehicles evicted", metadata: ["vehicles": "\(dropped)"]) }
+                if dropped > 0 {
+                    metrics.vehiclesEvicted.increment(by: Int64(dropped))
+                    logger.info("idle vehicles evicted", metadata: ["vehicles": "\(dropped)"])
+                }
             } catch {
                 logger.error("eviction failed", metadata: ["error": "\(error)"])
             }

@@ -18,7 +18,8 @@ extension CordonServices {
                 ]))
         }
         router.get("/metrics") { _, _ in
-            Response(
+            metrics.vehiclesInMemory.record(zones.fleet?.vehicleCount ?? 0)
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }

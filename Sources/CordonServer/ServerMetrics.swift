@@ -18,6 +18,9 @@ public final class ServerMetrics: Sendable {
     /// `cordon_http_requests_total`).
     let fastPathResponses: Metrics.Counter
     let indexBuildSeconds: Metrics.Gauge
+    /// Vehicles with a state in memory (set when the metrics are read) and vehicles evicted.
+    let vehiclesInMemory: Metrics.Gauge
+    let vehiclesEvicted: Metrics.Counter
     private let requestMetrics = Mutex<[RequestKey: (Metrics.Counter, Metrics.Timer)]>([:])
     private let directiveCounters: [Directive.Kind: Metrics.Counter]
     private let versionGauges = Mutex<[String: Metrics.Gauge]>([:])
@@ -40,6 +43,8 @@ public final class ServerMetrics: Sendable {
         fixesEvaluated = Metrics.Counter(label: "cordon_fixes_evaluated_total", factory: factory)
         fastPathResponses = Metrics.Counter(label: "cordon_http_fast_path_responses_total", factory: factory)
         indexBuildSeconds = Metrics.Gauge(label: "cordon_index_build_seconds", factory: factory)
+        vehiclesInMemory = Metrics.Gauge(label: "cordon_vehicles_in_memory", factory: factory)
+        vehiclesEvicted = Metrics.Counter(label: "cordon_vehicles_evicted_total", factory: factory)
         var counters: [Directive.Kind: Metrics.Counter] = [:]
         for kind in Directive.Kind.allCases {
             counters[kind] = Metrics.Counter(label: "cordon_directives_total", dimensions: [("kind", kind.rawValue)], factory: factory)

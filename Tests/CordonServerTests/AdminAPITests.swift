@@ -186,6 +186,7 @@ import Testing
                 "cordon_http_request_duration_seconds_bucket{route=\"/v1/evaluate\",method=\"POST\",le=",
                 "cordon_fixes_evaluated_total 1", "cordon_directives_total{kind=\"data.drop.begin\"} 1",
                 "cordon_zone_set_active_version{set=\"test\"} 1", "cordon_index_build_seconds ",
+                "cordon_vehicles_in_memory 1", "cordon_vehicles_evicted_total 0",
             ] {
                 #expect(metrics.text.contains(expected), "\(expected)")
             }
