@@ -57,13 +57,13 @@ fi
 : > "$WORK/http/single.out"
 for round in $(seq "$ROUNDS"); do
   echo "== round $round: single fix per request, open loop at 2,000 requests/s (Benchmarks/http/pace.c, 16 connections), ${SECONDS_PER_PHASE} s"
-  "$PACE" 127.0.0.1 8099 2000 "$SECONDS_PER_PHASE" 16 "$WORK/http/single.txt" "$TOKEN" | tee "$WORK/http/single-$round.out"
+  "$PACE" 127.0.0.1 8099 2000 "$SECONDS_PER_PHASE" 16 "$WORK/http/single.txt" "$TOKEN" "r$round" | tee "$WORK/http/single-$round.out"
   p99=$(awk '/^latency p99 / { print $3 }' "$WORK/http/single-$round.out")
   sent=$(awk '/^latency from send p99 / { print $5 }' "$WORK/http/single-$round.out")
   line="round $round: cordon p99 $p99 ms (from send $sent ms)"
   if [ -n "$NGINX" ]; then
     echo "== round $round: control, nginx (return 200) under the same load, ${SECONDS_PER_PHASE} s"
-    "$PACE" 127.0.0.1 8100 2000 "$SECONDS_PER_PHASE" 16 "$WORK/http/single.txt" "$TOKEN" | tee "$WORK/http/nginx-$round.out"
+    "$PACE" 127.0.0.1 8100 2000 "$SECONDS_PER_PHASE" 16 "$WORK/http/single.txt" "$TOKEN" "r$round" | tee "$WORK/http/nginx-$round.out"
     line="$line; nginx p99 $(awk '/^latency p99 / { print $3 }' "$WORK/http/nginx-$round.out") ms (from send $(awk '/^latency from send p99 / { print $5 }' "$WORK/http/nginx-$round.out") ms)"
   fi
   echo "$line" >> "$WORK/http/single.out"

@@ -1,7 +1,7 @@
 /*
  * pace: an open-loop HTTP/1.1 load generator for single-fix POST /v1/evaluate.
  *
- *   pace HOST PORT RATE SECONDS CONNECTIONS BODIES TOKEN
+ *   pace HOST PORT RATE SECONDS CONNECTIONS BODIES TOKEN [RUN]
  *
  * Request k is due at start + k / RATE, whatever happened to the requests before it (open loop,
  * as wrk2 schedules, not wrk's closed loop): it goes out on an idle keep-alive connection at
@@ -11,8 +11,10 @@
  * tick and the server sees bursts that a steady 2,000 requests/s does not have.
  *
  * BODIES holds one fix object per line with "{P}" in its vehicle id; request k sends line
- * k mod n as {"fixes":[...]}, with "{P}" replaced by "O<k / n>-", so each pass over the lines
- * drives new vehicles and every vehicle's fixes arrive in time order. The requests are made
+ * k mod n as {"fixes":[...]}, with "{P}" replaced by "<RUN>O<k / n>-", so each pass over the
+ * lines drives new vehicles and every vehicle's fixes arrive in time order. Give each run
+ * against one server its own RUN (say r1, r2, ...): a second run with the same names would
+ * send every vehicle's fixes again, all refused as duplicates (a fix.rejected directive each). The requests are made
  * before the clock starts. Prints the rate achieved, errors, and latency percentiles from the
  * due time and from the send time. Linux only (epoll, timerfd).
  */
@@ -68,10 +70,11 @@ static void percentiles(const char *name, uint64_t *values, long n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 8) {
-        fprintf(stderr, "usage: pace HOST PORT RATE SECONDS CONNECTIONS BODIES TOKEN\n");
+    if (argc != 8 && argc != 9) {
+        fprintf(stderr, "usage: pace HOST PORT RATE SECONDS CONNECTIONS BODIES TOKEN [RUN]\n");
         return 2;
     }
+    const char *run = argc == 9 ? argv[8] : "";
     const char *host = argv[1];
     int port = atoi(argv[2]);
     double rate = atof(argv[3]);
@@ -118,7 +121,7 @@ int main(int argc, char **argv) {
     for (long k = 0; k < total; k++) {
         const char *t = lines[k % nlines];
         char prefix[32], body[8192];
-        snprintf(prefix, sizeof prefix, "O%ld-", k / nlines);
+        snprintf(prefix, sizeof prefix, "%.16sO%ld-", run, k / nlines);
         size_t b = (size_t)snprintf(body, sizeof body, "{\"fixes\":[");
         for (const char *p = t; *p && b < sizeof body - 64;) {
             if (strncmp(p, "{P}", 3) == 0) {
