@@ -119,7 +119,7 @@ struct RetentionService: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        await repeatUntilShutdown(every: interval) {
             let cutoff = Timestamp(
                 millisecondsSinceEpoch: ZoneStore.now().millisecondsSinceEpoch - Int64(retentionDays * 86_400_000))
             do throws(StoreError) {
@@ -130,7 +130,6 @@ struct RetentionService: Service {
             } catch {
                 logger.error("retention pass failed", metadata: ["error": "\(error)"])
             }
-            try? await gracefulShutdownAwareSleep(seconds: interval)
         }
     }
 }
@@ -142,13 +141,7 @@ struct ZoneWatchService: Service {
     let logger: Logger
 
     func run() async throws {
-        guard interval > 0 else {
-            // A service that returns ends the whole group: wait for shutdown instead.
-            try? await gracefulShutdown()
-            return
-        }
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await gracefulShutdownAwareSleep(seconds: interval)
+        await repeatUntilShutdown(every: interval, startingNow: false) {
             do { try await zones.refresh() } catch { logger.error("zone-set refresh failed", metadata: ["error": "\(error)"]) }
         }
     }
@@ -164,13 +157,8 @@ struct EvictionService: Service {
     let logger: Logger
 
     func run() async throws {
-        guard interval > 0 else {
-            // A service that returns ends the whole group: wait for shutdown instead.
-            try? await gracefulShutdown()
-            return
-        }
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
+        await repeatUntilShutdown(every: interval) {
+            do throws(StoreError) {
                 let dropped = try await onQueue(DirectiveFlushService.writes) { [zones, log] () throws(StoreError) in
                     try zones.evictIdleVehicles(now: ZoneStore.now(), log: log)
                 }
@@ -181,7 +169,6 @@ struct EvictionService: Service {
             } catch {
                 logger.error("eviction failed", metadata: ["error": "\(error)"])
             }
-            try? await gracefulShutdownAwareSleep(seconds: interval)
         }
     }
 }
@@ -206,6 +193,21 @@ struct VehicleStateService: Service {
         } catch {
             logger.error("saving vehicle states failed", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// Runs `body` every `interval` seconds (first at once, unless `startingNow` is false) until
+/// graceful shutdown. With no interval it only waits for shutdown: a service that returns
+/// ends the whole group.
+func repeatUntilShutdown(every interval: Double, startingNow: Bool = true, _ body: () async -> Void) async {
+    guard interval > 0 else {
+        try? await gracefulShutdown()
+        return
+    }
+    if !startingNow { try? await gracefulShutdownAwareSleep(seconds: interval) }
+    while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        await body()
+        try? await gracefulShutdownAwareSleep(seconds: interval)
     }
 }
 

@@ -44,9 +44,10 @@ extension CordonServices {
             throw APIError.forbidden("fix \(other) is for vehicle \"\(fixes[other].vehicleID)\"; this token is bound to \"\(bound)\"")
         }
         guard let fleet = zones.fleet else { throw APIError.unavailable("no active version of zone set \"\(zones.setName)\"") }
-        if zones.mayHaveStoredStates(fixes.lazy.map(\.vehicleID)) {
+        let returning = zones.storedCandidates(fixes.lazy.map(\.vehicleID))
+        if !returning.isEmpty {
             guard readsStore else { throw APIError.unavailable("left to the route") }
-            do throws(StoreError) { try zones.bringBack(fixes.lazy.map(\.vehicleID)) } catch { throw APIError.storage(error) }
+            do throws(StoreError) { try zones.bringBack(returning) } catch { throw APIError.storage(error) }
         }
         guard fleet.admits(fixes.lazy.map(\.vehicleID), count: fixes.count) else { throw APIError.vehicleLimit(fleet.maximumVehicles) }
         var changed: [VehicleState.Saved] = []
@@ -148,7 +149,7 @@ extension CordonServices {
                         try await outbound.write(.text(Self.streamError(n, APIError.unavailable("no active zone set"))))
                         continue
                     }
-                    do throws(StoreError) { try zones.bringBack(CollectionOfOne(fix.vehicleID)) } catch {
+                    do throws(StoreError) { try zones.bringBack(zones.storedCandidates(CollectionOfOne(fix.vehicleID))) } catch {
                         try await outbound.write(.text(Self.streamError(n, APIError.storage(error))))
                         continue
                     }

@@ -142,8 +142,8 @@ public final class ZoneService: Sendable {
         do {
             var saved: [VehicleState.Saved] = []
             let rows = try store.vehicleStates(setName: setName)
-            let cutoff = evictAfter > 0 ? Timestamp(millisecondsSinceEpoch: ZoneStore.now().millisecondsSinceEpoch - Int64(evictAfter * 1000)) : nil
-            for (_, state) in Self.decode(rows, unreadable: &outcome.unreadable) {
+            let cutoff = idleCutoff(now: ZoneStore.now())
+            for state in Self.decode(rows, unreadable: &outcome.unreadable) {
                 // Idle vehicles stay in the store until they send a fix.
                 if let cutoff, state.lastTime.map({ $0 < cutoff }) ?? true {
                     outcome.idle += 1
@@ -161,15 +161,13 @@ public final class ZoneService: Sendable {
     }
 
     /// The stored states that parse and name their own vehicle; the others go to `unreadable`.
-    static func decode(
-        _ rows: [(vehicleID: String, body: String)], unreadable: inout [String]
-    ) -> [(String, VehicleState.Saved)] {
-        var out: [(String, VehicleState.Saved)] = []
+    static func decode(_ rows: [(vehicleID: String, body: String)], unreadable: inout [String]) -> [VehicleState.Saved] {
+        var out: [VehicleState.Saved] = []
         for row in rows {
             if let json = try? JSONParser().parse(Array(row.body.utf8), file: "vehicle_state"),
                 let state = VehicleState.Saved(json: json), state.vehicleID == row.vehicleID
             {
-                out.append((row.vehicleID, state))
+                out.append(state)
             } else {
                 unreadable.append(row.vehicleID)
             }
@@ -196,8 +194,7 @@ public final class ZoneService: Sendable {
     /// a vehicle that comes back resumes from it. A vehicle that sends a fix meanwhile stays.
     /// Runs on the directive log's write queue. Returns the number dropped.
     func evictIdleVehicles(now: Timestamp, log: DirectiveLog) throws(StoreError) -> Int {
-        guard evictAfter > 0, let fleet else { return 0 }
-        let cutoff = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - Int64(evictAfter * 1000))
+        guard let cutoff = idleCutoff(now: now), let fleet else { return 0 }
         let idle = fleet.idleStates(lastFixBefore: cutoff)
         guard !idle.isEmpty else { return 0 }
         log.record(states: idle)
@@ -206,25 +203,29 @@ public final class ZoneService: Sendable {
         return fleet.evict(idle)
     }
 
-    /// Whether some of these vehicles may have a stored state the engine does not hold (only
-    /// after an eviction or an idle-skipping restore; then for vehicles the engine does not know).
-    func mayHaveStoredStates(_ vehicleIDs: some Sequence<String>) -> Bool {
-        guard storedOnly.load(ordering: .sequentiallyConsistent), let fleet else { return false }
-        return vehicleIDs.contains { !fleet.knows($0) }
+    /// A fix time before which a vehicle is idle, or nil when eviction is off.
+    private func idleCutoff(now: Timestamp) -> Timestamp? {
+        evictAfter > 0 ? Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - Int64(evictAfter * 1000)) : nil
     }
 
-    /// Brings back from the store the states of the vehicles among these that the engine does
-    /// not hold (evicted ones coming back), before their fixes are evaluated. A state another
-    /// request brought back meanwhile is kept.
-    func bringBack(_ vehicleIDs: some Sequence<String>) throws(StoreError) {
-        guard storedOnly.load(ordering: .sequentiallyConsistent), let fleet else { return }
+    /// The vehicles among these (each once) that may have a stored state the engine does not
+    /// hold: none before an eviction or an idle-skipping restore, then those the engine does not
+    /// know. What `bringBack` takes.
+    func storedCandidates(_ vehicleIDs: some Sequence<String>) -> [String] {
+        guard storedOnly.load(ordering: .sequentiallyConsistent), let fleet else { return [] }
         var unknown: [String] = []
         var seen = Set<String>()
-        for id in vehicleIDs where seen.insert(id).inserted && !fleet.knows(id) { unknown.append(id) }
-        guard !unknown.isEmpty else { return }
+        for id in vehicleIDs where !fleet.knows(id) && seen.insert(id).inserted { unknown.append(id) }
+        return unknown
+    }
+
+    /// Brings back from the store the states of `candidates` (`storedCandidates`: evicted
+    /// vehicles coming back), before their fixes are evaluated. A state another request brought
+    /// back meanwhile is kept.
+    func bringBack(_ candidates: [String]) throws(StoreError) {
+        guard !candidates.isEmpty, let fleet else { return }
         var unreadable: [String] = []
-        let saved = Self.decode(try store.vehicleStates(setName: setName, vehicleIDs: unknown), unreadable: &unreadable).map(\.1)
-        fleet.restore(saved, replacing: false)
+        fleet.restore(Self.decode(try store.vehicleStates(setName: setName, vehicleIDs: candidates), unreadable: &unreadable), replacing: false)
     }
 
     /// Runs `body` on the serial change queue (off the request threads) and awaits it.
