@@ -160,6 +160,17 @@ extension ZoneIndex {
         var index: ZoneIndex?
         var node: UInt32 = 0
         var x0 = Double.infinity, y0 = Double.infinity, x1 = -Double.infinity, y1 = -Double.infinity
+        /// A rectangle inside the cell that no edge of the leaf meets, so that every point of
+        /// it lies in the same areas (`clearAreas`): a query whose box lies inside it touches
+        /// exactly those and reads no edge. Found at the cell's second use (`clearKnown`);
+        /// empty (min > max) until then or when the point it was grown around lies in an
+        /// edge's box.
+        var clear = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
+        var clearKnown = false
+        /// The areas containing `clear`, the first `clearAreaCount` of them; the count is −1
+        /// when there are more than four (they are then found by the leaf scan).
+        var clearAreas: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+        var clearAreaCount: Int8 = -1
 
         public init() {}
 
@@ -174,6 +185,81 @@ extension ZoneIndex {
         @inline(__always)
         func holds(_ box: (Double, Double, Double, Double)) -> Bool {
             box.0 > x0 + 1e-9 && box.2 < x1 - 1e-9 && box.1 > y0 + 1e-9 && box.3 < y1 - 1e-9
+        }
+
+        /// Whether `box` lies inside the clear rectangle, with the same 1e-9° to spare.
+        @inline(__always)
+        func clearHolds(_ box: (Double, Double, Double, Double)) -> Bool {
+            box.0 > clear.0 + 1e-9 && box.2 < clear.2 - 1e-9 && box.1 > clear.1 + 1e-9 && box.3 < clear.3 - 1e-9
+        }
+
+        /// Calls `body` with the areas containing the clear rectangle.
+        @inline(__always)
+        func forEachClearArea(_ x: Double, _ y: Double, in index: ZoneIndex, _ body: (UInt32) -> Void) {
+            switch clearAreaCount {
+            case 0: return
+            case 1: body(clearAreas.0)
+            case 2: body(clearAreas.0); body(clearAreas.1)
+            case 3: body(clearAreas.0); body(clearAreas.1); body(clearAreas.2)
+            case 4: body(clearAreas.0); body(clearAreas.1); body(clearAreas.2); body(clearAreas.3)
+            default:
+                ZoneIndex.scanAreas(x, y, node: node, blob: index.blob.buffer, vertices: index.vertices.buffer, body)
+            }
+        }
+
+        /// Grows the clear rectangle around (x, y), a point of the cell: starting from the
+        /// whole cell, each edge whose bounding box meets the rectangle cuts it on one side of
+        /// the point (the side that keeps the most), so that no edge's box meets what is left.
+        /// An edge whose box holds the point leaves no clear rectangle. Any edge that meets the
+        /// cell is stored in its leaf, so the rectangle meets no edge at all: the segment from
+        /// the point to any point inside it crosses no boundary, and the areas containing the
+        /// point contain all of it.
+        mutating func findClear(_ x: Double, _ y: Double, in index: ZoneIndex) {
+            clearKnown = true
+            var k = (x0, y0, x1, y1)
+            let blob = index.blob.buffer, vertices = index.vertices.buffer
+            if node != 0 {
+                let layout = LeafLayout(blob, Int(node & ~ZoneIndex.leafBit))
+                var cursor = layout.entries + layout.partialCount
+                for p in 0..<layout.partialCount {
+                    for _ in 0..<Int((blob[layout.entries + p] >> 32) & ZoneIndex.chainCountMask) {
+                        let header = blob[cursor]
+                        let count = Int(header >> 32)
+                        cursor += 1 + count
+                        var v = 2 * Int(header & 0xFFFF_FFFF)
+                        for _ in 1..<count {
+                            let ax = vertices[v], ay = vertices[v + 1], bx = vertices[v + 2], by = vertices[v + 3]
+                            v += 2
+                            if Predicates.outsideBox(ax, ay, bx, by, k.0, k.2, k.1, k.3) { continue }
+                            let lo = (min(ax, bx), min(ay, by)), hi = (max(ax, bx), max(ay, by))
+                            var kept = -1.0
+                            var cut = k
+                            if lo.0 > x, (lo.0 - k.0) * (k.3 - k.1) > kept { (kept, cut) = ((lo.0 - k.0) * (k.3 - k.1), (k.0, k.1, lo.0, k.3)) }
+                            if hi.0 < x, (k.2 - hi.0) * (k.3 - k.1) > kept { (kept, cut) = ((k.2 - hi.0) * (k.3 - k.1), (hi.0, k.1, k.2, k.3)) }
+                            if lo.1 > y, (k.2 - k.0) * (lo.1 - k.1) > kept { (kept, cut) = ((k.2 - k.0) * (lo.1 - k.1), (k.0, k.1, k.2, lo.1)) }
+                            if hi.1 < y, (k.2 - k.0) * (k.3 - hi.1) > kept { (kept, cut) = ((k.2 - k.0) * (k.3 - hi.1), (k.0, hi.1, k.2, k.3)) }
+                            guard kept >= 0 else {
+                                clear = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
+                                return
+                            }
+                            k = cut
+                        }
+                    }
+                }
+            }
+            clear = k
+            var count: Int8 = 0
+            ZoneIndex.scanAreas(x, y, node: node, blob: blob, vertices: vertices) { area in
+                switch count {
+                case 0: clearAreas.0 = area
+                case 1: clearAreas.1 = area
+                case 2: clearAreas.2 = area
+                case 3: clearAreas.3 = area
+                default: break
+                }
+                count &+= count < 5 ? 1 : 0
+            }
+            clearAreaCount = count <= 4 ? count : -1
         }
     }
 
@@ -242,7 +328,16 @@ extension ZoneIndex {
         guard x >= minX, x <= maxX, y >= minY, y <= maxY, columns > 0 else { return forEachEdge(in: box, wants: wants, body) }
         let blob = self.blob.buffer, vertices = self.vertices.buffer
         // The box holds c, so a cell that holds the box holds c.
-        if !(cell.index === self && cell.holds(box)) { cell = self.cell(x, y) }
+        if !(cell.index === self && cell.holds((x, y, x, y))) {
+            cell = self.cell(x, y)
+        } else if cell.holds(box) {
+            // A cell used again (a vehicle staying in it): its clear rectangle, once.
+            if !cell.clearKnown { cell.findClear(x, y, in: self) }
+            if cell.clearHolds(box) {
+                if containing { cell.forEachClearArea(x, y, in: self, areas) }
+                return
+            }
+        }
         guard containing else {
             guard cell.holds(box) else { return forEachEdge(in: box, wants: wants, body) }
             guard cell.node != 0 else { return }
@@ -397,3 +492,4 @@ extension Predicates {
         return false
     }
 }
+

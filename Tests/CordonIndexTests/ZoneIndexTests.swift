@@ -165,7 +165,8 @@ import Testing
     /// A caller-kept cell (a vehicle's) must never change an answer: a random walk with small
     /// steps, jumps and cell borders, each disk and segment query asked with the walk's cell
     /// and with none; a cell made by another index is ignored. The walk must reuse its cell
-    /// often, or the test would not test the reuse.
+    /// often, and answer from its clear rectangle often (inside zones too), or the test would
+    /// not test them.
     @Test func queriesWithACarriedCellEqualFreshQueries() {
         let areas = Self.areas(count: 300)
         let index = ZoneIndex.Builder().build(zoneIDs: (0..<300).map(String.init), areas: areas)
@@ -178,7 +179,7 @@ import Testing
         var cell = ZoneIndex.Cell()
         var foreign = ZoneIndex.Cell()
         var p = Coordinate(longitude: 116.2, latitude: 39.7)
-        var reused = 0, hits = 0
+        var reused = 0, hits = 0, clearAnswers = 0, clearHits = 0
         for step in 0..<20_000 {
             // Mostly 1 Hz driving (up to ~40 m); now and then a jump.
             let jump = step % 500 == 0
@@ -195,6 +196,18 @@ import Testing
             index.collectZones(touchingSegment: p, end, containingStart: false, cell: &cell, into: &withCell)
             index.collectZones(touchingSegment: p, end, containingStart: false, into: &fresh)
             #expect(Set(withCell) == Set(fresh), "step \(step)")
+            // The same segment with its start's areas, answered from the cell's clear rectangle
+            // when it holds the segment's box.
+            let box = (min(p.longitude, end.longitude), min(p.latitude, end.latitude), max(p.longitude, end.longitude), max(p.latitude, end.latitude))
+            let clear = cell.index === index && cell.clearKnown && cell.clearHolds(box)
+            var segmentWithCell: [UInt32] = [], segmentFresh: [UInt32] = []
+            index.collectZones(touchingSegment: p, end, cell: &cell, into: &segmentWithCell)
+            index.collectZones(touchingSegment: p, end, into: &segmentFresh)
+            #expect(Set(segmentWithCell) == Set(segmentFresh), "step \(step)")
+            if clear {
+                clearAnswers += 1
+                clearHits += segmentFresh.isEmpty ? 0 : 1
+            }
             var otherFresh: [UInt32] = []
             other.collectZones(touchingDisk: p, radiusMeters: 0, into: &otherFresh)
             index.collectZones(touchingDisk: p, radiusMeters: r, into: &otherFresh)
@@ -203,5 +216,6 @@ import Testing
             hits += fresh.isEmpty ? 0 : 1
         }
         #expect(reused > 5_000 && hits > 5_000)
+        #expect(clearAnswers > 1_000 && clearHits > 200, "\(clearAnswers) answers from clear rectangles, \(clearHits) inside zones")
     }
 }
