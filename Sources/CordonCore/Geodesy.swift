@@ -133,3 +133,38 @@ public struct LocalProjection: Sendable, Hashable {
         return k * Swift.max(1, radius / WGS84.minimumRadius(latitudes: latitudes))
     }
 }
+
+/// The sine and cosine of an angle in degrees, for the engine's per-fix arithmetic (a look-ahead
+/// path's direction, a latitude's scale): a third of the instructions of the C library's two
+/// calls. The angle is reduced exactly to within 45° of a multiple of 90° (so 90°, 180°, …
+/// give exact zeros and ones), then two Taylor polynomials, whose truncation is below 1e-16;
+/// within 4e-16 of the true values (checked against the C library in `GeodesyTests`).
+/// Deterministic: the same input gives the same bits on every platform. Angles beyond ±1e9°
+/// and non-finite ones go to the C library.
+@inlinable
+public func sinCosDegrees(_ degrees: Double) -> (sin: Double, cos: Double) {
+    guard abs(degrees) < 1e9 else { return libmSinCosDegrees(degrees) }
+    let q = (degrees / 90).rounded()
+    // q·90 is exact (an integer below 2^37), and so is the difference (Sterbenz: the angle lies
+    // between q·45 and q·180, as |angle − q·90| ≤ 45 and |q| ≥ 1, or q = 0).
+    let x = (degrees - q * 90) * (Double.pi / 180)
+    let x2 = x * x
+    let s = x * (1 + x2 * (-0.16666666666666666 + x2 * (0.008333333333333333 + x2 * (-0.0001984126984126984
+        + x2 * (2.7557319223985893e-06 + x2 * (-2.505210838544172e-08 + x2 * (1.6059043836821613e-10
+        + x2 * -7.647163731819816e-13)))))))
+    let c = 1 + x2 * (-0.5 + x2 * (0.041666666666666664 + x2 * (-0.001388888888888889 + x2 * (2.48015873015873e-05
+        + x2 * (-2.755731922398589e-07 + x2 * (2.08767569878681e-09 + x2 * (-1.1470745597729725e-11
+        + x2 * 4.779477332387385e-14)))))))
+    switch Int(q) & 3 {
+    case 0: return (s, c)
+    case 1: return (c, -s)
+    case 2: return (-s, -c)
+    default: return (-c, s)
+    }
+}
+
+@usableFromInline
+func libmSinCosDegrees(_ degrees: Double) -> (sin: Double, cos: Double) {
+    let r = degrees * .pi / 180
+    return (sin(r), cos(r))
+}

@@ -58,7 +58,7 @@ public enum VehicleTracker {
         let elapsed = state.lastTime.map { Double(t.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) / 1000 }
         let gapped = elapsed.map { $0 > cfg.maxGapSeconds } ?? true
         let radius = min(fix.accuracy ?? 0, cfg.maxAccuracyMeters)
-        let cosLat = max(cos(c.latitude * .pi / 180), 1e-6)
+        let cosLat = max(sinCosDegrees(c.latitude).cos, 1e-6)
         var uncertain = (fix.accuracy ?? 0) > cfg.maxAccuracyMeters
         if !uncertain, let previous = state.lastPosition, let dt = elapsed, dt > 0 {
             // Equirectangular distance: exact enough for telling a jump from driving.
@@ -225,9 +225,9 @@ public enum VehicleTracker {
         let d = min(speed * cfg.lookaheadSeconds, cfg.maxLookaheadMeters)
         guard d > 0 else { return nil }
         // Over at most a few kilometres the sphere is flat to well under a centimetre.
-        let h = heading * .pi / 180
-        let lat = max(-90, min(90, c.latitude + d * cos(h) / metresPerDegree))
-        let lon = c.longitude + d * sin(h) / (metresPerDegree * cosLat)
+        let h = sinCosDegrees(heading)
+        let lat = max(-90, min(90, c.latitude + d * h.cos / metresPerDegree))
+        let lon = c.longitude + d * h.sin / (metresPerDegree * cosLat)
         guard abs(lon) > 180, lon.isFinite else { return Lookahead(end: Coordinate(longitude: lon, latitude: lat)) }
         let seam: Double = lon > 0 ? 180 : -180
         let t = (seam - c.longitude) / (lon - c.longitude)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CordonCore
 import CordonTestSupport
 import Testing
@@ -62,5 +65,39 @@ import Testing
         ]))])
         // 1°×1° at the equator ≈ 12,364 km² (authalic sphere).
         #expect(abs(sphericalArea(cell) / 1e6 - 12_364) < 15)
+    }
+}
+
+/// `sinCosDegrees` against the C library's sin and cos of the angle in radians.
+@Suite struct SinCosDegreesTests {
+    @Test func agreesWithTheCLibraryWithin4e16() {
+        var state: UInt64 = 5
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        var angles: [Double] = [0, -0.0, 1e-300, 45, -45, 44.999999999999, 45.000000000001, 135, 359.99999999, 720, -1080, 1e8 + 0.5]
+        for _ in 0..<200_000 { angles.append((next() - 0.5) * 1440) }
+        for _ in 0..<20_000 { angles.append((next() - 0.5) * 2e9) }
+        for k in -8...8 { angles.append(Double(k) * 90 + (next() - 0.5) * 1e-9) }
+        var worst = 0.0
+        for a in angles {
+            let r = a * .pi / 180
+            let (s, c) = sinCosDegrees(a)
+            // The reference's own argument a·π/180 is rounded: allow that rounding's effect.
+            let slack = 4e-16 + abs(r) * 3e-16
+            worst = max(worst, abs(s - sin(r)), abs(c - cos(r)))
+            #expect(abs(s - sin(r)) <= slack && abs(c - cos(r)) <= slack, "\(a)°: \(s) \(c) against \(sin(r)) \(cos(r))")
+        }
+        #expect(worst > 0)  // the comparison is live
+    }
+
+    @Test func rightAnglesAreExact() {
+        for k in -12...12 {
+            let (s, c) = sinCosDegrees(Double(k) * 90)
+            let m = ((k % 4) + 4) % 4
+            #expect(s == [0, 1, 0, -1][m] && c == [1, 0, -1, 0][m], "\(k * 90)°")
+        }
+        #expect(sinCosDegrees(.infinity).sin.isNaN && sinCosDegrees(.nan).cos.isNaN)
     }
 }
