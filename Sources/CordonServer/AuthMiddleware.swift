@@ -16,9 +16,20 @@ struct AuthMiddleware: RouterMiddleware {
 
     /// The token of an `Authorization: Bearer <token>` header (at most 256 bytes), else nil.
     static func bearerSecret(_ header: String) -> String? {
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else { return nil }
-        return String(parts[1])
+        // As `header.split(separator: " ", maxSplits: 1)` then a case-insensitive "bearer": the
+        // scheme is the first run of non-spaces, the secret everything after the space that ends
+        // it (at most 256 bytes, not empty); read on the bytes, since every request asks.
+        var header = header
+        return header.withUTF8 { u -> String? in
+            let space = UInt8(ascii: " ")
+            var i = 0
+            while i < u.count && u[i] == space { i += 1 }
+            let scheme = i
+            while i < u.count && u[i] != space { i += 1 }
+            guard i - scheme == 6, i + 1 < u.count, u.count - (i + 1) <= 256 else { return nil }
+            for (k, b) in "bearer".utf8.enumerated() where u[scheme + k] | 0x20 != b { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: u[(i + 1)...]), as: UTF8.self)
+        }
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
