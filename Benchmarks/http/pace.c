@@ -3,6 +3,9 @@
  *
  *   pace HOST PORT RATE SECONDS CONNECTIONS BODIES TOKEN [RUN]
  *
+ * TOKEN may be "@FILE": one token per line, request k sending line k mod n (a fleet whose
+ * vehicles each have their own token, every token used RATE / n times a second).
+ *
  * Request k is due at start + k / RATE, whatever happened to the requests before it (open loop,
  * as wrk2 schedules, not wrk's closed loop): it goes out on an idle keep-alive connection at
  * that time, or waits for one. Its latency is counted from the time it was due, so a stall of
@@ -71,7 +74,7 @@ static void percentiles(const char *name, uint64_t *values, long n) {
 
 int main(int argc, char **argv) {
     if (argc != 8 && argc != 9) {
-        fprintf(stderr, "usage: pace HOST PORT RATE SECONDS CONNECTIONS BODIES TOKEN [RUN]\n");
+        fprintf(stderr, "usage: pace HOST PORT RATE SECONDS CONNECTIONS BODIES TOKEN|@FILE [RUN]\n");
         return 2;
     }
     const char *run = argc == 9 ? argv[8] : "";
@@ -109,6 +112,33 @@ int main(int argc, char **argv) {
         return 2;
     }
 
+    /* The tokens: TOKEN, or with "@FILE" one per line of FILE, request k using line k mod n
+       (a fleet whose vehicles have their own tokens). */
+    char **tokens = &argv[7];
+    long ntokens = 1;
+    if (argv[7][0] == '@') {
+        FILE *tf = fopen(argv[7] + 1, "r");
+        if (!tf) fail(argv[7] + 1);
+        long tcap = 0;
+        ntokens = 0;
+        tokens = NULL;
+        while ((len = getline(&line, &linecap, tf)) > 0) {
+            while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+            if (len == 0) continue;
+            if (ntokens == tcap) {
+                tcap = tcap ? tcap * 2 : 1024;
+                tokens = realloc(tokens, (size_t)tcap * sizeof *tokens);
+                if (!tokens) fail("realloc");
+            }
+            tokens[ntokens++] = strdup(line);
+        }
+        fclose(tf);
+        if (ntokens == 0) {
+            fprintf(stderr, "pace: %s has no tokens\n", argv[7] + 1);
+            return 2;
+        }
+    }
+
     /* Every request, made up front. */
     long total = (long)(rate * seconds);
     char **requests = malloc((size_t)total * sizeof *requests);
@@ -137,7 +167,7 @@ int main(int argc, char **argv) {
         int h = snprintf(r, 512,
                          "POST /v1/evaluate HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\n"
                          "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                         host, port, argv[7], b);
+                         host, port, tokens[k % ntokens], b);
         memcpy(r + h, body, b);
         requests[k] = r;
         lengths[k] = (size_t)h + b;

@@ -72,6 +72,7 @@ public func buildApplication(_ services: CordonServices, logger: Logger = Logger
         DirectiveFlushService(log: services.directiveLog, interval: c.flushInterval, logger: logger),
         RetentionService(store: services.store, retentionDays: c.retentionDays, interval: c.retentionInterval, logger: logger),
         ZoneWatchService(zones: services.zones, interval: c.watchInterval, logger: logger),
+        TokenRevocationService(tokens: services.tokens, logger: logger),
         EvictionService(zones: services.zones, log: services.directiveLog, interval: c.evictionInterval, metrics: services.metrics,
             logger: logger),
         VehicleStateService(zones: services.zones, log: services.directiveLog, logger: logger))

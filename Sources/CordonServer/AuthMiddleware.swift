@@ -6,7 +6,8 @@ import Hummingbird
 /// itself decides 403 (`CordonRequestContext.require`).
 ///
 /// Tokens are looked up in the store (one indexed read of a SHA-256) through `TokenCache`, so a
-/// revocation made by the CLI in another process takes effect within the cache lifetime (1 s).
+/// revocation made by the CLI in another process takes effect within the cache lifetime (1 s;
+/// the cache polls the store for revocations, so tokens in steady use are not read again).
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = CordonRequestContext
     static let openPaths: Set<String> = ["/healthz", "/readyz", "/metrics"]

@@ -64,6 +64,16 @@ extension ZoneStore {
         }
     }
 
+    /// The ids of the tokens revoked at or after `since` (by the store's clock, which
+    /// `revokeToken` stamps), for a cache that drops them.
+    public func tokenIDs(revokedSince since: Timestamp) throws(StoreError) -> [String] {
+        try read { db in
+            try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM api_token WHERE revoked_at IS NOT NULL AND revoked_at >= ?"),
+                arguments: [since.iso8601])
+        }
+    }
+
     /// Revokes the token with this id, or the only live token with this name.
     @discardableResult
     public func revokeToken(_ idOrName: String) throws(StoreError) -> TokenInfo {

@@ -255,4 +255,31 @@ import Testing
         #expect(try cache.token(secret: h.admin) == nil)
         #expect(try cache.token(secret: "cordon_unknown") == nil)
     }
+
+    /// The revocation polls keep a token in use fresh without reading it again, drop a revoked
+    /// one at once, and do not extend what is known of unknown secrets.
+    @Test func revocationPollsKeepLiveTokensAndDropRevokedOnes() throws {
+        let h = try ServerHarness.make(versions: 0)
+        let now = Mutex<UInt64>(1_000)
+        let cache = TokenCache(store: h.services.store, lifetime: 1, clock: { now.withLock { $0 } })
+        #expect(try cache.token(secret: h.admin)?.role == .admin)
+        #expect(try cache.token(secret: h.vehicle)?.role == .vehicle)
+        #expect(try cache.token(secret: "cordon_unknown") == nil)
+        now.withLock { $0 += 600_000_000 }
+        try cache.pollRevocations()
+        now.withLock { $0 += 900_000_000 }  // 1.5 s after the reads, 0.9 s after the poll
+        #expect(cache.cached(secret: h.admin)??.role == .admin)
+        #expect(cache.cached(secret: h.vehicle)??.role == .vehicle)
+        #expect(cache.cached(secret: "cordon_unknown") == nil)  // not fresh: read again
+        // A revocation made meanwhile (in the store, as `cordon token revoke` does) is seen by
+        // the next poll, before the entry would have expired.
+        try h.services.store.revokeToken("ops")
+        #expect(cache.cached(secret: h.admin)??.role == .admin)
+        try cache.pollRevocations()
+        #expect(cache.cached(secret: h.admin) == .some(nil))
+        #expect(cache.cached(secret: h.vehicle)??.role == .vehicle)
+        // Without polls, entries expire a lifetime after their last check.
+        now.withLock { $0 += 1_000_000_000 }
+        #expect(cache.cached(secret: h.vehicle) == nil)
+    }
 }
