@@ -86,11 +86,12 @@ final class TokenCache: Sendable {
         let revoked = Set(try store.tokenIDs(revokedSince: since))
         state.withLock { s in
             if !revoked.isEmpty {
+                // Found first, then replaced: a table changed while it is iterated is copied.
+                var dropped: [String] = []
                 for (secret, entry) in s.entries {
-                    if let id = entry.token?.id, revoked.contains(id) {
-                        s.entries[secret] = Entry(token: nil, loaded: began, epoch: s.epoch)  // known invalid from now
-                    }
+                    if let id = entry.token?.id, revoked.contains(id) { dropped.append(secret) }
                 }
+                for secret in dropped { s.entries[secret] = Entry(token: nil, loaded: began, epoch: s.epoch) }  // known invalid from now
             }
             s.epoch += 1
             s.polled = max(s.polled, began)
