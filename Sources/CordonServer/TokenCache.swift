@@ -15,7 +15,10 @@ import Synchronization
 /// the store (and leave the event-loop fast path) at nearly every request. Unknown tokens are
 /// remembered too, for `lifetime`, so guessing does not load the database.
 ///
-/// `Sendable`: one lock around the table; the table is cleared when it grows past 100,000.
+/// `Sendable`: one lock around the table. The table holds at most `capacity` entries: when it
+/// is full, the entries not used again since the previous sweep go (guessed secrets, vehicles
+/// gone), so the tokens in use stay; only when those alone fill three quarters of it is it
+/// cleared.
 final class TokenCache: Sendable {
     struct Entry {
         var token: TokenInfo?
@@ -23,6 +26,9 @@ final class TokenCache: Sendable {
         var loaded: UInt64
         /// Polls completed before the entry was added: every later poll checked it.
         var epoch: Int
+        /// The last sweep period in which the entry was used (found fresh) after the read
+        /// that added it.
+        var sweep: Int
     }
 
     private struct State {
@@ -30,16 +36,23 @@ final class TokenCache: Sendable {
         /// Polls completed, and when the last one began.
         var epoch = 0
         var polled: UInt64 = 0
+        /// Sweeps made (see `capacity`).
+        var sweep = 0
     }
 
     let store: ZoneStore
     let lifetime: Double
+    let capacity: Int
     private let state = Mutex(State())
     private let clock: @Sendable () -> UInt64
 
-    init(store: ZoneStore, lifetime: Double, clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
+    init(
+        store: ZoneStore, lifetime: Double, capacity: Int = 100_000,
+        clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
+    ) {
         self.store = store
         self.lifetime = lifetime
+        self.capacity = max(1, capacity)
         self.clock = clock
     }
 
@@ -52,7 +65,9 @@ final class TokenCache: Sendable {
         return state.withLock { s -> Entry? in
             guard let hit = s.entries[secret] else { return nil }
             let checked = hit.token != nil && s.epoch > hit.epoch ? max(hit.loaded, s.polled) : hit.loaded
-            return now &- checked < lifetimeNanoseconds ? hit : nil
+            guard now &- checked < lifetimeNanoseconds else { return nil }
+            if hit.sweep != s.sweep { s.entries[secret]?.sweep = s.sweep }
+            return hit
         }
     }
 
@@ -70,8 +85,14 @@ final class TokenCache: Sendable {
         let token = try store.token(secret: secret)
         guard lifetime > 0 else { return token }
         state.withLock { s in
-            if s.entries.count >= 100_000 { s.entries.removeAll(keepingCapacity: true) }
-            s.entries[secret] = Entry(token: token, loaded: now, epoch: s.epoch)
+            if s.entries.count >= capacity && s.entries[secret] == nil {
+                let sweep = s.sweep
+                s.entries = s.entries.filter { $0.value.sweep == sweep }
+                if s.entries.count >= capacity / 4 * 3 { s.entries.removeAll(keepingCapacity: true) }
+                s.sweep += 1
+            }
+            // Not counted as used yet: an entry must be used again to outlive the next sweep.
+            s.entries[secret] = Entry(token: token, loaded: now, epoch: s.epoch, sweep: s.sweep - 1)
         }
         return token
     }
@@ -91,7 +112,9 @@ final class TokenCache: Sendable {
                 for (secret, entry) in s.entries {
                     if let id = entry.token?.id, revoked.contains(id) { dropped.append(secret) }
                 }
-                for secret in dropped { s.entries[secret] = Entry(token: nil, loaded: began, epoch: s.epoch) }  // known invalid from now
+                for secret in dropped {  // known invalid from now
+                    s.entries[secret] = Entry(token: nil, loaded: began, epoch: s.epoch, sweep: s.sweep - 1)
+                }
             }
             s.epoch += 1
             s.polled = max(s.polled, began)

@@ -256,6 +256,27 @@ import Testing
         #expect(try cache.token(secret: "cordon_unknown") == nil)
     }
 
+    /// A full cache drops the entries not used again since the last sweep (here, guessed
+    /// secrets), not the tokens in use; when the tokens in use alone fill it, it is cleared.
+    @Test func aFullCacheKeepsTheTokensInUse() throws {
+        let h = try ServerHarness.make(versions: 0)
+        let cache = TokenCache(store: h.services.store, lifetime: 1000, capacity: 8, clock: { 1_000 })
+        #expect(try cache.token(secret: h.admin)?.role == .admin)
+        #expect(try cache.token(secret: h.vehicle)?.role == .vehicle)
+        for i in 0..<6 { #expect(try cache.token(secret: "cordon_guess\(i)") == nil) }
+        #expect(cache.cached(secret: h.admin) != nil && cache.cached(secret: h.vehicle) != nil)  // used again
+        #expect(try cache.token(secret: "cordon_guess6") == nil)  // full: a sweep
+        #expect(cache.cached(secret: h.admin)??.role == .admin)
+        #expect(cache.cached(secret: h.vehicle)??.role == .vehicle)
+        for i in 0..<6 { #expect(cache.cached(secret: "cordon_guess\(i)") == nil, "guess \(i) kept") }
+        #expect(cache.cached(secret: "cordon_guess6") == .some(nil))
+        // Eight tokens in use fill it: the next sweep keeps all of them, and the cache is cleared.
+        for i in 0..<5 { _ = try cache.token(secret: "cordon_more\(i)") }
+        for secret in [h.admin, h.vehicle, "cordon_guess6"] + (0..<5).map({ "cordon_more\($0)" }) { _ = cache.cached(secret: secret) }
+        _ = try cache.token(secret: "cordon_last")
+        #expect(cache.cached(secret: h.admin) == nil && cache.cached(secret: "cordon_last") == .some(nil))
+    }
+
     /// The revocation polls keep a token in use fresh without reading it again, drop a revoked
     /// one at once, and do not extend what is known of unknown secrets.
     @Test func revocationPollsKeepLiveTokensAndDropRevokedOnes() throws {
