@@ -72,6 +72,35 @@ static void percentiles(const char *name, uint64_t *values, long n) {
     printf("latency%s max %.3f ms\n", name, n ? (double)values[n - 1] / 1e6 : 0.0);
 }
 
+/* The non-empty lines of a file (line ends stripped); exits when there are none. */
+static char **read_lines(const char *path, long *count) {
+    FILE *f = fopen(path, "r");
+    if (!f) fail(path);
+    char **lines = NULL;
+    long n = 0, cap = 0;
+    char *line = NULL;
+    size_t linecap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &linecap, f)) > 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        if (len == 0) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            lines = realloc(lines, (size_t)cap * sizeof *lines);
+            if (!lines) fail("realloc");
+        }
+        lines[n++] = strdup(line);
+    }
+    free(line);
+    fclose(f);
+    if (n == 0) {
+        fprintf(stderr, "pace: %s has no lines\n", path);
+        exit(2);
+    }
+    *count = n;
+    return lines;
+}
+
 int main(int argc, char **argv) {
     if (argc != 8 && argc != 9) {
         fprintf(stderr, "usage: pace HOST PORT RATE SECONDS CONNECTIONS BODIES TOKEN|@FILE [RUN]\n");
@@ -89,55 +118,14 @@ int main(int argc, char **argv) {
     }
 
     /* The templates. */
-    FILE *f = fopen(argv[6], "r");
-    if (!f) fail(argv[6]);
-    char **lines = NULL;
-    long nlines = 0, cap = 0;
-    char *line = NULL;
-    size_t linecap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &linecap, f)) > 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
-        if (len == 0) continue;
-        if (nlines == cap) {
-            cap = cap ? cap * 2 : 1024;
-            lines = realloc(lines, (size_t)cap * sizeof *lines);
-            if (!lines) fail("realloc");
-        }
-        lines[nlines++] = strdup(line);
-    }
-    fclose(f);
-    if (nlines == 0) {
-        fprintf(stderr, "pace: %s has no lines\n", argv[6]);
-        return 2;
-    }
+    long nlines = 0;
+    char **lines = read_lines(argv[6], &nlines);
 
     /* The tokens: TOKEN, or with "@FILE" one per line of FILE, request k using line k mod n
        (a fleet whose vehicles have their own tokens). */
     char **tokens = &argv[7];
     long ntokens = 1;
-    if (argv[7][0] == '@') {
-        FILE *tf = fopen(argv[7] + 1, "r");
-        if (!tf) fail(argv[7] + 1);
-        long tcap = 0;
-        ntokens = 0;
-        tokens = NULL;
-        while ((len = getline(&line, &linecap, tf)) > 0) {
-            while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
-            if (len == 0) continue;
-            if (ntokens == tcap) {
-                tcap = tcap ? tcap * 2 : 1024;
-                tokens = realloc(tokens, (size_t)tcap * sizeof *tokens);
-                if (!tokens) fail("realloc");
-            }
-            tokens[ntokens++] = strdup(line);
-        }
-        fclose(tf);
-        if (ntokens == 0) {
-            fprintf(stderr, "pace: %s has no tokens\n", argv[7] + 1);
-            return 2;
-        }
-    }
+    if (argv[7][0] == '@') tokens = read_lines(argv[7] + 1, &ntokens);
 
     /* Every request, made up front. */
     long total = (long)(rate * seconds);

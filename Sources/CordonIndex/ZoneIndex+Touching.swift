@@ -217,35 +217,27 @@ extension ZoneIndex {
         mutating func findClear(_ x: Double, _ y: Double, in index: ZoneIndex) {
             clearKnown = true
             var k = (x0, y0, x1, y1)
+            var blocked = false
             let blob = index.blob.buffer, vertices = index.vertices.buffer
             if node != 0 {
-                let layout = LeafLayout(blob, Int(node & ~ZoneIndex.leafBit))
-                var cursor = layout.entries + layout.partialCount
-                for p in 0..<layout.partialCount {
-                    for _ in 0..<Int((blob[layout.entries + p] >> 32) & ZoneIndex.chainCountMask) {
-                        let header = blob[cursor]
-                        let count = Int(header >> 32)
-                        cursor += 1 + count
-                        var v = 2 * Int(header & 0xFFFF_FFFF)
-                        for _ in 1..<count {
-                            let ax = vertices[v], ay = vertices[v + 1], bx = vertices[v + 2], by = vertices[v + 3]
-                            v += 2
-                            if Predicates.outsideBox(ax, ay, bx, by, k.0, k.2, k.1, k.3) { continue }
-                            let lo = (min(ax, bx), min(ay, by)), hi = (max(ax, bx), max(ay, by))
-                            var kept = -1.0
-                            var cut = k
-                            if lo.0 > x, (lo.0 - k.0) * (k.3 - k.1) > kept { (kept, cut) = ((lo.0 - k.0) * (k.3 - k.1), (k.0, k.1, lo.0, k.3)) }
-                            if hi.0 < x, (k.2 - hi.0) * (k.3 - k.1) > kept { (kept, cut) = ((k.2 - hi.0) * (k.3 - k.1), (hi.0, k.1, k.2, k.3)) }
-                            if lo.1 > y, (k.2 - k.0) * (lo.1 - k.1) > kept { (kept, cut) = ((k.2 - k.0) * (lo.1 - k.1), (k.0, k.1, k.2, lo.1)) }
-                            if hi.1 < y, (k.2 - k.0) * (k.3 - hi.1) > kept { (kept, cut) = ((k.2 - k.0) * (k.3 - hi.1), (k.0, hi.1, k.2, k.3)) }
-                            guard kept >= 0 else {
-                                clear = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
-                                return
-                            }
-                            k = cut
-                        }
-                    }
+                ZoneIndex.forEachEdge(
+                    ofLeaf: Int(node & ~ZoneIndex.leafBit), blob: blob, vertices: vertices, box: k, wants: { _ in !blocked }
+                ) { _, ax, ay, bx, by in
+                    if blocked || Predicates.outsideBox(ax, ay, bx, by, k.0, k.2, k.1, k.3) { return false }
+                    let lo = (min(ax, bx), min(ay, by)), hi = (max(ax, bx), max(ay, by))
+                    var kept = -1.0
+                    var cut = k
+                    if lo.0 > x, (lo.0 - k.0) * (k.3 - k.1) > kept { (kept, cut) = ((lo.0 - k.0) * (k.3 - k.1), (k.0, k.1, lo.0, k.3)) }
+                    if hi.0 < x, (k.2 - hi.0) * (k.3 - k.1) > kept { (kept, cut) = ((k.2 - hi.0) * (k.3 - k.1), (hi.0, k.1, k.2, k.3)) }
+                    if lo.1 > y, (k.2 - k.0) * (lo.1 - k.1) > kept { (kept, cut) = ((k.2 - k.0) * (lo.1 - k.1), (k.0, k.1, k.2, lo.1)) }
+                    if hi.1 < y, (k.2 - k.0) * (k.3 - hi.1) > kept { (kept, cut) = ((k.2 - k.0) * (k.3 - hi.1), (k.0, hi.1, k.2, k.3)) }
+                    if kept < 0 { blocked = true } else { k = cut }
+                    return false
                 }
+            }
+            guard !blocked else {
+                clear = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
+                return
             }
             clear = k
             var count: Int8 = 0
@@ -492,4 +484,3 @@ extension Predicates {
         return false
     }
 }
-
