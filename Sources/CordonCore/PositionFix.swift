@@ -37,6 +37,13 @@ public struct PositionFix: Sendable, Hashable {
     /// Why this fix may not be applied, or nil when it is usable: a position is present and in
     /// range, and accuracy and speed (when given) are finite and not negative, heading finite.
     public var problem: FixProblem? {
+        Self.problem(coordinate: coordinate, accuracy: accuracy, speed: speed, heading: heading)
+    }
+
+    /// The rule of `problem` on a fix's fields, for a reader that checks rows before it makes
+    /// fixes of them.
+    @inlinable
+    public static func problem(coordinate: Coordinate?, accuracy: Double?, speed: Double?, heading: Double?) -> FixProblem? {
         guard let c = coordinate else { return .noPosition }
         guard c.latitude.isFinite, c.latitude >= -90, c.latitude <= 90 else { return .invalidField("lat", c.latitude) }
         guard c.longitude.isFinite, c.longitude >= -180, c.longitude <= 180 else {

@@ -71,7 +71,12 @@ final class AtomicFile {
     let path: String
     let temporaryPath: String
     private var fd: Int32
-    private var pending: [UInt8] = []
+    /// Bytes not written yet: `pending[0..<pendingCount]`, at most `capacity`. A plain buffer,
+    /// so that a short write (the replay makes one per dropped row) is a copy, without the
+    /// generic append of an array stored in a class.
+    private let pending: UnsafeMutablePointer<UInt8>
+    private var pendingCount = 0
+    private static let capacity = 1 << 20
     private(set) var bytesWritten: Int64 = 0
 
     init(path: String) throws(ReplayError) {
@@ -82,10 +87,11 @@ final class AtomicFile {
         temporaryPath = directory + "/." + name + ".partial-\(getpid())"
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .output(file: path, message: String(cString: strerror(errno))) }
-        pending.reserveCapacity(1 << 20)
+        pending = .allocate(capacity: Self.capacity)
     }
 
     deinit {
+        pending.deallocate()
         if fd >= 0 {
             _ = Glibc.close(fd)
             unlink(temporaryPath)
@@ -93,9 +99,11 @@ final class AtomicFile {
     }
 
     func write(_ bytes: UnsafeBufferPointer<UInt8>) throws(ReplayError) {
-        if pending.count + bytes.count > 1 << 20 { try flush() }
-        if bytes.count >= 1 << 20 { return try writeAll(bytes) }
-        pending.append(contentsOf: bytes)
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        if pendingCount + bytes.count > Self.capacity { try flush() }
+        if bytes.count >= Self.capacity { return try writeAll(bytes) }
+        (pending + pendingCount).update(from: source, count: bytes.count)
+        pendingCount += bytes.count
     }
 
     func write(_ bytes: [UInt8]) throws(ReplayError) {
@@ -107,10 +115,8 @@ final class AtomicFile {
     }
 
     func flush() throws(ReplayError) {
-        // Written from the buffer in place: a copy taken first would make the emptying below
-        // allocate a new megabyte for every flush.
-        try pending.withUnsafeBufferPointer { b throws(ReplayError) in try writeAll(b) }
-        pending.removeAll(keepingCapacity: true)
+        try writeAll(UnsafeBufferPointer(start: pending, count: pendingCount))
+        pendingCount = 0
     }
 
     private func writeAll(_ bytes: UnsafeBufferPointer<UInt8>) throws(ReplayError) {

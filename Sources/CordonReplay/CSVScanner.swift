@@ -86,6 +86,7 @@ struct CSVScanner: Sendable {
         let n = range.upperBound
         var line = firstLine
         var times = TimeCache()
+        var ids = VehicleIDCache()
         // Field bounds of the current row (a plain buffer: no uniqueness checks per store).
         let fields = UnsafeMutableBufferPointer<CSVFields.Field>.allocate(capacity: last + 1)
         fields.initialize(repeating: CSVFields.Field())
@@ -105,7 +106,7 @@ struct CSVScanner: Sendable {
                 rows.append(row)
                 continue
             }
-            read(b, fields, times: &times, into: &row)
+            read(b, fields, times: &times, ids: &ids, into: &row)
             rows.append(row)
         }
         return line
@@ -113,10 +114,20 @@ struct CSVScanner: Sendable {
 
     private func read(
         _ b: UnsafeBufferPointer<UInt8>, _ fields: UnsafeMutableBufferPointer<CSVFields.Field>, times: inout TimeCache,
-        into row: inout TripRow
+        ids: inout VehicleIDCache, into row: inout TripRow
     ) {
         func field(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[fields[c].start..<fields[c].end]) }
-        guard row.takeVehicle(CSVFields.text(b, fields[vehicle]), raw: field(vehicle)) else { return }
+        let id = fields[vehicle]
+        if !id.quoted, let (known, hash) = ids.id(b, id.start, id.end) {
+            row.vehicle = known
+            row.vehicleHash = hash
+        } else {
+            guard row.takeVehicle(CSVFields.text(b, id), raw: field(vehicle)) else { return }
+            if !id.quoted {
+                row.vehicleHash = VehicleSlots.hash(row.vehicle)
+                ids.remember(row.vehicle, hash: row.vehicleHash, b, id.start, id.end)
+            }
+        }
         guard let t = times.time(field(time)) else {
             row.malformed = "timestamp \"\(FieldParse.preview(field(time)))\" is not ISO 8601 with a zone, nor epoch seconds or milliseconds"
             return
@@ -160,5 +171,72 @@ func parseDecimalOrSpecial(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
     case "inf", "+inf", "infinity", "+infinity": return .infinity
     case "-inf", "-infinity": return -.infinity
     default: return nil
+    }
+}
+
+/// The vehicle ids one scan has read and accepted, by their bytes: a fleet log repeats a
+/// thousand ids millions of times, and each read decoded a `String` and checked it against the
+/// id rule (`FieldParse.vehicleProblem`), about 300 instructions a row. An open-addressing
+/// table of 4,096 entries that takes up to 2,048 ids, of 1 to 16 bytes whose 16 bytes from
+/// their start lie in the buffer (the key is those bytes masked to the id's length, and the
+/// length); other ids, and ids past the first 2,048, are read each time. Only the unquoted
+/// bytes of an id that passed the rule are remembered, so a hit gives what reading the field
+/// again would. A value, owned by one scan.
+struct VehicleIDCache {
+    private static let capacity = 4096
+    private var low = [UInt64](repeating: 0, count: capacity)
+    private var high = [UInt64](repeating: 0, count: capacity)
+    /// The id's length per entry, 0 when empty.
+    private var lengths = [Int](repeating: 0, count: capacity)
+    private var ids = [String](repeating: "", count: capacity)
+    /// `VehicleSlots.hash` of each id.
+    private var hashes = [UInt64](repeating: 0, count: capacity)
+    private var count = 0
+
+    /// The key of `b[start..<end]` and its first bucket, or nil when it does not fit a key.
+    @inline(__always)
+    private static func key(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (UInt64, UInt64, Int, Int)? {
+        let n = end - start
+        guard n >= 1, n <= 16, start + 16 <= b.count, let base = b.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base + start)
+        var lo = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+        var hi = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        if n < 8 {
+            lo &= (1 << (8 * UInt64(n))) &- 1
+            hi = 0
+        } else if n < 16 {
+            hi &= (1 << (8 * UInt64(n - 8))) &- 1
+        }
+        // MurmurHash3's finaliser: ids differ in a few bits of a few bytes ("V0001"…"V1000"),
+        // which one multiplication leaves bunched in a third of the buckets.
+        var h = lo ^ (hi &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(n)
+        h ^= h >> 33
+        h &*= 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h &*= 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 33
+        return (lo, hi, n, Int(truncatingIfNeeded: h) & (capacity - 1))
+    }
+
+    /// The remembered id whose bytes are `b[start..<end]` and its `VehicleSlots.hash`, or nil.
+    @inline(__always)
+    func id(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (String, UInt64)? {
+        guard let (lo, hi, n, first) = Self.key(b, start, end) else { return nil }
+        var slot = first
+        while lengths[slot] != 0 {
+            if lengths[slot] == n && low[slot] == lo && high[slot] == hi { return (ids[slot], hashes[slot]) }
+            slot = (slot + 1) & (Self.capacity - 1)
+        }
+        return nil
+    }
+
+    /// Remembers `id` (whose `VehicleSlots.hash` is `hash`), read and accepted from
+    /// `b[start..<end]` (not found by `id` before).
+    mutating func remember(_ id: String, hash: UInt64, _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) {
+        guard count < Self.capacity / 2, let (lo, hi, n, first) = Self.key(b, start, end) else { return }
+        var slot = first
+        while lengths[slot] != 0 { slot = (slot + 1) & (Self.capacity - 1) }
+        (low[slot], high[slot], lengths[slot], ids[slot], hashes[slot]) = (lo, hi, n, id, hash)
+        count += 1
     }
 }

@@ -41,8 +41,8 @@ struct Evaluation {
         /// The index in `vehicles` of `id` when worker `s` of `count` evaluates it (made on first
         /// sight), else nil. The worker is picked by Swift's string hash, which canonically
         /// equal spellings share (as they share their `seen` slot): one worker per vehicle.
-        mutating func vehicle(_ id: String, worker s: Int, of count: Int) -> Int? {
-            let (g, isNew) = seen.slot(of: id)
+        mutating func vehicle(_ id: String, hash: UInt64 = 0, worker s: Int, of count: Int) -> Int? {
+            let (g, isNew) = seen.slot(of: id, hash: hash)
             if isNew {
                 let mine = count == 1 || Int(UInt(bitPattern: id.hashValue) % UInt(count)) == s
                 if mine { vehicles.append(Vehicle(state: VehicleState(vehicleID: id))) }
@@ -92,15 +92,16 @@ struct Evaluation {
                     // (vehicles are independent): a vehicle's state, holds and index leaf
                     // stay in the cache from one of its fixes to the next, where a fleet
                     // stream interleaves a thousand vehicles between them.
-                    // Sorted keys `slot << 32 | row`: O(m log m) in the block's own rows, whatever
-                    // the number of vehicles seen so far.
-                    var grouped: [UInt64] = []
-                    grouped.reserveCapacity(rows.count / shards.count + 16)
+                    // Keys `slot << 32 | row` in ascending order: counted by vehicle when the
+                    // worker has few vehicles against the block's rows, else sorted, O(m log m)
+                    // in the block's own rows whatever the number of vehicles seen so far.
+                    var keys: [UInt64] = []
+                    keys.reserveCapacity(rows.count / shards.count + 16)
                     for k in rows.indices where rows[k].malformed == nil {
-                        guard let v = shard.vehicle(rows[k].vehicle, worker: s, of: shards.count) else { continue }
-                        grouped.append(UInt64(v) << 32 | UInt64(k))
+                        guard let v = shard.vehicle(rows[k].vehicle, hash: rows[k].vehicleHash, worker: s, of: shards.count) else { continue }
+                        keys.append(UInt64(v) << 32 | UInt64(k))
                     }
-                    grouped.sort()
+                    let grouped = Self.groupedByVehicle(keys, vehicles: shard.vehicles.count)
                     // The fields the engine reads, gathered in that order first: the rows lie
                     // far apart (a thousand vehicles between two of one vehicle's), and a loop
                     // that only copies overlaps their cache misses, where the engine's work
@@ -128,6 +129,23 @@ struct Evaluation {
             for s in 0..<shards.count { work(s) }
         }
         return !shards.contains { $0.state.unordered }
+    }
+
+    /// `keys` (`vehicle << 32 | row`, rows ascending) in ascending order: by a counting sort on
+    /// the vehicle, which keeps each vehicle's rows in order, when there are not many more
+    /// vehicles than keys; else by sorting.
+    static func groupedByVehicle(_ keys: [UInt64], vehicles: Int) -> [UInt64] {
+        guard vehicles <= 4 * keys.count else { return keys.sorted() }
+        var starts = [Int](repeating: 0, count: vehicles + 1)
+        for key in keys { starts[Int(key >> 32) + 1] += 1 }
+        for v in 0..<vehicles { starts[v + 1] += starts[v] }
+        var grouped = [UInt64](repeating: 0, count: keys.count)
+        for key in keys {
+            let v = Int(key >> 32)
+            grouped[starts[v]] = key
+            starts[v] += 1
+        }
+        return grouped
     }
 
     /// Applies one record of the sorted stream.
@@ -172,12 +190,12 @@ struct Evaluation {
         let k = row.vehicle
         if ordered, let last = shard.vehicles[k].lastTime, row.time < last { return false }
         shard.vehicles[k].lastTime = max(shard.vehicles[k].lastTime ?? .min, row.time)
+        let coordinate = row.hasPosition ? Coordinate(longitude: row.lon, latitude: row.lat) : nil
+        let usable = PositionFix.problem(coordinate: coordinate, accuracy: row.accuracy, speed: row.speed, heading: row.heading) == nil
         // The engine names the vehicle by its state; the fix's id is not read.
         let fix = PositionFix(
             vehicleID: shard.vehicles[k].state.vehicleID, time: Timestamp(millisecondsSinceEpoch: row.time),
-            coordinate: row.hasPosition ? Coordinate(longitude: row.lon, latitude: row.lat) : nil,
-            accuracy: row.accuracy, speed: row.speed, heading: row.heading)
-        let usable = fix.problem == nil
+            coordinate: coordinate, accuracy: row.accuracy, speed: row.speed, heading: row.heading)
         let before = shard.vehicles[k].directives.count
         shard.vehicles.withUnsafeMutableBufferPointer { vehicles in
             VehicleTracker.apply(

@@ -19,9 +19,9 @@ public struct IssueLog: Sendable {
     /// Logs the unusable rows of a block: malformed ones (skipped) and fixes the engine will
     /// refuse for their values (no position, out of range). Strict: throws at the first.
     mutating func check(_ rows: [TripRow], file: String) throws(ReplayError) {
-        for row in rows {
-            guard let message = row.problem else { continue }
-            let issue = RowIssue(file: file, line: row.line, message: message)
+        for k in rows.indices {
+            guard let message = rows[k].problem else { continue }
+            let issue = RowIssue(file: file, line: rows[k].line, message: message)
             if strict { throw .malformedRow(issue) }
             count += 1
             if first.count < Self.kept { first.append(issue) }

@@ -237,45 +237,48 @@ public final class Replay {
         var trackOfSlot: [Int] = []  // the map's track of each tally slot
         // This loop runs on one thread: the next block is read and scanned meanwhile.
         try forEachBlock(input, meter: meter, pipelined: true) { b, rows, consumed throws(ReplayError) in
-            var cursor = 0
-            for r in rows.indices {
-                defer { rowNumber += 1 }
-                var decision = Decision.keep
-                var categoryMask: UInt8 = 0
-                let slot = rows[r].vehicle.isEmpty ? nil : tally.slot(of: rows[r].vehicle, timelines: timelines)
-                if rows[r].problem != nil {
-                    decision = .reject
-                } else if Self.advance(&nextRejected, in: rejected, to: rowNumber) {
-                    decision = .reject
-                } else if let slot {
-                    let (action, mask) = tally.timelines[slot]?.action(at: rows[r].time) ?? (.none, 0)
-                    categoryMask = mask
-                    switch action {
-                    case .none: decision = .keep
-                    case .drop: decision = .drop
-                    case .localOnly: decision = .localOnly
-                    case .coarsen(let m): decision = .coarsen(m)
+            // Fields read in place: a row copied out of the array costs its retains and releases.
+            try rows.withUnsafeBufferPointer { rows throws(ReplayError) in
+                var cursor = 0
+                for r in rows.indices {
+                    defer { rowNumber += 1 }
+                    var decision = Decision.keep
+                    var categoryMask: UInt8 = 0
+                    let slot = rows[r].vehicle.isEmpty ? nil : tally.slot(of: rows[r].vehicle, hash: rows[r].vehicleHash, timelines: timelines)
+                    if rows[r].problem != nil {
+                        decision = .reject
+                    } else if Self.advance(&nextRejected, in: rejected, to: rowNumber) {
+                        decision = .reject
+                    } else if let slot {
+                        let (action, mask) = tally.timelines[slot]?.action(at: rows[r].time) ?? (.none, 0)
+                        categoryMask = mask
+                        switch action {
+                        case .none: decision = .keep
+                        case .drop: decision = .drop
+                        case .localOnly: decision = .localOnly
+                        case .coarsen(let m): decision = .coarsen(m)
+                        }
                     }
+                    tally.count(slot: slot, decision: decision, categories: categoryMask)
+                    if decision != .reject, let slot {
+                        while trackOfSlot.count <= slot { trackOfSlot.append(-1) }
+                        if trackOfSlot[slot] < 0 { trackOfSlot[slot] = map.track(of: rows[r].vehicle) }
+                        map.add(lat: rows[r].lat, lon: rows[r].lon, track: trackOfSlot[slot], decision: decision)
+                    }
+                    switch decision {
+                    case .keep:
+                        continue  // copied with the bytes around it
+                    case .coarsen(let m):
+                        try out.write(UnsafeBufferPointer(rebasing: b[cursor..<rows[r].start]))
+                        Coarsen.rewrite(rows[r], meters: m, in: b, into: &scratch)
+                        try out.write(scratch)
+                    case .drop, .localOnly, .reject:
+                        try out.write(UnsafeBufferPointer(rebasing: b[cursor..<rows[r].start]))
+                    }
+                    cursor = rows[r].end
                 }
-                tally.count(slot: slot, decision: decision, categories: categoryMask)
-                if decision != .reject, let slot {
-                    while trackOfSlot.count <= slot { trackOfSlot.append(-1) }
-                    if trackOfSlot[slot] < 0 { trackOfSlot[slot] = map.track(of: rows[r].vehicle) }
-                    map.add(rows[r], track: trackOfSlot[slot], decision: decision)
-                }
-                switch decision {
-                case .keep:
-                    continue  // copied with the bytes around it
-                case .coarsen(let m):
-                    try out.write(UnsafeBufferPointer(rebasing: b[cursor..<rows[r].start]))
-                    Coarsen.rewrite(rows[r], meters: m, in: b, into: &scratch)
-                    try out.write(scratch)
-                case .drop, .localOnly, .reject:
-                    try out.write(UnsafeBufferPointer(rebasing: b[cursor..<rows[r].start]))
-                }
-                cursor = rows[r].end
+                try out.write(UnsafeBufferPointer(rebasing: b[cursor..<consumed]))
             }
-            try out.write(UnsafeBufferPointer(rebasing: b[cursor..<consumed]))
         }
         meter.finishFile()
         try out.commit()

@@ -115,9 +115,10 @@ public struct ReplayReport: Sendable {
 
         init(file: FileCounts) { self.file = file }
 
-        /// The slot of `vehicle` (made on first sight, with its timeline from `all`).
-        mutating func slot(of vehicle: String, timelines all: [String: VehicleTimeline]) -> Int {
-            let (k, isNew) = slots.slot(of: vehicle)
+        /// The slot of `vehicle` (made on first sight, with its timeline from `all`); `hash` is
+        /// `VehicleSlots.hash(vehicle)` or 0.
+        mutating func slot(of vehicle: String, hash: UInt64 = 0, timelines all: [String: VehicleTimeline]) -> Int {
+            let (k, isNew) = slots.slot(of: vehicle, hash: hash)
             if isNew {
                 counts.append(RowCounts())
                 timelines.append(all[vehicle])

@@ -102,15 +102,16 @@ struct TrackMap {
         return k
     }
 
-    mutating func add(_ row: TripRow, track k: Int, decision: Decision) {
-        guard row.hasPosition, row.lat.isFinite, row.lon.isFinite else { return }
+    /// Adds a usable row's position to track `k`.
+    mutating func add(lat: Double, lon: Double, track k: Int, decision: Decision) {
+        guard lat.isFinite, lon.isFinite else { return }
         let style: Style
         switch decision {
         case .keep: style = .kept
         case .coarsen: style = .coarsened
         default: style = .dropped
         }
-        let (x, y) = project(lat: row.lat, lon: row.lon)
+        let (x, y) = project(lat: lat, lon: lon)
         tracks[k].add(x, y, style)  // in place: no copy of the track
     }
 

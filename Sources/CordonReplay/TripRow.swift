@@ -121,7 +121,10 @@ struct TripRow {
     var latStart = 0, latEnd = 0, lonStart = 0, lonEnd = 0
     /// 1-based line of the row's first byte.
     var line = 0
-    var vehicle = ""
+    var vehicle = "" { didSet { vehicleHash = 0 } }
+    /// `VehicleSlots.hash(vehicle)` when a scanner had it at hand, else 0 (set again with
+    /// every change of `vehicle`, so it is never another id's).
+    var vehicleHash: UInt64 = 0
     var time: Int64 = 0
     var lat = Double.nan, lon = Double.nan
     var hasPosition = false
@@ -138,14 +141,8 @@ struct TripRow {
     var problem: String? {
         if let malformed { return malformed }
         guard hasPosition else { return "no position (empty lat and lon)" }
-        return fix.problem?.description
-    }
-
-    var fix: PositionFix {
-        PositionFix(
-            vehicleID: vehicle, time: Timestamp(millisecondsSinceEpoch: time),
-            coordinate: hasPosition ? Coordinate(longitude: lon, latitude: lat) : nil,
-            accuracy: accuracy, speed: speed, heading: heading)
+        return PositionFix.problem(
+            coordinate: Coordinate(longitude: lon, latitude: lat), accuracy: accuracy, speed: speed, heading: heading)?.description
     }
 
     /// Takes `text` (read from the field's bytes `raw`) as the row's vehicle; false, with
@@ -282,6 +279,8 @@ struct VehicleSlots {
     /// Spelling + 1 per bucket, 0 when empty; a power of two at least twice the spellings.
     private var table = [Int32](repeating: 0, count: 64)
     private var last = -1
+    /// The hash of the id last asked, which `ids[last]` is a spelling of.
+    private var lastHash: UInt64 = 0
 
     /// FNV-1a over the id's UTF-8 bytes, then a 64-bit finaliser (MurmurHash3's), so that every
     /// bit of the id reaches the low bits the table uses.
@@ -297,10 +296,11 @@ struct VehicleSlots {
         return h
     }
 
-    /// The slot of `id`, and whether this call made it.
-    mutating func slot(of id: String) -> (slot: Int, isNew: Bool) {
-        if last >= 0 && ids[last] == id { return (last, false) }
-        let h = Self.hash(id)
+    /// The slot of `id`, and whether this call made it. `hash` is `hash(id)` when the caller
+    /// has it, or 0.
+    mutating func slot(of id: String, hash known: UInt64 = 0) -> (slot: Int, isNew: Bool) {
+        let h = known != 0 ? known : Self.hash(id)
+        if last >= 0 && lastHash == h && ids[last] == id { return (last, false) }
         let mask = table.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while table[i] != 0 {
@@ -308,12 +308,14 @@ struct VehicleSlots {
             // Equal as strings is enough: a canonically equal spelling has the same slot.
             if hashes[k] == h && spellings[k] == id {
                 last = Int(slotOfSpelling[k])
+                lastHash = h
                 return (last, false)
             }
             i = (i + 1) & mask
         }
         // A new spelling: of a known id, or of a new one.
         var isNew = false
+        lastHash = h
         if let known = canonical[id] {
             last = known
         } else {

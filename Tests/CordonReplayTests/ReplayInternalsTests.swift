@@ -112,3 +112,75 @@ import Testing
         #expect(slots.ids == ids)
     }
 }
+
+/// The CSV scanner remembers the vehicle ids it has read by their bytes (`VehicleIDCache`); a
+/// remembered id must be exactly what reading the field again gives, for every id the rule
+/// accepts or refuses, wherever the field stands in the buffer.
+@Suite struct VehicleIDCacheTests {
+    /// Scans `text` (header `vehicle_id,timestamp,lat,lon`) and returns its rows.
+    static func scan(_ text: [UInt8]) throws -> [TripRow] {
+        try text.withUnsafeBufferPointer { b in
+            guard let (scanner, start) = try CSVScanner.header(b, atEnd: true, file: "t.csv", names: ColumnNames()) else {
+                Issue.record("no header")
+                return []
+            }
+            var rows: [TripRow] = []
+            _ = scanner.scan(b, start..<b.count, firstLine: 2, into: &rows)
+            return rows
+        }
+    }
+
+    @Test func aRememberedIdIsWhatTheFieldSays() throws {
+        var r = TimeCacheTests.Mix(state: 20_261_122)
+        // Ids of 1 to 20 bytes that differ in one character (so keys that were cut or masked
+        // wrongly would collide), ids the rule refuses (control characters, bytes that are not
+        // UTF-8, empty), quoted ids and canonically equal spellings; 3,000 distinct ids, more than
+        // the cache takes.
+        var ids: [[UInt8]] = []
+        for n in 1...20 {
+            for c in ["0", "1", "9", "a", "A"] { ids.append(Array((String(repeating: "V", count: n - 1) + c).utf8)) }
+        }
+        ids += (0..<3_000).map { Array("car-\($0)".utf8) }
+        ids += [[0x56, 0x01], [0x56, 0xFF, 0x31], [], Array("e\u{301}".utf8), Array("é".utf8)]
+        var text = Array("vehicle_id,timestamp,lat,lon\n".utf8)
+        var expected: [(id: [UInt8], quoted: Bool)] = []
+        for k in 0..<60_000 {
+            let id = k < ids.count ? ids[k] : ids[r.below(ids.count)]
+            let quoted = r.below(10) == 0
+            text += quoted ? [34] + id + [34] : id
+            text += Array(",\(1_772_409_600 + k),39.9,116.4\n".utf8)
+            expected.append((id, quoted))
+        }
+        // The last row's id ends the buffer, closer than 16 bytes to its end.
+        text += ids[3] + Array(",1772500000,1,2".utf8)
+        expected.append((ids[3], false))
+        let rows = try Self.scan(text)
+        #expect(rows.count == expected.count)
+        for (row, (id, quoted)) in zip(rows, expected) {
+            let valid = !id.isEmpty && String(validating: id, as: UTF8.self) != nil && !id.contains { $0 < 0x20 }
+            if valid {
+                #expect(row.malformed == nil && Array(row.vehicle.utf8) == id, "line \(row.line): \(row.vehicle) for \(id)")
+                #expect(row.vehicleHash == 0 || row.vehicleHash == VehicleSlots.hash(row.vehicle), "line \(row.line)")
+            } else {
+                #expect(row.malformed != nil && row.vehicle.isEmpty, "line \(row.line): \(id) (quoted: \(quoted))")
+            }
+        }
+        // Most rows were answered by the cache, which is what carries the hash.
+        #expect(rows.filter { $0.vehicleHash != 0 }.count > 50_000)
+    }
+}
+
+/// The replay's first pass takes a block's rows vehicle by vehicle (`groupedByVehicle`), each
+/// vehicle's in input order: the counting sort must equal sorting the keys.
+@Suite struct GroupedByVehicleTests {
+    @Test func equalsSortingTheKeys() {
+        var r = TimeCacheTests.Mix(state: 5)
+        for vehicles in [1, 7, 1_000, 40_000] {
+            for count in [0, 1, 100, 10_000] {
+                var keys: [UInt64] = []
+                for row in 0..<count where r.below(5) != 0 { keys.append(UInt64(r.below(vehicles)) << 32 | UInt64(row)) }
+                #expect(Evaluation.groupedByVehicle(keys, vehicles: vehicles) == keys.sorted(), "\(vehicles) vehicles, \(count) rows")
+            }
+        }
+    }
+}

@@ -336,6 +336,47 @@ func decimalValue(
 /// Parses a whole field as a JSON-style decimal number (optional sign, digits, fraction,
 /// exponent; a leading `+` is accepted); nil when it is anything else.
 public func parseDecimal(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
+    if let v = parsePlainDecimal(field) { return v }
+    return parseDecimalLiteral(field)
+}
+
+/// The common case of `parseDecimal`, as trip logs and query files write coordinates: an
+/// optional sign, at most 19 digits with at most one `.` among them, no exponent, and a value
+/// Clinger's fast path rounds exactly (digits < 2⁵³ and at most 22 after the point). One pass,
+/// one multiply-add per digit. Nil for anything else, which the full parser then decides
+/// (so both accept and refuse the same literals, with the same values).
+@inline(__always)
+func parsePlainDecimal(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
+    let n = field.count
+    guard n > 0, n <= 21, let p = field.baseAddress else { return nil }
+    let negative = p[0] == UInt8(ascii: "-")
+    var i = negative || p[0] == UInt8(ascii: "+") ? 1 : 0
+    var mantissa: UInt64 = 0
+    var point = -1
+    let digits = n - i
+    guard digits > 0, digits <= 20 else { return nil }
+    while i < n {
+        let d = p[i] &- 48
+        if d < 10 {
+            mantissa = mantissa &* 10 &+ UInt64(d)
+        } else if p[i] == UInt8(ascii: ".") && point < 0 {
+            point = i
+        } else {
+            return nil
+        }
+        i += 1
+    }
+    // The digits counted: all but the point. At most 19 never wrap; "." alone has none.
+    let count = point < 0 ? digits : digits - 1
+    let fraction = point < 0 ? 0 : n - 1 - point
+    guard count > 0, count <= 19, mantissa < 1 << 53, fraction <= 22 else { return nil }
+    var v = Double(mantissa)
+    if fraction > 0 { v /= powersOfTen[fraction] }
+    return negative ? -v : v
+}
+
+/// `parseDecimal` for any literal: more digits than fit, exponents, values beyond the fast path.
+func parseDecimalLiteral(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
     var i = 0
     let n = field.count
     guard n > 0, n <= 400 else { return nil }
