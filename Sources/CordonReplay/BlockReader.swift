@@ -37,7 +37,13 @@ final class BlockReader: @unchecked Sendable {
     private let halves = [UnsafeMutableBox([TripRow]()), UnsafeMutableBox([TripRow]())]
 
     /// `blockBytes`: bytes read per block (a longer row makes the block longer).
-    init(_ input: Replay.Input, options: ReplayOptions, meter: ProgressMeter, blockBytes: Int, parallelScan: Bool) throws(ReplayError) {
+    private let positionsOnly: Bool
+
+    /// `positionsOnly`: CSV rows are read for their vehicle, time and position only.
+    init(
+        _ input: Replay.Input, options: ReplayOptions, meter: ProgressMeter, blockBytes: Int, parallelScan: Bool, positionsOnly: Bool = false
+    ) throws(ReplayError) {
+        self.positionsOnly = positionsOnly
         self.input = input
         self.options = options
         self.meter = meter
@@ -99,7 +105,9 @@ final class BlockReader: @unchecked Sendable {
     private func scan(_ b: UnsafeBufferPointer<UInt8>, into rows: inout [TripRow], consumed: inout Int) throws(ReplayError) -> Bool {
         var start = 0
         if input.format == .csv && csv == nil {
-            guard let (scanner, headerEnd) = try CSVScanner.header(b, atEnd: atEnd, file: input.path, names: options.columns) else { return false }
+            guard let (read, headerEnd) = try CSVScanner.header(b, atEnd: atEnd, file: input.path, names: options.columns) else { return false }
+            var scanner = read
+            scanner.positionsOnly = positionsOnly
             csv = scanner
             start = headerEnd
             line = 2

@@ -18,6 +18,10 @@ struct CSVScanner: Sendable {
     let headerFields: Int
     /// The largest column index read.
     let last: Int
+    /// Read the vehicle, time and position of each row and leave `accuracy`, `speed` and
+    /// `heading` unread (nil), for a pass that knows from an earlier one which rows are usable:
+    /// such rows' `problem` is then not meaningful.
+    var positionsOnly = false
 
     /// Reads the header line at the start of `b` (after an optional UTF-8 byte-order mark).
     /// Returns nil when the header line is not complete yet.
@@ -147,6 +151,7 @@ struct CSVScanner: Sendable {
             row.lon = x
             row.hasPosition = true
         }
+        if positionsOnly { return }
         func optional(_ c: Int?, _ name: String) -> Double?? {
             guard let c else { return .some(nil) }
             guard let v = FieldParse.optionalNumber(field(c)) else {

@@ -11,20 +11,26 @@ import CordonCore
 public struct IssueLog: Sendable {
     public private(set) var count = 0
     public private(set) var first: [RowIssue] = []
+    /// Per input (by its position in the inputs), the ascending numbers (0-based, in input
+    /// order) of its unusable rows: the redaction pass rejects them without reading their
+    /// fields again. 8 bytes a row.
+    private(set) var unusableRows: [Int: [Int]] = [:]
     let strict: Bool
     static let kept = 1000
 
     init(strict: Bool) { self.strict = strict }
 
-    /// Logs the unusable rows of a block: malformed ones (skipped) and fixes the engine will
-    /// refuse for their values (no position, out of range). Strict: throws at the first.
-    mutating func check(_ rows: [TripRow], file: String) throws(ReplayError) {
+    /// Logs the unusable rows of a block of input `input` (named `file`) whose first row is
+    /// number `firstRow`: malformed ones (skipped) and fixes the engine will refuse for their
+    /// values (no position, out of range). Strict: throws at the first.
+    mutating func check(_ rows: [TripRow], file: String, input: Int, firstRow: Int) throws(ReplayError) {
         for k in rows.indices {
             guard let message = rows[k].problem else { continue }
             let issue = RowIssue(file: file, line: rows[k].line, message: message)
             if strict { throw .malformedRow(issue) }
             count += 1
             if first.count < Self.kept { first.append(issue) }
+            unusableRows[input, default: []].append(firstRow + k)
         }
     }
 }

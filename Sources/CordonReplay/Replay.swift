@@ -94,7 +94,9 @@ public final class Replay {
         var map = TrackMap(bounds: evaluation.bounds, width: options.mapWidth)
         meter.phase("write")
         for input in inputs {
-            try redact(input, directory: directory, timelines: timelines, rejected: evaluation.rejectedRows(of: input.index), report: &report, map: &map, meter: meter)
+            // Rows rejected before the engine (unusable) or by it (for their time): disjoint lists.
+            let rejected = (evaluation.rejectedRows(of: input.index) + (issues.unusableRows[input.index] ?? [])).sorted()
+            try redact(input, directory: directory, timelines: timelines, rejected: rejected, report: &report, map: &map, meter: meter)
         }
         report.finish(vehicles: vehicles, timelines: timelines)
 
@@ -144,16 +146,17 @@ public final class Replay {
     /// included in the bytes, rows located), in order. With `pipelined` (and more than one
     /// thread), the next block is read and scanned on another thread while `body` runs, for a
     /// `body` that itself uses one thread; blocks are then a quarter as long, so that the memory
-    /// held stays that of one scan on two threads.
+    /// held stays that of one scan on two threads. With `positionsOnly`, CSV rows are read for
+    /// their vehicle, time and position only (`CSVScanner.positionsOnly`).
     func forEachBlock(
-        _ input: Input, meter: ProgressMeter, pipelined: Bool = false,
+        _ input: Input, meter: ProgressMeter, pipelined: Bool = false, positionsOnly: Bool = false,
         _ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ rows: [TripRow], _ consumed: Int) throws(ReplayError) -> Void
     ) throws(ReplayError) {
         let overlap = pipelined && options.threads > 1
         // Overlapped, two blocks and a spare are in memory at once: each is a quarter as long.
         let reader = try BlockReader(
             input, options: options, meter: meter, blockBytes: overlap ? options.blockBytes / 4 : options.blockBytes,
-            parallelScan: options.threads > 1 && !overlap)
+            parallelScan: options.threads > 1 && !overlap, positionsOnly: positionsOnly)
         defer { reader.close() }
         var current = try reader.next()
         while var block = current {
@@ -192,7 +195,7 @@ public final class Replay {
             var rowNumber = 0
             try forEachBlock(input, meter: meter) { _, rows, _ throws(ReplayError) in
                 guard ordered else { return }
-                try issues.check(rows, file: input.path)
+                try issues.check(rows, file: input.path, input: input.index, firstRow: rowNumber)
                 meter.add(rows: rows.count)
                 if options.parseOnly { return }
                 ordered = evaluation.apply(rows, file: input.index, firstRow: rowNumber)
@@ -210,7 +213,7 @@ public final class Replay {
         for input in inputs {
             var rowNumber = 0
             try forEachBlock(input, meter: meter) { _, rows, _ throws(ReplayError) in
-                try issues.check(rows, file: input.path)
+                try issues.check(rows, file: input.path, input: input.index, firstRow: rowNumber)
                 meter.add(rows: rows.count)
                 for (k, row) in rows.enumerated() where row.malformed == nil {
                     try sorter.add(SortRecord(row, file: input.index, row: rowNumber + k))
@@ -235,8 +238,9 @@ public final class Replay {
         var nextRejected = 0
         var scratch: [UInt8] = []
         var trackOfSlot: [Int] = []  // the map's track of each tally slot
-        // This loop runs on one thread: the next block is read and scanned meanwhile.
-        try forEachBlock(input, meter: meter, pipelined: true) { b, rows, consumed throws(ReplayError) in
+        // This loop runs on one thread: the next block is read and scanned meanwhile, its rows'
+        // positions only (whether a row is usable, and so its other fields, the first pass said).
+        try forEachBlock(input, meter: meter, pipelined: true, positionsOnly: true) { b, rows, consumed throws(ReplayError) in
             // Fields read in place: a row copied out of the array costs its retains and releases.
             try rows.withUnsafeBufferPointer { rows throws(ReplayError) in
                 var cursor = 0
@@ -245,9 +249,7 @@ public final class Replay {
                     var decision = Decision.keep
                     var categoryMask: UInt8 = 0
                     let slot = rows[r].vehicle.isEmpty ? nil : tally.slot(of: rows[r].vehicle, hash: rows[r].vehicleHash, timelines: timelines)
-                    if rows[r].problem != nil {
-                        decision = .reject
-                    } else if Self.advance(&nextRejected, in: rejected, to: rowNumber) {
+                    if Self.advance(&nextRejected, in: rejected, to: rowNumber) {
                         decision = .reject
                     } else if let slot {
                         let (action, mask) = tally.timelines[slot]?.action(at: rows[r].time) ?? (.none, 0)

@@ -204,6 +204,31 @@ import Testing
         #expect(left.isEmpty, "files left by a failed replay: \(left)")
     }
 
+    /// The redaction pass reads CSV rows for their vehicle, time and position only; a row whose
+    /// other fields are what makes it unusable must still be rejected there, as the first pass
+    /// found, in every input of several.
+    @Test func rowsUnusableForTheirOtherFieldsAreRejectedInTheRedactedCopy() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        var text = "vehicle_id,timestamp,lat,lon,accuracy,speed,heading\n"
+        text += "V1,2026-03-02T08:00:00Z,39.9,116.3764,5,1,90\n"
+        text += "V1,2026-03-02T08:00:01Z,39.9,116.3765,5,fast,90\n"  // not a number
+        text += "V1,2026-03-02T08:00:02Z,39.9,116.3766,5,-2,90\n"  // negative speed
+        text += "V1,2026-03-02T08:00:03Z,39.9,116.3767,-1,1,90\n"  // negative accuracy
+        text += "V1,2026-03-02T08:00:04Z,39.9,116.3768,5,1,inf\n"  // heading not finite
+        text += "V1,2026-03-02T08:00:05Z,39.9,116.3769,5,1,90\n"
+        let first = Self.write(text, "first.csv", in: dir)
+        let second = Self.write(text.replacingOccurrences(of: "08:00:", with: "08:01:"), "second.csv", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let report = try Self.replay([first, second], out: out)
+        #expect(report.issues.first.map(\.line) == [3, 4, 5, 6, 3, 4, 5, 6])
+        #expect(report.totals.rejected == 8 && report.totals.kept == 4)
+        for name in ["first", "second"] {
+            let output = Self.lines(out.appendingPathComponent("\(name).redacted.csv")).filter { !$0.isEmpty }
+            #expect(output.count == 3, "\(name): \(output)")
+            #expect(!output.contains { $0.contains("fast") || $0.contains(",-") || $0.contains("inf") }, "\(name): \(output)")
+        }
+    }
+
     @Test func ndjsonGzipAndGPXGiveTheSameDirectivesAsCSV() throws {
         let dir = Fixtures.temporaryDirectory("replay")
         let csvOut = dir.appendingPathComponent("csv")
