@@ -83,7 +83,8 @@ struct ReplayCommand: ParsableCommand {
         for f in report.files { if let r = f.redacted { text += "  redacted:   \(out)/\(r)\n" } }
         text += "  report:     \(out)/report.json, \(out)/report.txt\n"
         text += "  map:        \(out)/map.svg\n"
-        text += "  (zones loaded and indexed in \(String(format: "%.2f", loadSeconds)) s before that)\n"
+        text += "  (zones loaded and indexed in \(String(format: "%.2f", loadSeconds)) s before that; "
+        text += "evaluation \(String(format: "%.2f", report.evaluateSeconds)) s, redaction and outputs \(String(format: "%.2f", report.writeSeconds)) s)\n"
         writeStdout(text)
     }
 

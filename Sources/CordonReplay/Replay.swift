@@ -71,6 +71,8 @@ public final class Replay {
             zones: zones, configuration: configuration, threads: max(1, options.threads), directory: directory,
             rejectedMemoryBytes: options.rejectedMemoryBytes)
         var issues = IssueLog(strict: options.strict)
+        let clock = ContinuousClock()
+        let started = clock.now
         let ordered = try evaluateInOrder(inputs, into: &evaluation, issues: &issues, meter: meter)
         if !ordered {
             evaluation = Evaluation(
@@ -82,6 +84,8 @@ public final class Replay {
         let vehicles = evaluation.finish()
         var report = ReplayReport(zones: zones, configuration: configuration, ordered: ordered)
         report.issues = issues
+        let evaluated = clock.now
+        report.evaluateSeconds = Self.seconds(evaluated - started)
         if options.parseOnly {
             // The floor: one parse of every input, nothing evaluated, classified or written.
             report.files = inputs.map { ReplayReport.FileCounts(file: $0.path, format: $0.format.rawValue, redacted: nil) }
@@ -137,6 +141,7 @@ public final class Replay {
         let svg = try AtomicFile(path: directory + "/map.svg")
         try svg.write(map.svg(zoneSet: zoneSet))
         try svg.commit()
+        report.writeSeconds = Self.seconds(clock.now - evaluated)
         return report
     }
 
@@ -289,6 +294,8 @@ public final class Replay {
 }
 
 extension Replay {
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+
     /// Moves `cursor` in the ascending `list` up to `value`; true when `value` is in it.
     static func advance(_ cursor: inout Int, in list: [Int], to value: Int) -> Bool {
         while cursor < list.count && list[cursor] < value { cursor += 1 }

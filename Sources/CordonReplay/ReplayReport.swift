@@ -88,6 +88,10 @@ public struct ReplayReport: Sendable {
     public var issues = IssueLog(strict: false)
     /// Rows whose vehicle id could not be read (counted in totals only).
     public var unattributed = 0
+    /// Wall-clock seconds of the first pass (reading and evaluating, sorting included) and of
+    /// the second (redacting, counting, drawing, and writing every output). For people and
+    /// benchmarks; not written into `report.json`, whose bytes depend on the input only.
+    public internal(set) var evaluateSeconds = 0.0, writeSeconds = 0.0
 
     init(zones: ZoneSnapshot, configuration: EngineConfiguration, ordered: Bool) {
         zoneSetName = zones.setName
