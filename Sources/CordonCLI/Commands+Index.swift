@@ -17,6 +17,8 @@ struct ZoneSourceOptions: ParsableArguments {
     var zones: String?
     @Flag(help: "With --zones: repair invalid geometry with GEOS MakeValid, as `zones import --repair` does.")
     var repair = false
+    @Flag(help: "Build the stored set's index instead of reading it from (and keeping it in) the directory DB.index-cache.")
+    var noIndexCache = false
 
     func validate() throws {
         if repair && zones == nil { throw ValidationError("--repair applies to --zones (stored sets were validated on import)") }
@@ -32,7 +34,9 @@ struct ZoneSourceOptions: ParsableArguments {
             } else {
                 try Self.storedSet(db: db, setName: setName, version: version)
             }
-        let index = ZoneIndex.Builder().build(set)
+        // A stored set's index is kept beside the database (a zone file is read and buffered
+        // anew each time, which costs far more than its index).
+        let index = zones == nil && !noIndexCache ? ZoneIndexCache(database: db).index(for: set).index : ZoneIndex.Builder().build(set)
         #if canImport(Glibc)
         // The build's scratch is freed but stays with the allocator; hand it back to the system,
         // so that what a command does next (a replay's sort buffer) adds to what the index

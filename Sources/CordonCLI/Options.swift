@@ -18,6 +18,14 @@ struct DatabaseOptions: ParsableArguments {
         }
         return try open()
     }
+
+    /// Builds the index of a version just made active into the database's index cache
+    /// (`ZoneIndexCache`), so that the commands and the server that load it next read it
+    /// instead of building it. Best effort: the version is active whether or not this works.
+    func cacheIndex(of store: ZoneStore, setName: String, version: Int) {
+        guard let set = try? ZoneCatalog(store: store).loadSet(setName: setName, version: version) else { return }
+        _ = ZoneIndexCache(database: db).index(for: set)
+    }
 }
 
 /// How zone files are read and checked; shared by `validate` and `import`.

@@ -96,6 +96,7 @@ struct ImportCommand: ParsableCommand {
             let reason = report.entries.isEmpty ? "no valid zone" : "invalid input (use --skip-invalid to store the valid zones)"
             throw CLIExit.invalid("nothing stored: \(reason)")
         }
+        if stored.isActive { database.cacheIndex(of: store, setName: stored.setName, version: stored.version) }
         var out = "stored \"\(stored.setName)\" version \(stored.version): \(stored.zoneCount.grouped) zones"
         out += stored.isActive ? " (active)\n" : " (not active; activate with: cordon zones activate --set \(stored.setName) --version \(stored.version))\n"
         writeStdout(out)

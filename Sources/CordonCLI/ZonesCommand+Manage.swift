@@ -105,6 +105,7 @@ struct ActivateCommand: ParsableCommand {
         let who = actor ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
         do {
             let info = try store.activate(setName: setName, version: version, actor: who)
+            database.cacheIndex(of: store, setName: info.setName, version: info.version)
             writeStdout("activated \"\(info.setName)\" version \(info.version) (\(info.zoneCount.grouped) zones, \(info.checksum))\n")
         } catch { throw CLIExit.store(error) }
     }
@@ -123,6 +124,7 @@ struct RollbackCommand: ParsableCommand {
         let who = actor ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
         do {
             let info = try store.rollback(setName: setName, actor: who)
+            database.cacheIndex(of: store, setName: info.setName, version: info.version)
             writeStdout("rolled back \"\(info.setName)\": version \(info.version) is active (\(info.zoneCount.grouped) zones)\n")
         } catch { throw CLIExit.store(error) }
     }

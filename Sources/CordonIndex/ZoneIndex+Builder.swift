@@ -415,6 +415,7 @@ struct BuildState {
             }
         }
         precondition(blobBase[workerCount] < Int(ZoneIndex.leafBit), "index larger than 16 GiB")
+        let blobRanges = (0..<workerCount).map { blobBase[$0]..<blobBase[$0] + workers.pointer[$0].blob.count }
         if spilled {
             // A part outgrew its window: every part is copied into a compact table instead.
             windowed = FrozenBuffer<UInt64>(count: blobWords) { out in
@@ -427,7 +428,8 @@ struct BuildState {
         }
         return ZoneIndex(
             zoneIDs: zoneIDs, setName: setName, version: version, bounds: box, columns: columns, rows: rows,
-            root: FrozenBuffer(root), internals: internalTable, blob: windowed, blobWords: blobWords, vertices: vertices,
+            root: FrozenBuffer(root), internals: internalTable, blob: windowed, blobWords: blobWords,
+            blobRanges: blobRanges, vertices: vertices,
             leafCount: leaves,
             entryCount: entries, edgeCount: copies)
     }

@@ -101,7 +101,8 @@ public final class ZoneIndex: Sendable {
     init(
         zoneIDs: [String], setName: String, version: Int, bounds: BoundingBox, columns: Int, rows: Int,
         root: FrozenBuffer<UInt32>, internals: FrozenBuffer<InternalNode>, blob: FrozenBuffer<UInt64>,
-        blobWords: Int? = nil, vertices: FrozenBuffer<Double>, leafCount: Int, entryCount: Int, edgeCount: Int
+        blobWords: Int? = nil, blobRanges: [Range<Int>]? = nil, vertices: FrozenBuffer<Double>, leafCount: Int, entryCount: Int,
+        edgeCount: Int
     ) {
         self.zoneIDs = zoneIDs
         self.setName = setName
@@ -118,6 +119,7 @@ public final class ZoneIndex: Sendable {
         self.internals = internals
         self.blob = blob
         self.blobWords = blobWords ?? blob.count
+        self.blobRanges = blobRanges ?? [0..<blob.count]
         self.vertices = vertices
         self.statistics = (root.count, internals.count, leafCount, entryCount, edgeCount)
     }
@@ -132,6 +134,8 @@ public final class ZoneIndex: Sendable {
     /// Words of `blob` in use: the builder's parts write into windows of one table, and the
     /// unused end of each window is address space only (no memory).
     let blobWords: Int
+    /// The ranges of `blob` the parts wrote, ascending (what `persist` keeps).
+    let blobRanges: [Range<Int>]
 
     /// Counts for docs and benchmarks: root cells, internal nodes, distinct leaf blobs, partial
     /// entries, edge copies.

@@ -102,7 +102,9 @@ public final class ZoneService: Sendable {
         if let cached = built.withLock({ $0.first { $0.version == version } }) { return cached }
         let set = try store.zoneSet(setName: setName, version: version)
         let start = DispatchTime.now().uptimeNanoseconds
-        let snapshot = ZoneSnapshot(set)
+        // The index the CLI cached beside the database at activation, when it is there.
+        let index = store.path.hasPrefix(":") ? ZoneIndex.Builder().build(set) : ZoneIndexCache(database: store.path).index(for: set).index
+        let snapshot = ZoneSnapshot(set, index: index)
         metrics.indexBuildSeconds.record(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         return snapshot
     }

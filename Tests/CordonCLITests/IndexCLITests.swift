@@ -33,6 +33,34 @@ import Testing
         #expect(out.status == 1 && out.stderr == "error: no zone set named \"nope\"\n")
     }
 
+    /// Import with `--activate`, and `zones activate`, leave the active version's index in
+    /// `DB.index-cache`; the commands that load the set read it, and answer as a fresh build does.
+    @Test func theActiveVersionsIndexIsCachedBesideTheDatabase() throws {
+        let dir = try importedSample()
+        let cache = dir.appendingPathComponent("cordon.db.index-cache")
+        let first = try FileManager.default.contentsOfDirectory(atPath: cache.path)
+        #expect(first.count == 1 && first[0].hasSuffix(".cdx"), "\(first)")
+        for point in [["39.9154563", "116.375986"], ["39.918", "116.3764"], ["39.95", "116.2"]] {
+            let cached = try CLIRunner.run(["check"] + point, in: dir)
+            let built = try CLIRunner.run(["check", "--no-index-cache"] + point, in: dir)
+            #expect(cached.status == 0 && cached.stdout == built.stdout)
+        }
+        // A second version, moved a degree east, imported without activation: no new file until
+        // it is activated.
+        let zones = try String(contentsOfFile: Fixtures.path("zones/sample.geojson"), encoding: .utf8)
+        try zones.replacingOccurrences(of: "116.", with: "117.").write(
+            to: dir.appendingPathComponent("moved.geojson"), atomically: true, encoding: .utf8)
+        var out = try CLIRunner.run(["zones", "import", "moved.geojson", "--set", "sample"], in: dir)
+        #expect(out.status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path).count == 1)
+        out = try CLIRunner.run(["zones", "activate", "--set", "sample", "--version", "2"], in: dir)
+        #expect(out.status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path).count == 2)
+        out = try CLIRunner.run(["zones", "rollback", "--set", "sample"], in: dir)
+        #expect(out.status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path).count == 2)
+    }
+
     @Test func locateWritesOneRowPerPointInOrder() throws {
         let dir = try importedSample()
         var out = try CLIRunner.run(["locate", "--points", Fixtures.path("zones/sample-points.csv")], in: dir)

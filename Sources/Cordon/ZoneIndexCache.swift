@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import CordonCore
+public import CordonIndex
+
+/// Built point indexes kept on disk beside a zone database, so that a command that loads a
+/// stored set reads its index instead of building it again (the shared set: about 0.1 s to
+/// read and check 100 MB, against 0.5–0.9 s to build on two cores).
+///
+/// A file is named by the fingerprint of what the index is built from (`ZoneIndex.fingerprint`:
+/// the zones' ids and every coordinate, the builder's parameters, the format), so a changed set
+/// never finds a stale index, and a set imported again unchanged finds its old one. A file that
+/// is not a complete index for that fingerprint (truncated, damaged, another format) fails its
+/// hash and is rebuilt. Files are written under a temporary name and renamed; the least recently
+/// used beyond `keep` are removed. Writing is best effort: a read-only directory only costs the
+/// build. Native byte order (a cache for the machine that wrote it).
+///
+/// A value; `Sendable`. Processes may share a directory: each writes its own temporary file, and
+/// a rename replaces a file whole.
+public struct ZoneIndexCache: Sendable {
+    public let directory: String
+    /// How many index files the directory keeps.
+    public var keep = 4
+
+    public init(directory: String) { self.directory = directory }
+
+    /// The cache of the database file at `path`: the directory `path.index-cache`.
+    public init(database path: String) { self.init(directory: path + ".index-cache") }
+
+    /// The index of `set`: read from the cache when a valid one is there (`cached`), else built
+    /// with `builder` and stored.
+    public func index(for set: ZoneSet, builder: ZoneIndex.Builder = ZoneIndex.Builder()) -> (index: ZoneIndex, cached: Bool) {
+        let fingerprint = ZoneIndex.fingerprint(of: set, builder: builder)
+        if let index = load(set, fingerprint) { return (index, true) }
+        let index = builder.build(set)
+        store(index, fingerprint)
+        return (index, false)
+    }
+
+    func path(_ fingerprint: ZoneIndex.Fingerprint) -> String { directory + "/" + fingerprint.description + ".cdx" }
+
+    func load(_ set: ZoneSet, _ fingerprint: ZoneIndex.Fingerprint) -> ZoneIndex? {
+        let file = path(fingerprint)
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        let index = ZoneIndex.restore(for: set, fingerprint: fingerprint, byteCount: Int(info.st_size)) { buffer in
+            guard let base = buffer.baseAddress else { return true }
+            var done = 0
+            while done < buffer.count {
+                let n = read(fd, base + done, buffer.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                done += n
+            }
+            return true
+        }
+        if index != nil { _ = utime(file, nil) }  // recently used: pruned last
+        return index
+    }
+
+    func store(_ index: ZoneIndex, _ fingerprint: ZoneIndex.Fingerprint) {
+        guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { return }
+        let file = path(fingerprint)
+        let temporary = directory + "/." + fingerprint.description + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        var ok = true
+        index.persist(fingerprint: fingerprint) { bytes in
+            guard ok, let base = bytes.baseAddress else { return }
+            var done = 0
+            while done < bytes.count {
+                let n = write(fd, base + done, bytes.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    ok = false
+                    return
+                }
+                done += n
+            }
+        }
+        if close(fd) != 0 { ok = false }
+        guard ok, rename(temporary, file) == 0 else {
+            unlink(temporary)
+            return
+        }
+        prune()
+    }
+
+    /// Removes the least recently used index files beyond `keep`.
+    func prune() {
+        guard let dir = opendir(directory) else { return }
+        var files: [(path: String, used: Int)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasSuffix(".cdx") else { continue }
+            var info = stat()
+            let file = directory + "/" + name
+            guard stat(file, &info) == 0 else { continue }
+            #if os(Linux)
+            let time = info.st_mtim
+            #else
+            let time = info.st_mtimespec
+            #endif
+            files.append((file, Int(time.tv_sec) * 1_000_000_000 + Int(time.tv_nsec)))
+        }
+        closedir(dir)
+        guard files.count > keep else { return }
+        for old in files.sorted(by: { $0.used > $1.used }).dropFirst(keep) { unlink(old.path) }
+    }
+}
