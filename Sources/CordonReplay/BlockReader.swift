@@ -14,6 +14,9 @@ final class BlockReader: @unchecked Sendable {
         var bytes: [UInt8]
         var rows: [TripRow]
         var consumed: Int
+        /// Read by `next(chunked: true)`: the byte ranges of its rows in order, each scanned
+        /// by `scan(chunk:of:)` (`rows` is then empty).
+        var chunks: [Range<Int>] = []
     }
 
     private let input: Replay.Input
@@ -69,15 +72,25 @@ final class BlockReader: @unchecked Sendable {
         block.rows = []
     }
 
-    /// The next block, or nil after the last one.
-    func next() throws(ReplayError) -> Block? {
+    /// Whether `next(chunked: true)` can leave a block's rows to `scan(chunk:of:)`: CSV and
+    /// NDJSON, whose rows are found without reading them (GPX's scanner carries the track
+    /// from one block to the next).
+    var canChunk: Bool { input.format != .gpx }
+
+    /// The next block, or nil after the last one. `chunked` (only where `canChunk`): its rows
+    /// are not scanned but cut into `chunks` of about `chunkBytes`, for `scan(chunk:of:)` on any
+    /// thread, then `finish(_:rows:)`.
+    func next(chunked: Bool = false, chunkBytes: Int = 1 << 17) throws(ReplayError) -> Block? {
         while !atEnd {
             let n = try source.read(into: &buffer, count: want)
             atEnd = n == 0
             meter.set(done: source.diskOffset)
             var rows = spareRows.popLast() ?? []
             var consumed = 0
-            let complete = try buffer.withUnsafeBufferPointer { b throws(ReplayError) in try scan(b, into: &rows, consumed: &consumed) }
+            var chunks: [Range<Int>] = []
+            let complete = try buffer.withUnsafeBufferPointer { b throws(ReplayError) in
+                try scan(b, into: &rows, consumed: &consumed, chunks: chunked ? max(1, chunkBytes) : nil, ranges: &chunks)
+            }
             if consumed == 0 && !atEnd && buffer.count >= want {
                 want *= 2  // one row longer than a block: read more before scanning again
                 guard want <= 1 << 30 else { throw .input(file: input.path, message: "line \(line): a row longer than 1 GiB") }
@@ -95,14 +108,40 @@ final class BlockReader: @unchecked Sendable {
                 spareRows.append(rows)
                 continue
             }
-            return Block(bytes: bytes, rows: rows, consumed: consumed)
+            return Block(bytes: bytes, rows: rows, consumed: consumed, chunks: chunks)
         }
         return nil
     }
 
+    /// The rows of chunk `k` of `block` (from `next(chunked: true)`), with line numbers counted
+    /// from 0 at the chunk's start, and the lines it spans. Reads only the scanners' settings:
+    /// different chunks may be scanned on different threads at once.
+    func scan(chunk k: Int, of block: Block, into rows: inout [TripRow]) -> Int {
+        let range = block.chunks[k]
+        return block.bytes.withUnsafeBufferPointer { b in
+            if let csv { return csv.scan(b, range, firstLine: 0, into: &rows) }
+            return ndjson.scan(b, range, firstLine: 0, into: &rows)
+        }
+    }
+
+    /// Numbers the rows of a chunked block's scanned chunks (`rows[k]`, spanning `lines[k]`
+    /// lines) from the reader's line, and moves the reader past them.
+    func finish(_ rows: inout [[TripRow]], lines: [Int]) {
+        for k in rows.indices {
+            let offset = line
+            rows[k].withUnsafeMutableBufferPointer { chunk in
+                for r in chunk.indices { chunk[r].line += offset }
+            }
+            line += lines[k]
+        }
+    }
+
     /// Scans the whole rows at the start of `b`; false when there is no block yet (the CSV
-    /// header is not complete).
-    private func scan(_ b: UnsafeBufferPointer<UInt8>, into rows: inout [TripRow], consumed: inout Int) throws(ReplayError) -> Bool {
+    /// header is not complete). With `chunks`, CSV and NDJSON rows are not scanned but their
+    /// bytes cut into `ranges` of about that many bytes, at row boundaries.
+    private func scan(
+        _ b: UnsafeBufferPointer<UInt8>, into rows: inout [TripRow], consumed: inout Int, chunks: Int?, ranges: inout [Range<Int>]
+    ) throws(ReplayError) -> Bool {
         var start = 0
         if input.format == .csv && csv == nil {
             guard let (read, headerEnd) = try CSVScanner.header(b, atEnd: atEnd, file: input.path, names: options.columns) else { return false }
@@ -123,6 +162,21 @@ final class BlockReader: @unchecked Sendable {
             if atEnd { length = tail.count; middle = min(middle, length) }
             if middle == 0 { middle = length }
             let first = start..<(start + middle), second = (start + middle)..<(start + length)
+            if let chunks {
+                // Cut after the first row end at or past each multiple of `chunks`.
+                var from = start
+                let end = start + length
+                while from < end {
+                    var to = min(end, from + chunks)
+                    if to < end {
+                        to = input.format == .csv ? CSVScanner.rowEnd(b, after: to, from: from, to: end) : (Bytes.lineEnd(b, from: to).map { min($0 + 1, end) } ?? end)
+                    }
+                    ranges.append(from..<to)
+                    from = to
+                }
+                consumed = end
+                return true
+            }
             if parallelScan && length > 1 << 16 {
                 let secondLine = line + Bytes.newlines(b, first.lowerBound, first.upperBound)
                 let scanCSV = csv

@@ -61,26 +61,69 @@ struct CSVScanner: Sendable {
     }
 
     /// The length of the longest prefix of `b` made of whole rows, and a row boundary near its
-    /// middle (for splitting the work in two). Quotes are followed, so a line break inside a
-    /// quoted field does not end a row.
+    /// middle (for splitting the work in two). Rows end where `CSVFields.row` ends them
+    /// (`forEachRowEnd`), so a line break inside a quoted field does not end a row.
     static func completeRows(_ b: UnsafeBufferPointer<UInt8>) -> (length: Int, middle: Int) {
         guard let base = b.baseAddress, !b.isEmpty else { return (0, 0) }
         if memchr(base, Int32(UInt8(ascii: "\"")), b.count) == nil {
             return Bytes.completeLines(b)
         }
-        var quoted = false
         var length = 0
         var middle = 0
-        for k in 0..<b.count {
-            let c = b[k]
-            if c == UInt8(ascii: "\"") {
-                quoted.toggle()
-            } else if c == 10 && !quoted {
-                length = k + 1
-                if middle == 0 && k >= b.count / 2 { middle = length }
-            }
+        forEachRowEnd(b, from: 0, to: b.count) { end in
+            length = end
+            if middle == 0 && end > b.count / 2 { middle = end }
+            return true
         }
         return (length, middle == 0 ? length : middle)
+    }
+
+    /// The end (just past its line feed) of the first row that ends at or after `at`, for rows
+    /// of `b[from..<to]` starting at `from`; `to` when no row ends there.
+    static func rowEnd(_ b: UnsafeBufferPointer<UInt8>, after at: Int, from: Int, to: Int) -> Int {
+        guard let base = b.baseAddress, at < to else { return to }
+        if memchr(base + from, Int32(UInt8(ascii: "\"")), to - from) == nil {
+            return Bytes.find(b, 10, from: at, to: to).map { $0 + 1 } ?? to
+        }
+        var found = to
+        forEachRowEnd(b, from: from, to: to) { end in
+            if end > at {
+                found = end
+                return false
+            }
+            return true
+        }
+        return found
+    }
+
+    /// Calls `body` with the end (just past the line feed) of each row of `b[from..<to]`, rows
+    /// starting at `from`, while it returns true: the states of `CSVFields.row`, byte by byte. A
+    /// quote opens a quoted field only at a field's start; inside one, a doubled quote stands
+    /// for a quote and a line feed is data; after its closing quote, bytes up to the next comma
+    /// or line feed are skipped (quotes among them too). Elsewhere a quote is data.
+    static func forEachRowEnd(_ b: UnsafeBufferPointer<UInt8>, from: Int, to: Int, _ body: (Int) -> Bool) {
+        enum State { case fieldStart, unquoted, quoted, afterQuoted }
+        var state = State.fieldStart
+        var k = from
+        while k < to {
+            let c = b[k]
+            switch state {
+            case .fieldStart, .unquoted, .afterQuoted:
+                if c == 10 {
+                    state = .fieldStart
+                    if !body(k + 1) { return }
+                } else if c == 44 {
+                    state = .fieldStart
+                } else if state == .fieldStart {
+                    state = c == 34 ? .quoted : .unquoted
+                }
+            case .quoted:
+                if c == 34 {
+                    if k + 1 < to && b[k + 1] == 34 { k += 1 } else { state = .afterQuoted }
+                }
+            }
+            k += 1
+        }
     }
 
     /// Scans the whole rows in `b[range]`, the first on line `firstLine`; appends them to `rows`.

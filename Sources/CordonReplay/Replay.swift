@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import Synchronization
 public import CordonCore
 public import CordonEngine
 import CordonFormats
@@ -190,6 +191,123 @@ public final class Replay {
         }
     }
 
+    /// Calls `body` with each block of whole rows of `input`, its rows in chunks (in order), for
+    /// a `body` that itself uses one thread: while it runs, the next block is read on another
+    /// thread, cut into chunks (about eight) at row ends, and scanned there chunk by chunk;
+    /// when `body` is done, its thread takes the chunks not taken yet. So both cores scan, and
+    /// the block after `body` is ready as soon as both are done: a pass whose `body` costs less
+    /// than scanning runs at the pace of both threads, not of the scanning one. GPX (whose
+    /// scanner carries a track from block to block) and one thread: `forEachBlock`, pipelined.
+    func forEachChunkedBlock(
+        _ input: Input, meter: ProgressMeter, positionsOnly: Bool,
+        _ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ chunks: [[TripRow]], _ consumed: Int) throws(ReplayError) -> Void
+    ) throws(ReplayError) {
+        guard options.threads > 1, input.format != .gpx else {
+            try forEachBlock(input, meter: meter, pipelined: true, positionsOnly: positionsOnly) { b, rows, consumed throws(ReplayError) in
+                try body(b, [rows], consumed)
+            }
+            return
+        }
+        // Blocks a quarter as long, as pipelined `forEachBlock` reads them: two blocks and a
+        // spare in memory.
+        let reader = try BlockReader(
+            input, options: options, meter: meter, blockBytes: options.blockBytes / 4, parallelScan: false, positionsOnly: positionsOnly)
+        defer { reader.close() }
+        /// One block being read and scanned by both threads: each chunk's rows and line span are
+        /// written by the one thread that claimed the chunk; `ready` tells that `block` is set.
+        final class Work: @unchecked Sendable {
+            var block: BlockReader.Block?
+            var failure: ReplayError?
+            let ready = DispatchSemaphore(value: 0)
+            let next = Atomic<Int>(0)
+            var rows: UnsafeMutableBufferPointer<[TripRow]> = .init(start: nil, count: 0)
+            var lines: UnsafeMutableBufferPointer<Int> = .init(start: nil, count: 0)
+
+            /// Scans the chunks no thread has claimed yet.
+            func scanChunks(_ reader: BlockReader, spares: UnsafeMutableBufferPointer<[TripRow]>) {
+                guard let block else { return }
+                while true {
+                    let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard k < block.chunks.count else { return }
+                    var chunk = k < spares.count ? spares[k] : []
+                    if k < spares.count { spares[k] = [] }
+                    lines[k] = reader.scan(chunk: k, of: block, into: &chunk)
+                    rows[k] = chunk
+                }
+            }
+
+            /// Sets up `block`'s chunk slots; then marks it ready.
+            func publish(_ made: BlockReader.Block?) {
+                block = made
+                let count = made?.chunks.count ?? 0
+                rows = .allocate(capacity: count)
+                rows.initialize(repeating: [])
+                lines = .allocate(capacity: count)
+                lines.initialize(repeating: 0)
+                ready.signal()
+            }
+
+            deinit {
+                rows.deinitialize()
+                rows.deallocate()
+                lines.deallocate()
+            }
+        }
+        // Emptied row arrays, kept for their capacity: the chunk slots of the next block take them.
+        var spares: [[TripRow]] = []
+        func scanned(_ work: Work) throws(ReplayError) -> (BlockReader.Block, [[TripRow]])? {
+            if let failure = work.failure { throw failure }
+            guard let block = work.block else { return nil }
+            // Moved out of the slots (not copied), so that numbering the rows copies nothing.
+            var rows: [[TripRow]] = []
+            for k in work.rows.indices {
+                var chunk: [TripRow] = []
+                swap(&chunk, &work.rows[k])
+                rows.append(chunk)
+            }
+            reader.finish(&rows, lines: Array(work.lines))
+            return (block, rows)
+        }
+        // The first block: both threads scan it.
+        let first = Work()
+        // About eight chunks a block (128 KiB with the default blocks).
+        let chunkBytes = max(4096, options.blockBytes / 32)
+        first.publish(try reader.next(chunked: true, chunkBytes: chunkBytes))
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in first.scanChunks(reader, spares: .init(start: nil, count: 0)) }
+        guard var (block, rows) = try scanned(first) else { return }
+        while true {
+            let work = Work()
+            let group = DispatchGroup()
+            let slots = UnsafeMutableBufferPointer<[TripRow]>.allocate(capacity: spares.count)
+            _ = slots.initialize(from: spares)
+            spares = []
+            defer {
+                slots.deinitialize()
+                slots.deallocate()
+            }
+            // Each thread takes the spare arrays of the chunks it claims only.
+            let shared = UnsafeSendable(slots)
+            DispatchQueue.global().async(group: group) {
+                do throws(ReplayError) { work.publish(try reader.next(chunked: true, chunkBytes: chunkBytes)) } catch {
+                    work.failure = error
+                    work.publish(nil)
+                }
+                work.scanChunks(reader, spares: shared.value)
+            }
+            let outcome = Result { () throws(ReplayError) in
+                try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, rows, block.consumed) }
+            }
+            work.ready.wait()
+            if (try? outcome.get()) != nil { work.scanChunks(reader, spares: slots) }
+            group.wait()
+            try outcome.get()
+            for k in rows.indices { rows[k].removeAll(keepingCapacity: true) }  // in place: the only reference
+            swap(&spares, &rows)
+            guard let next = try scanned(work) else { return }
+            (block, rows) = next
+        }
+    }
+
     // MARK: - Pass 1
 
     /// Evaluates the inputs in order; false (and nothing kept) as soon as a vehicle's fix is
@@ -245,10 +363,11 @@ public final class Replay {
         var trackOfSlot: [Int] = []  // the map's track of each tally slot
         // This loop runs on one thread: the next block is read and scanned meanwhile, its rows'
         // positions only (whether a row is usable, and so its other fields, the first pass said).
-        try forEachBlock(input, meter: meter, pipelined: true, positionsOnly: true) { b, rows, consumed throws(ReplayError) in
+        try forEachChunkedBlock(input, meter: meter, positionsOnly: true) { b, chunks, consumed throws(ReplayError) in
+            var cursor = 0
             // Fields read in place: a row copied out of the array costs its retains and releases.
-            try rows.withUnsafeBufferPointer { rows throws(ReplayError) in
-                var cursor = 0
+            for chunk in chunks {
+                try chunk.withUnsafeBufferPointer { rows throws(ReplayError) in
                 for r in rows.indices {
                     defer { rowNumber += 1 }
                     var decision = Decision.keep
@@ -284,8 +403,9 @@ public final class Replay {
                     }
                     cursor = rows[r].end
                 }
-                try out.write(UnsafeBufferPointer(rebasing: b[cursor..<consumed]))
+                }
             }
+            try out.write(UnsafeBufferPointer(rebasing: b[cursor..<consumed]))
         }
         meter.finishFile()
         try out.commit()

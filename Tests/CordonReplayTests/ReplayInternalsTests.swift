@@ -1,3 +1,4 @@
+import CordonFormats
 import Testing
 
 @testable import CordonReplay
@@ -180,6 +181,38 @@ import Testing
                 var keys: [UInt64] = []
                 for row in 0..<count where r.below(5) != 0 { keys.append(UInt64(r.below(vehicles)) << 32 | UInt64(row)) }
                 #expect(Evaluation.groupedByVehicle(keys, vehicles: vehicles) == keys.sorted(), "\(vehicles) vehicles, \(count) rows")
+            }
+        }
+    }
+}
+
+/// The CSV reader cuts blocks between rows (`CSVScanner.forEachRowEnd`, `completeRows`,
+/// `rowEnd`) where `CSVFields.row`, reading the rows one after another, ends them: otherwise a
+/// row cut in two would read differently with more threads.
+@Suite struct CSVRowEndTests {
+    @Test func rowEndsAreWhereTheFieldReaderEndsRows() {
+        var r = TimeCacheTests.Mix(state: 42)
+        let alphabet: [UInt8] = Array("ab,\"\n\r".utf8)
+        for _ in 0..<3_000 {
+            let text = (0..<r.below(60)).map { _ in alphabet[r.below(alphabet.count)] }
+            text.withUnsafeBufferPointer { b in
+                // The reader's row ends: after each row whose line feed it consumed.
+                var expected: [Int] = []
+                var i = 0, line = 1
+                let none = UnsafeMutableBufferPointer<CSVFields.Field>(start: nil, count: 0)
+                while i < b.count {
+                    let end = CSVFields.row(b, from: &i, to: b.count, line: &line, into: none)
+                    if end.lineFeed { expected.append(i) }
+                }
+                var ends: [Int] = []
+                CSVScanner.forEachRowEnd(b, from: 0, to: b.count) { ends.append($0); return true }
+                #expect(ends == expected, "\(String(decoding: text, as: UTF8.self).debugDescription)")
+                let (length, middle) = CSVScanner.completeRows(b)
+                #expect(length == (expected.last ?? 0))
+                #expect(middle == length || expected.contains(middle))
+                for at in 0...b.count {
+                    #expect(CSVScanner.rowEnd(b, after: at, from: 0, to: b.count) == (expected.first { $0 > at } ?? b.count))
+                }
             }
         }
     }

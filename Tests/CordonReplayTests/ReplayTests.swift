@@ -325,7 +325,15 @@ import Testing
             many += Self.fixes.map { var f = $0; f.vehicle += "-\(copy)"; return f }
         }
         many.sort { $0.time < $1.time }
-        let trip = Self.write(Self.csv(many), "fleet.csv", in: dir)
+        // A column of notes the CSV rules make hard to cut between rows: line breaks and commas
+        // in quoted fields, doubled quotes, a quote inside an unquoted field (data), bytes after
+        // a closing quote (skipped, quotes among them too), CRLF line ends.
+        let notes = ["\"multi\nline, with a comma\"", "a\"b", "\"say \"\"hi\"\"\"", "\"x\"junk \"more", "", "\"\n\n\""]
+        var text = ""
+        for (k, line) in Self.csv(many).split(separator: "\n").enumerated() {
+            text += k == 0 ? line + ",note\n" : line + "," + notes[k % notes.count] + (k % 7 == 0 ? "\r\n" : "\n")
+        }
+        let trip = Self.write(text, "fleet.csv", in: dir)
         var outputs: [[String]] = []
         for threads in [1, 2, 3] {
             var options = ReplayOptions()
@@ -339,6 +347,9 @@ import Testing
         }
         #expect(outputs[0] == outputs[1])
         #expect(outputs[0] == outputs[2])
+        // Every row was read as one row: the notes' line breaks did not cut any.
+        let report = try Self.replay([trip], out: dir.appendingPathComponent("t"))
+        #expect(report.totals.rowsIn == many.count && report.issues.count == 0)
     }
 
     /// Ids are compared as Swift strings are (canonical equivalence), on every thread: a vehicle
