@@ -52,6 +52,15 @@ struct DirectiveSchemaTests {
             Directive(
                 vehicleID: "", seq: 1, kind: .cameraDisable, reason: .enter, time: t, effectiveAt: t, zoneIDs: [], categories: [],
                 zoneSetName: "", zoneSetVersion: 0, cameras: [.exterior, .cabin]))
+        // Every control character, DEL and a 4-byte scalar; numbers at the edges of the integer path.
+        let controls = String(decoding: (0..<0x20).map { UInt8($0) } + [0x7F], as: UTF8.self) + "😀"
+        for (seq, version, precision) in [(0, -3, 0.5), (9_007_199_254_740_991, Int.max, 1e21), (-1, 1 << 53, -0.0), (10, 100, 1e16)] {
+            directives.append(
+                Directive(
+                    vehicleID: controls, seq: seq, kind: .dataCoarsenEnd, reason: .exit, time: Timestamp(millisecondsSinceEpoch: 400_000_000_000_000),
+                    effectiveAt: t, zoneIDs: [controls, ""], categories: [.government], zoneSetName: controls, zoneSetVersion: version,
+                    precisionMeters: precision, detail: controls))
+        }
         var compared = 0
         for d in directives {
             #expect(d.jsonLine == JSONWriter().string(d.json))

@@ -62,6 +62,53 @@ public struct JSONWriter: Sendable {
         return String(v)
     }
 
+    /// Appends the UTF-8 bytes of `number(v)`: integral values below 2^53 digit by digit.
+    public static func number(_ v: Double, into out: inout [UInt8]) {
+        guard v.isFinite, v == v.rounded(), abs(v) < 9_007_199_254_740_992 else {
+            out.append(contentsOf: number(v).utf8)
+            return
+        }
+        let n = Int64(v)
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var k = 20
+            var m = n.magnitude
+            repeat {
+                k -= 1
+                digits[k] = UInt8(48 + m % 10)
+                m /= 10
+            } while m != 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[k..<20]))
+        }
+    }
+
+    /// Appends the UTF-8 bytes of `s` as a JSON string literal, escaped as `quote(_:into:)`
+    /// escapes it for a `String`.
+    public static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var text = s
+        text.withUTF8 { bytes in
+            // Runs of bytes that need no escape are copied whole.
+            var run = 0
+            for (k, u) in bytes.enumerated() where u < 0x20 || u == 0x22 || u == 0x5C {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<k]))
+                run = k + 1
+                switch u {
+                case 0x22: out += [0x5C, 0x22]
+                case 0x5C: out += [0x5C, 0x5C]
+                case 0x0A: out += [0x5C, UInt8(ascii: "n")]
+                case 0x0D: out += [0x5C, UInt8(ascii: "r")]
+                case 0x09: out += [0x5C, UInt8(ascii: "t")]
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(u >> 4)], hex[Int(u & 15)]]
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
     /// Appends `s` as a JSON string literal, escaping quotes, backslashes and control characters.
     public static func quote(_ s: String, into out: inout String) {
         out += "\""
