@@ -26,9 +26,11 @@ package struct ZoneInterpreter: Sendable {
 
     /// Interprets a feature. `fallbackID` is the format's own id (GeoJSON Feature `id`, KML
     /// Placemark `id` attribute); `isMulti` says whether the source declared a MultiPolygon.
+    /// `checked`: geometry these checks already passed (a stored zone's), taken as it is instead
+    /// of `polygons`.
     package func zone(
         index: Int, properties: [JSONMember], fallbackID: String?, polygons: RawPolygons, isMulti: Bool,
-        into result: inout ZoneFileReadResult
+        checked: MultiPolygon? = nil, into result: inout ZoneFileReadResult
     ) {
         var props = properties
         for d in options.defaultProperties where !props.contains(where: { $0.key == d.key }) { props.append(d) }
@@ -151,7 +153,7 @@ package struct ZoneInterpreter: Sendable {
         }
 
         // Geometry.
-        let geometry = self.geometry(polygons, isMulti: isMulti, problems: &problems, warnings: &warnings)
+        let geometry = checked ?? self.geometry(polygons, isMulti: isMulti, problems: &problems, warnings: &warnings)
 
         if idKey != "id", let other = value("id"), other != .null, other != .string(featureID) {
             warnings.append(("id_ignored", "property \"id\" (\(JSONWriter().string(other))) is ignored: --id-property \(idKey) names the zone"))
@@ -208,6 +210,10 @@ package struct ZoneInterpreter: Sendable {
     /// a `;` or a control character (a line break, a NUL) would be read back as something else;
     /// an id longer than `maxIDBytes` is refused too.
     package static func idDefect(_ id: String) -> String? {
+        // The common case, decided on the bytes: printable ASCII, no `;`, not too long.
+        var text = id
+        let plain = text.withUTF8 { b in b.count <= maxIDBytes && !b.contains { $0 < 0x20 || $0 >= 0x7F || $0 == UInt8(ascii: ";") } }
+        if plain { return nil }
         let shown = id.utf8.count > 40 ? String(reflecting: String(id.prefix(40)) + "…") : String(reflecting: id)
         if id.utf8.count > maxIDBytes {
             return "id \(shown) is \(id.utf8.count) bytes long; a zone id has at most \(maxIDBytes)"

@@ -2,7 +2,8 @@ public import CordonCore
 
 /// The canonical text of a zone's properties and its inverse, used wherever a zone is
 /// serialised outside a zone file (the store's rows, HTTP bodies). Decoding runs the same
-/// interpreter as import, so a stored zone means exactly what the imported one did.
+/// interpreter as import on the properties, so a stored zone means exactly what the imported
+/// one did.
 ///
 /// Stateless; `Sendable`.
 public enum ZoneRecord {
@@ -17,7 +18,8 @@ public enum ZoneRecord {
     }
 
     /// Rebuilds a zone from `propertiesJSON` text and its geometry; nil with a reason when the
-    /// text does not describe a valid zone.
+    /// text does not describe a valid zone. The geometry is taken as it is: it must be one the
+    /// import checks passed (a stored zone's), not one read from elsewhere.
     public static func zone(propertiesJSON: String, geometry: MultiPolygon) -> Result<Zone, RecordError> {
         let parsed: JSONValue
         do {
@@ -27,9 +29,10 @@ public enum ZoneRecord {
         }
         guard case .object(let members) = parsed else { return .failure(RecordError(message: "properties are not an object")) }
         var result = ZoneFileReadResult(file: "record")
-        let raw = geometry.polygons.map { p in p.rings.map(\.coordinates) }
+        // The stored geometry passed the interpreter's checks (and GEOS validation) on import:
+        // it is taken as stored, not copied ring by ring and checked again.
         ZoneInterpreter(file: "record", options: ZoneReadOptions()).zone(
-            index: 0, properties: members, fallbackID: nil, polygons: raw, isMulti: geometry.isMulti, into: &result)
+            index: 0, properties: members, fallbackID: nil, polygons: [], isMulti: geometry.isMulti, checked: geometry, into: &result)
         guard let zone = result.zones.first?.zone else {
             return .failure(RecordError(message: result.diagnostics.map(\.message).joined(separator: "; ")))
         }

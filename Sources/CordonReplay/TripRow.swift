@@ -201,7 +201,7 @@ enum FieldParse {
     /// vehicle (`VehicleID`, as on the HTTP routes), as a message; nil when it can. `text` has
     /// already replaced bytes that are not UTF-8, so those are looked for in `raw`.
     static func vehicleProblem(_ raw: UnsafeBufferPointer<UInt8>, _ text: String) -> String? {
-        let notUTF8 = raw.contains(where: { $0 >= 0x80 }) && String(validating: raw, as: UTF8.self) == nil
+        let notUTF8 = raw.contains(where: { $0 >= 0x80 }) && String(validUTF8: raw) == nil
         guard let problem = notUTF8 ? "is not valid UTF-8" : VehicleID.problem(text) else { return nil }
         return "vehicle_id \"\(preview(raw))\" \(problem)"
     }

@@ -127,7 +127,7 @@ enum FastBatchDecoder {
                 let read: Bool
                 if equals(key, "vehicle_id") {
                     guard vehicle == nil, let r = plainString(),
-                        let s = String(validating: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self), VehicleID.problem(s) == nil
+                        let s = String(validUTF8: UnsafeBufferPointer(rebasing: b[r])), VehicleID.problem(s) == nil
                     else { return nil }
                     vehicle = s
                     read = true

@@ -189,7 +189,7 @@ private struct State {
             let c = b[j]
             if c == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: b[i..<j])
-                guard let s = String(validating: slice, as: UTF8.self) else {
+                guard let s = String(validUTF8: slice) else {
                     throw fail("string is not valid UTF-8", at: start)
                 }
                 i = j + 1
@@ -238,7 +238,7 @@ private struct State {
                 throw fail("invalid escape '\\\(Character(Unicode.Scalar(e)))'", at: i - 2)
             }
         }
-        guard let s = String(validating: out, as: UTF8.self) else { throw fail("string is not valid UTF-8", at: start) }
+        guard let s = out.withUnsafeBufferPointer({ String(validUTF8: $0) }) else { throw fail("string is not valid UTF-8", at: start) }
         return s
     }
 

@@ -1,3 +1,5 @@
+import CordonCore
+
 /// A parsed XML element: local name (namespace prefix removed), attributes, children and
 /// the concatenated text directly inside it.
 ///
@@ -134,7 +136,7 @@ private struct XMLState {
             }
             i += 1
         }
-        guard i > start, let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self) else {
+        guard i > start, let s = String(validUTF8: UnsafeBufferPointer(rebasing: b[start..<i])) else {
             throw fail("expected a name", at: start)
         }
         return s
@@ -249,7 +251,7 @@ private struct XMLState {
             i += 1
         }
         guard i < b.count else { throw fail("unexpected end of input: the file is truncated", at: start) }
-        guard let s = String(validating: out, as: UTF8.self) else { throw fail("text is not valid UTF-8", at: start) }
+        guard let s = out.withUnsafeBufferPointer({ String(validUTF8: $0) }) else { throw fail("text is not valid UTF-8", at: start) }
         return s
     }
 }
