@@ -115,82 +115,119 @@ struct TrackMap {
         tracks[k].add(x, y, style)  // in place: no copy of the track
     }
 
-    func svg(zoneSet: ZoneSet?) -> String {
+    /// The map as SVG text, written into bytes (the shared fleet's map has some 50,000 numbers;
+    /// appending them to a `String` one by one cost more than drawing them).
+    func svg(zoneSet: ZoneSet?) -> [UInt8] {
         let w = Int(width), h = Int(height.rounded())
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"sans-serif\" font-size=\"12\">\n"
-        out += "<style>.a{fill:#f6c28b;fill-opacity:.45;stroke:#e08a2e;stroke-width:.6}.c{fill:#c0392b;fill-opacity:.55;stroke:#922b21;stroke-width:.8}"
-        out += ".k{fill:none;stroke:#2471a3;stroke-width:1.4;stroke-linejoin:round;stroke-linecap:round}.d{fill:none;stroke:#e6007e;stroke-width:2.6;stroke-linejoin:round;stroke-linecap:round}"
-        out += ".o{fill:none;stroke:#f1c40f;stroke-width:2.2;stroke-linejoin:round}</style>\n"
-        out += "<rect width=\"100%\" height=\"100%\" fill=\"#fbfbf8\"/>\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 20)
+        func put(_ text: String) { out.append(contentsOf: text.utf8) }
+        put("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"sans-serif\" font-size=\"12\">\n")
+        put("<style>.a{fill:#f6c28b;fill-opacity:.45;stroke:#e08a2e;stroke-width:.6}.c{fill:#c0392b;fill-opacity:.55;stroke:#922b21;stroke-width:.8}")
+        put(".k{fill:none;stroke:#2471a3;stroke-width:1.4;stroke-linejoin:round;stroke-linecap:round}.d{fill:none;stroke:#e6007e;stroke-width:2.6;stroke-linejoin:round;stroke-linecap:round}")
+        put(".o{fill:none;stroke:#f1c40f;stroke-width:2.2;stroke-linejoin:round}</style>\n")
+        put("<rect width=\"100%\" height=\"100%\" fill=\"#fbfbf8\"/>\n")
         if let zoneSet {
             // One path per zone (even-odd inside it for holes), so overlapping zones do not
             // cancel each other out; approach areas below every core.
-            var approach = "", core = ""
+            var approach: [UInt8] = [], core: [UInt8] = []
+            var scratch: [(Double, Double)] = []
             for entry in zoneSet.entries {
                 let box = entry.approach.isEmpty ? entry.zone.geometry.boundingBox : entry.approach.boundingBox
                 guard meets(box) else { continue }
-                if !entry.approach.isEmpty { approach += "<path d=\"\(path(entry.approach))\"/>" }
-                core += "<path d=\"\(path(entry.zone.geometry))\"/>"
+                if !entry.approach.isEmpty { path(entry.approach, into: &approach, scratch: &scratch) }
+                path(entry.zone.geometry, into: &core, scratch: &scratch)
             }
-            out += "<g class=\"a\" fill-rule=\"evenodd\">\(approach)</g>\n<g class=\"c\" fill-rule=\"evenodd\">\(core)</g>\n"
+            put("<g class=\"a\" fill-rule=\"evenodd\">")
+            out += approach
+            put("</g>\n<g class=\"c\" fill-rule=\"evenodd\">")
+            out += core
+            put("</g>\n")
         }
         // Tracks: kept first, then the suppressed stretches on top.
+        let order = tracks.indices.sorted(by: { naturalIDOrder(vehicles.ids[$0], vehicles.ids[$1]) })
         for style in [Style.kept, .coarsened, .dropped] {
             let cls = style == .kept ? "k" : style == .dropped ? "d" : "o"
-            var d = ""
-            for k in tracks.indices.sorted(by: { naturalIDOrder(vehicles.ids[$0], vehicles.ids[$1]) }) {
+            var d: [UInt8] = []
+            for k in order {
                 let t = tracks[k]
                 var lines = t.lines
                 if !t.current.isEmpty { lines.append((t.style, t.current)) }
                 for (s, pts) in lines where s == style {
-                    d += "M"
+                    d.append(UInt8(ascii: "M"))
                     var k = 0
                     while k + 1 < pts.count {
-                        if k > 0 { d += " " }
-                        d += Self.decimal(pts[k]) + "," + Self.decimal(pts[k + 1])
+                        if k > 0 { d.append(UInt8(ascii: " ")) }
+                        Self.decimal(pts[k], into: &d)
+                        d.append(UInt8(ascii: ","))
+                        Self.decimal(pts[k + 1], into: &d)
                         k += 2
                     }
-                    if pts.count == 2 { d += "h0.1" }
+                    if pts.count == 2 { d += Array("h0.1".utf8) }
                 }
             }
-            if !d.isEmpty { out += "<path class=\"\(cls)\" d=\"\(d)\"/>\n" }
+            if !d.isEmpty {
+                put("<path class=\"\(cls)\" d=\"")
+                out += d
+                put("\"/>\n")
+            }
         }
-        out += legend()
-        out += scaleBar()
-        out += "</svg>\n"
+        put(legend())
+        put(scaleBar())
+        put("</svg>\n")
         return out
     }
 
-    /// A path of a multipolygon's rings, thinned to whole pixels; a zone smaller than two
-    /// pixels becomes a small square so it stays visible.
-    private func path(_ m: MultiPolygon) -> String {
-        var d = ""
+    /// Appends `<path d="…"/>` for a multipolygon's rings, thinned to whole pixels; a ring
+    /// smaller than two pixels becomes a small square so it stays visible. A ring whose
+    /// projected box is less than 0.71 px across (most zones on a country-wide map) is such a
+    /// square without thinning: every point after its first lies within 0.71 px of it.
+    private func path(_ m: MultiPolygon, into out: inout [UInt8], scratch pts: inout [(Double, Double)]) {
+        out += Array("<path d=\"".utf8)
         for polygon in m.polygons {
             for ring in polygon.rings {
-                var pts: [(Double, Double)] = []
-                var last = (Double.nan, Double.nan)
+                guard let first = ring.coordinates.first else { continue }
+                var lo = project(lat: first.latitude, lon: first.longitude), hi = lo
                 for c in ring.coordinates {
                     let p = project(lat: c.latitude, lon: c.longitude)
-                    let dx = p.0 - last.0, dy = p.1 - last.1
-                    if !(dx * dx + dy * dy < 0.5) {
-                        pts.append(p)
-                        last = p
+                    lo = (min(lo.0, p.0), min(lo.1, p.1))
+                    hi = (max(hi.0, p.0), max(hi.1, p.1))
+                }
+                let (dx, dy) = (hi.0 - lo.0, hi.1 - lo.1)
+                pts.removeAll(keepingCapacity: true)
+                if dx * dx + dy * dy < 0.5 {
+                    pts.append(project(lat: first.latitude, lon: first.longitude))
+                } else {
+                    var last = (Double.nan, Double.nan)
+                    for c in ring.coordinates {
+                        let p = project(lat: c.latitude, lon: c.longitude)
+                        let dx = p.0 - last.0, dy = p.1 - last.1
+                        if !(dx * dx + dy * dy < 0.5) {
+                            pts.append(p)
+                            last = p
+                        }
                     }
                 }
                 if pts.count < 3 {
-                    guard let p = pts.first else { continue }
-                    d += "M\(Self.decimal(Int32((p.0 * 10 - 10).rounded()))),\(Self.decimal(Int32((p.1 * 10 - 10).rounded())))h2v2h-2z"
+                    let p = pts[0]
+                    out.append(UInt8(ascii: "M"))
+                    Self.decimal(Int32((p.0 * 10 - 10).rounded()), into: &out)
+                    out.append(UInt8(ascii: ","))
+                    Self.decimal(Int32((p.1 * 10 - 10).rounded()), into: &out)
+                    out += Array("h2v2h-2z".utf8)
                     continue
                 }
-                d += "M"
+                out.append(UInt8(ascii: "M"))
                 for (k, p) in pts.enumerated() {
-                    if k > 0 { d += " " }
-                    d += Self.decimal(Int32((p.0 * 10).rounded())) + "," + Self.decimal(Int32((p.1 * 10).rounded()))
+                    if k > 0 { out.append(UInt8(ascii: " ")) }
+                    Self.decimal(Int32((p.0 * 10).rounded()), into: &out)
+                    out.append(UInt8(ascii: ","))
+                    Self.decimal(Int32((p.1 * 10).rounded()), into: &out)
                 }
-                d += "z"
+                out.append(UInt8(ascii: "z"))
             }
         }
-        return d
+        out += Array("\"/>".utf8)
     }
 
     private func legend() -> String {
@@ -224,10 +261,15 @@ struct TrackMap {
         return out
     }
 
-    static func decimal(_ tenths: Int32) -> String {
+    /// Appends a count of tenths as a decimal with at most one digit after the point.
+    static func decimal(_ tenths: Int32, into out: inout [UInt8]) {
         let v = Int(tenths)
-        let sign = v < 0 ? "-" : ""
+        if v < 0 { out.append(UInt8(ascii: "-")) }
         let a = abs(v)
-        return a % 10 == 0 ? sign + String(a / 10) : sign + String(a / 10) + "." + String(a % 10)
+        JSONWriter.number(Double(a / 10), into: &out)
+        if a % 10 != 0 {
+            out.append(UInt8(ascii: "."))
+            out.append(UInt8(48 + a % 10))
+        }
     }
 }
