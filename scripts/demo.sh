@@ -9,6 +9,7 @@ step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
 
 printf 'Cordon demo: zone sets in %s (starting fresh)\n' "$DB"
 rm -f "$DB" "$DB-wal" "$DB-shm"
+rm -rf "$DB.index-cache"
 mkdir -p out
 
 step "Validate the sample zone set, GeoJSON and its KML twin" "cordon zones validate zones/sample.geojson; cordon zones validate zones/sample.kml"
