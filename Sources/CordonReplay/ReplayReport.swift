@@ -133,9 +133,21 @@ public struct ReplayReport: Sendable {
         mutating func count(slot k: Int?, decision: Decision, categories mask: UInt8) {
             file.counts.add(decision)
             if let k { counts[k].add(decision) } else { unattributed += 1 }
-            guard mask != 0, decision != .reject, decision != .keep else { return }
-            for c in 0..<dropped.count where mask & (1 << UInt8(c)) != 0 {
-                if case .coarsen = decision { coarsened[c] += 1 } else { dropped[c] += 1 }
+            guard mask != 0 else { return }
+            let coarse: Bool
+            switch decision {
+            case .keep, .reject: return
+            case .coarsen: coarse = true
+            case .drop, .localOnly: coarse = false
+            }
+            // The categories named by the mask's set bits, lowest first.
+            var bits = mask
+            while bits != 0 {
+                let c = bits.trailingZeroBitCount
+                if c < dropped.count {
+                    if coarse { coarsened[c] += 1 } else { dropped[c] += 1 }
+                }
+                bits &= bits - 1
             }
         }
 

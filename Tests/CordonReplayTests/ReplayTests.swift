@@ -136,6 +136,11 @@ import Testing
             k += 1
         }
         #expect(coarsened == t.coarsened)
+        // By category: V1's drops are the government site's, V2's coarsened rows the military
+        // zone's (each zone has one category, and the trips meet no other).
+        #expect(t.dropped > 0 && t.coarsened > 0)
+        #expect(report.categories[.government]?.dropped == t.dropped && report.categories[.government]?.coarsened == 0)
+        #expect(report.categories[.military]?.coarsened == t.coarsened && report.categories[.military]?.dropped == 0)
         // No kept row lies inside one of its vehicle's drop windows.
         let directives = Self.lines(out.appendingPathComponent("directives.ndjson")).filter { !$0.isEmpty }
         var windows: [String: [(Int64, Int64)]] = [:]
