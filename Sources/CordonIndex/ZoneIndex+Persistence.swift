@@ -60,17 +60,9 @@ public struct WordHash: Sendable {
 
     /// The two halves of the hash of everything added.
     public var value: (UInt64, UInt64) {
-        func mix(_ x: UInt64) -> UInt64 {
-            var h = x
-            h ^= h >> 33
-            h &*= 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 33
-            h &*= 0xC4CE_B9FE_1A85_EC53
-            return h ^ (h >> 33)
-        }
         let (a, b, c, d) = lanes
-        let high = mix(a ^ mix(b &+ count)) ^ mix(c &* Self.p1 ^ d)
-        let low = mix(b ^ mix(c &+ count &* Self.p2)) ^ mix(d &* Self.p2 ^ a)
+        let high = mix64(a ^ mix64(b &+ count)) ^ mix64(c &* Self.p1 ^ d)
+        let low = mix64(b ^ mix64(c &+ count &* Self.p2)) ^ mix64(d &* Self.p2 ^ a)
         return (high, low)
     }
 }

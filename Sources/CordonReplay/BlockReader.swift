@@ -72,14 +72,10 @@ final class BlockReader: @unchecked Sendable {
         block.rows = []
     }
 
-    /// Whether `next(chunked: true)` can leave a block's rows to `scan(chunk:of:)`: CSV and
-    /// NDJSON, whose rows are found without reading them (GPX's scanner carries the track
-    /// from one block to the next).
-    var canChunk: Bool { input.format != .gpx }
-
-    /// The next block, or nil after the last one. `chunked` (only where `canChunk`): its rows
-    /// are not scanned but cut into `chunks` of about `chunkBytes`, for `scan(chunk:of:)` on any
-    /// thread, then `finish(_:rows:)`.
+    /// The next block, or nil after the last one. `chunked` (CSV and NDJSON only, whose rows are
+    /// found without reading them; GPX's scanner carries the track from one block to the next):
+    /// its rows are not scanned but cut into `chunks` of about `chunkBytes`, for
+    /// `scan(chunk:of:into:)` on any thread, then `finish(_:lines:)`.
     func next(chunked: Bool = false, chunkBytes: Int = 1 << 17) throws(ReplayError) -> Block? {
         while !atEnd {
             let n = try source.read(into: &buffer, count: want)

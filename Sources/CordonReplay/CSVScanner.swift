@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CordonCore
 import CordonFormats
 
 /// Splits CSV trip logs into rows and reads the fields that matter, leaving every byte where
@@ -255,14 +256,8 @@ struct VehicleIDCache {
         } else if n < 16 {
             hi &= (1 << (8 * UInt64(n - 8))) &- 1
         }
-        // MurmurHash3's finaliser: ids differ in a few bits of a few bytes ("V0001"…"V1000"),
-        // which one multiplication leaves bunched in a third of the buckets.
-        var h = lo ^ (hi &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(n)
-        h ^= h >> 33
-        h &*= 0xFF51_AFD7_ED55_8CCD
-        h ^= h >> 33
-        h &*= 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 33
+        // Mixed (`mix64`): one multiplication left 1,000 fleet ids in a third of the buckets.
+        let h = mix64(lo ^ (hi &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(n))
         return (lo, hi, n, Int(truncatingIfNeeded: h) & (capacity - 1))
     }
 

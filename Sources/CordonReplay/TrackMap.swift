@@ -158,9 +158,7 @@ struct TrackMap {
                     var k = 0
                     while k + 1 < pts.count {
                         if k > 0 { d.append(UInt8(ascii: " ")) }
-                        Self.decimal(pts[k], into: &d)
-                        d.append(UInt8(ascii: ","))
-                        Self.decimal(pts[k + 1], into: &d)
+                        Self.point(pts[k], pts[k + 1], into: &d)
                         k += 2
                     }
                     if pts.count == 2 { d += Array("h0.1".utf8) }
@@ -211,18 +209,14 @@ struct TrackMap {
                 if pts.count < 3 {
                     let p = pts[0]
                     out.append(UInt8(ascii: "M"))
-                    Self.decimal(Int32((p.0 * 10 - 10).rounded()), into: &out)
-                    out.append(UInt8(ascii: ","))
-                    Self.decimal(Int32((p.1 * 10 - 10).rounded()), into: &out)
+                    Self.point(Int32((p.0 * 10 - 10).rounded()), Int32((p.1 * 10 - 10).rounded()), into: &out)
                     out += Array("h2v2h-2z".utf8)
                     continue
                 }
                 out.append(UInt8(ascii: "M"))
                 for (k, p) in pts.enumerated() {
                     if k > 0 { out.append(UInt8(ascii: " ")) }
-                    Self.decimal(Int32((p.0 * 10).rounded()), into: &out)
-                    out.append(UInt8(ascii: ","))
-                    Self.decimal(Int32((p.1 * 10).rounded()), into: &out)
+                    Self.point(Int32((p.0 * 10).rounded()), Int32((p.1 * 10).rounded()), into: &out)
                 }
                 out.append(UInt8(ascii: "z"))
             }
@@ -259,6 +253,13 @@ struct TrackMap {
         out += "<path d=\"M20,\(JSONWriter.number(y - 5))v10M\(JSONWriter.number(((20 + px) * 10).rounded() / 10)),\(JSONWriter.number(y - 5))v10\"/></g>"
         out += "<text x=\"20\" y=\"\(JSONWriter.number(y - 8))\">\(label)</text>\n"
         return out
+    }
+
+    /// Appends `x,y`, both in tenths of a pixel.
+    static func point(_ x: Int32, _ y: Int32, into out: inout [UInt8]) {
+        decimal(x, into: &out)
+        out.append(UInt8(ascii: ","))
+        decimal(y, into: &out)
     }
 
     /// Appends a count of tenths as a decimal with at most one digit after the point.

@@ -282,18 +282,15 @@ struct VehicleSlots {
     /// The hash of the id last asked, which `ids[last]` is a spelling of.
     private var lastHash: UInt64 = 0
 
-    /// FNV-1a over the id's UTF-8 bytes, then a 64-bit finaliser (MurmurHash3's), so that every
-    /// bit of the id reaches the low bits the table uses.
+    /// FNV-1a over the id's UTF-8 bytes, then `mix64`, so that every bit of the id reaches the
+    /// low bits the table uses.
     static func hash(_ id: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         var text = id
         text.withUTF8 { bytes in
             for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         }
-        h ^= h >> 33
-        h &*= 0xff51_afd7_ed55_8ccd
-        h ^= h >> 33
-        return h
+        return mix64(h)
     }
 
     /// The slot of `id`, and whether this call made it. `hash` is `hash(id)` when the caller

@@ -57,13 +57,7 @@ import Testing
         #expect(Self.sameIndex(index, restored))
         #expect(restored.setName == "t" && restored.version == 3)
         // The same answers, point by point.
-        var state: UInt64 = 11
-        for _ in 0..<5_000 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let u = Double(state >> 11) / Double(1 << 53)
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let v = Double(state >> 11) / Double(1 << 53)
-            let p = Coordinate(longitude: 115.9 + u * 0.7, latitude: 39.4 + v * 0.7)
+        for p in ZoneIndexTests.points(count: 5_000, seed: 11) {
             #expect(index.locate(p).sorted() == restored.locate(p).sorted())
         }
         // An empty set round-trips too.

@@ -33,18 +33,24 @@ import Testing
         return out
     }
 
+    /// `count` points spread over the region of `areas(count:)` and a little around it, the same
+    /// ones for the same `seed`.
+    static func points(count: Int, seed: UInt64) -> [Coordinate] {
+        var state = seed
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        return (0..<count).map { _ in
+            let u = next(), v = next()
+            return Coordinate(longitude: 115.9 + u * 0.7, latitude: 39.4 + v * 0.7)
+        }
+    }
+
     @Test func batchEqualsSingleIncludingOverflowingPoints() {
         let areas = Self.areas(count: 300)
         let index = ZoneIndex.Builder().build(zoneIDs: (0..<300).map(String.init), areas: areas)
-        var state: UInt64 = 7
-        var points: [Coordinate] = []
-        for _ in 0..<20_000 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let u = Double(state >> 11) / Double(1 << 53)
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let v = Double(state >> 11) / Double(1 << 53)
-            points.append(Coordinate(longitude: 115.9 + u * 0.7, latitude: 39.4 + v * 0.7))
-        }
+        var points = Self.points(count: 20_000, seed: 7)
         points.append(Coordinate(longitude: 10, latitude: 10))  // outside everything
         let stride = 3  // small on purpose: some points have more hits than slots
         var counts = [UInt32](repeating: 0, count: points.count)
@@ -78,13 +84,7 @@ import Testing
         #expect(windowed.statistics == spilled.statistics && windowed.memoryBytes == spilled.memoryBytes)
         // Several parts, so the windowed table has unused words between them; the compact one not.
         #expect(windowed.blob.count > windowed.blobWords && spilled.blob.count == spilled.blobWords)
-        var state: UInt64 = 11
-        for _ in 0..<20_000 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let u = Double(state >> 11) / Double(1 << 53)
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let v = Double(state >> 11) / Double(1 << 53)
-            let p = Coordinate(longitude: 115.95 + u * 0.6, latitude: 39.45 + v * 0.6)
+        for p in Self.points(count: 20_000, seed: 11) {
             #expect(windowed.locate(p).sorted() == spilled.locate(p).sorted())
         }
     }

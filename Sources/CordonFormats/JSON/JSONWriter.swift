@@ -82,8 +82,8 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    /// Appends the UTF-8 bytes of `s` as a JSON string literal, escaped as `quote(_:into:)`
-    /// escapes it for a `String`.
+    /// Appends the UTF-8 bytes of `s` as a JSON string literal: `"`, `\\`, line feed, carriage
+    /// return and tab by their short escapes, other control characters as `\u00xx`.
     public static func quote(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var text = s
@@ -109,32 +109,13 @@ public struct JSONWriter: Sendable {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// Appends `s` as a JSON string literal, escaping quotes, backslashes and control characters.
+    /// Appends `s` as a JSON string literal, escaping quotes, backslashes and control characters
+    /// (the bytes of `quote(_:into:)` for bytes).
     public static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for u in s.utf8 where u < 0x20 || u == 0x22 || u == 0x5C { needsEscape = true; break }
-        if !needsEscape {
-            out += s
-        } else {
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if scalar.value < 0x20 {
-                        let hex = String(scalar.value, radix: 16)
-                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        out.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-        }
-        out += "\""
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.utf8.count + 2)
+        quote(s, into: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 
 }
