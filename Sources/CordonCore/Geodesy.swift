@@ -144,7 +144,11 @@ public struct LocalProjection: Sendable, Hashable {
 @inlinable
 public func sinCosDegrees(_ degrees: Double) -> (sin: Double, cos: Double) {
     guard abs(degrees) < 1e9 else { return libmSinCosDegrees(degrees) }
-    let q = (degrees / 90).rounded()
+    // Rounded half away from zero, as `rounded()` does, without its libm call: the sum is
+    // below 2^53, so the conversion truncates exactly (a quotient within an ulp of a half may
+    // round the other way, which only moves the reduced angle to the other side of ±45°).
+    let half = degrees / 90
+    let q = Double(Int(half + (half < 0 ? -0.5 : 0.5)))
     // q·90 is exact (an integer below 2^37), and so is the difference (Sterbenz: the angle lies
     // between q·45 and q·180, as |angle − q·90| ≤ 45 and |q| ≥ 1, or q = 0).
     let x = (degrees - q * 90) * (Double.pi / 180)

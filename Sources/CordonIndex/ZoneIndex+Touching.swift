@@ -35,7 +35,7 @@ extension ZoneIndex {
         touchingSegment a: Coordinate, _ b: Coordinate, containingStart: Bool = true, cell: inout Cell,
         into zones: inout [UInt32]
     ) {
-        forEachArea(touchingSegment: a, b, containing: containingStart, cell: &cell) { zones.append($0 >> 1) }
+        forEachArea(touchingSegment: a, b, containing: containingStart, byZone: true, cell: &cell) { zones.append($0 >> 1) }
     }
 
     /// As `collectZones(touchingSegment:_:containingStart:cell:into:)`, descending from the root grid.
@@ -46,12 +46,14 @@ extension ZoneIndex {
         collectZones(touchingSegment: a, b, containingStart: containingStart, cell: &cell, into: &zones)
     }
 
+    @inline(__always)
     func forEachArea(
-        touchingSegment a: Coordinate, _ b: Coordinate, containing: Bool = true, cell: inout Cell, _ body: (UInt32) -> Void
+        touchingSegment a: Coordinate, _ b: Coordinate, containing: Bool = true, byZone: Bool = false, cell: inout Cell,
+        _ body: (UInt32) -> Void
     ) {
         guard a.isValid, b.isValid else { return }
         let box = (min(a.longitude, b.longitude), min(a.latitude, b.latitude), max(a.longitude, b.longitude), max(a.latitude, b.latitude))
-        forEachEdge(around: a, in: box, containing: containing, cell: &cell, areas: body) { area, ax, ay, bx, by in
+        forEachEdge(around: a, in: box, containing: containing, byZone: byZone, cell: &cell, areas: body) { area, ax, ay, bx, by in
             guard Predicates.segmentsIntersect(a.longitude, a.latitude, b.longitude, b.latitude, ax, ay, bx, by) else { return false }
             body(area)
             return true
@@ -91,7 +93,7 @@ extension ZoneIndex {
         touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true,
         among: (UInt32) -> Bool = { _ in true }, cell: inout Cell, into zones: inout [UInt32]
     ) {
-        forEachArea(touchingDisk: center, radiusMeters: r, containing: containingCenter, cell: &cell, wants: { among($0 >> 1) }) {
+        forEachArea(touchingDisk: center, radiusMeters: r, containing: containingCenter, byZone: true, cell: &cell, wants: { among($0 >> 1) }) {
             zones.append($0 >> 1)
         }
     }
@@ -106,9 +108,10 @@ extension ZoneIndex {
         collectZones(touchingDisk: center, radiusMeters: r, containingCenter: containingCenter, among: among, cell: &cell, into: &zones)
     }
 
+    @inline(__always)
     func forEachArea(
-        touchingDisk center: Coordinate, radiusMeters r: Double, containing: Bool = true, cell: inout Cell,
-        wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32) -> Void
+        touchingDisk center: Coordinate, radiusMeters r: Double, containing: Bool = true, byZone: Bool = false,
+        cell: inout Cell, wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32) -> Void
     ) {
         guard center.isValid, r.isFinite, r >= 0 else { return }
         guard r > 0 else {
@@ -118,7 +121,7 @@ extension ZoneIndex {
         let box = Self.box(around: center, radiusMeters: r)
         let disk = DiskTest(center: center, radius: r)
         // (Closure literals, not one closure value: a stored closure would be allocated per query.)
-        forEachEdge(around: center, in: box, containing: containing, cell: &cell, areas: body, wants: wants) { area, ax, ay, bx, by in
+        forEachEdge(around: center, in: box, containing: containing, byZone: byZone, cell: &cell, areas: body, wants: wants) { area, ax, ay, bx, by in
             disk.report(area, ax, ay, bx, by, body)
         }
         // A disk that reaches past ±180° goes on from the other side of the antimeridian: the
@@ -308,12 +311,15 @@ extension ZoneIndex {
     /// visited, found by the one descent the point query needs anyway, or without any descent
     /// when the box lies inside `cell`, the caller's cell of an earlier query.
     ///
-    /// With `containing`, the edges of the areas already reported as containing `c` are not
-    /// visited (they could only report those areas again), nor those of the approach area of
-    /// a zone whose core contains `c` (the core decides the zone's hit).
+    /// The edges of the areas already settled are not visited (they could only report those
+    /// areas again): with `containing`, the areas reported as containing `c`, and every area
+    /// as soon as one of its edges has reported it (in a walk over several leaves, the next
+    /// leaves skip it); nor those of the approach area of a zone whose core is settled (the
+    /// core decides the zone's hit), nor, `byZone`, any area of a settled zone.
+    @inline(__always)
     func forEachEdge(
-        around c: Coordinate, in box: (Double, Double, Double, Double), containing: Bool, cell: inout Cell,
-        areas: (UInt32) -> Void, wants: (UInt32) -> Bool = { _ in true },
+        around c: Coordinate, in box: (Double, Double, Double, Double), containing: Bool, byZone: Bool = false,
+        cell: inout Cell, areas: (UInt32) -> Void, wants: (UInt32) -> Bool = { _ in true },
         _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         let x = c.longitude, y = c.latitude
@@ -330,37 +336,60 @@ extension ZoneIndex {
                 return
             }
         }
-        guard containing else {
-            guard cell.holds(box) else { return forEachEdge(in: box, wants: wants, body) }
-            guard cell.node != 0 else { return }
-            return Self.forEachEdge(ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, wants: wants, body)
-        }
-        // The areas containing c, kept (a few; past `capacity` none is skipped) to skip their edges.
-        let capacity = 16
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { found in
-            var count = 0
+        // The areas settled so far, whose edges are skipped: those containing c, then each area
+        // as an edge reports it.
+        var settled = SettledAreas(byZone: byZone)
+        if containing {
             Self.scanAreas(x, y, node: cell.node, blob: blob, vertices: vertices) { area in
-                if count < capacity { found[count] = area }
-                count += 1
+                settled.add(area)
                 areas(area)
             }
-            let settled = UnsafeBufferPointer(rebasing: found[..<(count <= capacity ? count : 0)])
-            guard cell.holds(box) else {
-                return forEachEdge(in: box, wants: { !Self.isSettled($0, by: settled) && wants($0) }, body)
+        }
+        guard cell.holds(box) else {
+            return forEachEdge(in: box) { !settled.contains($0) && wants($0) } _: { area, ax, ay, bx, by in
+                guard body(area, ax, ay, bx, by) else { return false }
+                settled.add(area)
+                return true
             }
-            guard cell.node != 0 else { return }
-            Self.forEachEdge(
-                ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box,
-                wants: { !Self.isSettled($0, by: settled) && wants($0) }, body)
+        }
+        guard cell.node != 0 else { return }
+        Self.forEachEdge(ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box) {
+            !settled.contains($0) && wants($0)
+        } _: { area, ax, ay, bx, by in
+            guard body(area, ax, ay, bx, by) else { return false }
+            settled.add(area)
+            return true
         }
     }
 
-    /// Whether `area` needs no edge test given the areas `found` to contain the query point:
-    /// it is one of them, or the approach of a zone whose core (even code) is one of them.
-    @inline(__always)
-    static func isSettled(_ area: UInt32, by found: UnsafeBufferPointer<UInt32>) -> Bool {
-        for f in found where f == area || (f & 1 == 0 && f >> 1 == area >> 1) { return true }
-        return false
+    /// The areas a query has settled (containing its point, or already reported by an edge): up
+    /// to 16 kept inline, past that the rest are not skipped. An area needs no more edge tests
+    /// when it is one of them, or the approach of a zone whose core (even code) is one of them,
+    /// or, `byZone` (callers that want zones, not areas), any area of a zone one of them
+    /// belongs to.
+    struct SettledAreas {
+        var items = SIMD16<UInt32>()
+        var count = 0
+        let byZone: Bool
+
+        init(byZone: Bool) { self.byZone = byZone }
+
+        @inline(__always)
+        mutating func add(_ area: UInt32) {
+            guard count < 16 else { return }
+            items[count] = area
+            count += 1
+        }
+
+        @inline(__always)
+        func contains(_ area: UInt32) -> Bool {
+            if byZone {
+                for k in 0..<count where items[k] >> 1 == area >> 1 { return true }
+            } else {
+                for k in 0..<count where items[k] == area || (items[k] & 1 == 0 && items[k] >> 1 == area >> 1) { return true }
+            }
+            return false
+        }
     }
 
     /// Calls `body(area, ax, ay, bx, by)` for the edges of the leaf blob at word `w`, with

@@ -94,6 +94,11 @@ import Testing
                     }
                 }
                 #expect(mine == truth, "segment \(a) → \(b): index \(mine.sorted()) GEOS \(truth.sorted())")
+                // The zone numbers the engine asks for: once a zone is settled (by an area
+                // containing the start or by an edge), its other area's edges are skipped.
+                var zones: [UInt32] = []
+                index.collectZones(touchingSegment: a, b, into: &zones)
+                #expect(Set(zones) == Set(hits.map(\.zone)), "segment \(a) → \(b): zones \(Set(zones).sorted())")
                 checked += 1
             }
         }
