@@ -40,6 +40,20 @@ public struct PositionFix: Sendable, Hashable {
         Self.problem(coordinate: coordinate, accuracy: accuracy, speed: speed, heading: heading)
     }
 
+    /// Whether `problem` is nil, without building the problem: the per-fix check of the engine
+    /// (`problem` is asked only when this is false). Tested to agree with `problem`.
+    @inlinable
+    public var isUsable: Bool {
+        guard let c = coordinate, c.latitude >= -90, c.latitude <= 90, c.longitude >= -180, c.longitude <= 180 else {
+            return false
+        }
+        // (Comparisons are false for NaN, and ±infinity fails the ranges.)
+        if let a = accuracy, !(a.isFinite && a >= 0) { return false }
+        if let s = speed, !(s.isFinite && s >= 0) { return false }
+        if let h = heading, !h.isFinite { return false }
+        return true
+    }
+
     /// The rule of `problem` on a fix's fields, for a reader that checks rows before it makes
     /// fixes of them.
     @inlinable

@@ -43,7 +43,7 @@ public enum VehicleTracker {
             if t < last { return reject(fix, .outOfOrder(last: last), &state, zones, &out) }
             if t == last { return reject(fix, .duplicate, &state, zones, &out) }
         }
-        if let problem = fix.problem { return reject(fix, problem, &state, zones, &out) }
+        if !fix.isUsable, let problem = fix.problem { return reject(fix, problem, &state, zones, &out) }
         guard let c = fix.coordinate else { return }  // `problem` refuses a fix without one
 
         let wasHeld = !state.holds.isEmpty
@@ -120,9 +120,12 @@ public enum VehicleTracker {
                     empty(&scratch.held)
                     for h in state.holds where !contains(scratch.touched, h.zone) { scratch.held.append(h.zone) }
                     let wanted = scratch.held
+                    // A bit per zone number modulo 64 turns most refusals into one test.
+                    var mask: UInt64 = 0
+                    for z in wanted { mask |= 1 << (z & 63) }
                     index.collectZones(
                         touchingDisk: c, radiusMeters: radius + cfg.exitMarginMeters, containingCenter: false,
-                        among: { wanted.contains($0) }, cell: &state.cell, into: &scratch.near)
+                        among: { mask & 1 << ($0 & 63) != 0 && wanted.contains($0) }, cell: &state.cell, into: &scratch.near)
                     sortUnique(&scratch.near)
                     nearKnown = true
                 }
