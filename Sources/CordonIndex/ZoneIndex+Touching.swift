@@ -83,17 +83,28 @@ extension ZoneIndex {
     /// when one of their edges is within the radius (for a caller that has just asked the point
     /// query for `center`).
     ///
-    /// `among` limits the edge tests to the zones it accepts (by number), e.g. the few whose
-    /// distance a caller needs; zones containing the centre are reported regardless.
+    /// `among`, when given, limits the edge tests to the zones it accepts (by number), e.g. the
+    /// few whose distance a caller needs; zones containing the centre are reported regardless.
     ///
     /// `cell` is the caller's memory of the leaf cell of its last query (see `Cell`): when the
     /// disk lies inside it, the descent from the root grid is skipped; otherwise it is replaced
     /// by the cell holding `center`.
     public func collectZones(
         touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true,
-        among: (UInt32) -> Bool = { _ in true }, cell: inout Cell, into zones: inout [UInt32]
+        among: (UInt32) -> Bool, cell: inout Cell, into zones: inout [UInt32]
     ) {
-        forEachArea(touchingDisk: center, radiusMeters: r, containing: containingCenter, byZone: true, cell: &cell, wants: { among($0 >> 1) }) {
+        forEachArea(
+            touchingDisk: center, radiusMeters: r, containing: containingCenter, byZone: true, cell: &cell, filtering: true,
+            wants: { among($0 >> 1) }
+        ) { zones.append($0 >> 1) }
+    }
+
+    /// As `collectZones(touchingDisk:radiusMeters:containingCenter:among:cell:into:)` for every zone.
+    public func collectZones(
+        touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true, cell: inout Cell,
+        into zones: inout [UInt32]
+    ) {
+        forEachArea(touchingDisk: center, radiusMeters: r, containing: containingCenter, byZone: true, cell: &cell) {
             zones.append($0 >> 1)
         }
     }
@@ -111,7 +122,7 @@ extension ZoneIndex {
     @inline(__always)
     func forEachArea(
         touchingDisk center: Coordinate, radiusMeters r: Double, containing: Bool = true, byZone: Bool = false,
-        cell: inout Cell, wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32) -> Void
+        cell: inout Cell, filtering: Bool = false, wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32) -> Void
     ) {
         guard center.isValid, r.isFinite, r >= 0 else { return }
         guard r > 0 else {
@@ -121,19 +132,23 @@ extension ZoneIndex {
         let box = Self.box(around: center, radiusMeters: r)
         let disk = DiskTest(center: center, radius: r)
         // (Closure literals, not one closure value: a stored closure would be allocated per query.)
-        forEachEdge(around: center, in: box, containing: containing, byZone: byZone, cell: &cell, areas: body, wants: wants) { area, ax, ay, bx, by in
+        forEachEdge(
+            around: center, in: box, containing: containing, byZone: byZone, cell: &cell, areas: body, filtering: filtering, wants: wants
+        ) { area, ax, ay, bx, by in
             disk.report(area, ax, ay, bx, by, body)
         }
         // A disk that reaches past ±180° goes on from the other side of the antimeridian: the
         // edges there are gathered from that side's part of the box (the test measures on the
         // sphere, so they are measured right).
         if box.0 < -180 {
-            forEachEdge(in: (max(-180, box.0 + 360), box.1, 180, box.3), wants: wants) { area, ax, ay, bx, by in
+            var settled = SettledAreas(byZone: byZone)
+            forEachEdge(in: (max(-180, box.0 + 360), box.1, 180, box.3), settled: &settled, filtering: filtering, wants: wants) { area, ax, ay, bx, by in
                 disk.report(area, ax, ay, bx, by, body)
             }
         }
         if box.2 > 180 {
-            forEachEdge(in: (-180, box.1, min(180, box.2 - 360), box.3), wants: wants) { area, ax, ay, bx, by in
+            var settled = SettledAreas(byZone: byZone)
+            forEachEdge(in: (-180, box.1, min(180, box.2 - 360), box.3), settled: &settled, filtering: filtering, wants: wants) { area, ax, ay, bx, by in
                 disk.report(area, ax, ay, bx, by, body)
             }
         }
@@ -223,8 +238,10 @@ extension ZoneIndex {
             var blocked = false
             let blob = index.blob.buffer, vertices = index.vertices.buffer
             if node != 0 {
+                var settled = SettledAreas(byZone: false)
                 ZoneIndex.forEachEdge(
-                    ofLeaf: Int(node & ~ZoneIndex.leafBit), blob: blob, vertices: vertices, box: k, wants: { _ in !blocked }
+                    ofLeaf: Int(node & ~ZoneIndex.leafBit), blob: blob, vertices: vertices, box: k, settled: &settled,
+                    filtering: true, wants: { _ in !blocked }
                 ) { _, ax, ay, bx, by in
                     if blocked || Predicates.outsideBox(ax, ay, bx, by, k.0, k.2, k.1, k.3) { return false }
                     let lo = (min(ax, bx), min(ay, by)), hi = (max(ax, bx), max(ay, by))
@@ -319,11 +336,14 @@ extension ZoneIndex {
     @inline(__always)
     func forEachEdge(
         around c: Coordinate, in box: (Double, Double, Double, Double), containing: Bool, byZone: Bool = false,
-        cell: inout Cell, areas: (UInt32) -> Void, wants: (UInt32) -> Bool = { _ in true },
+        cell: inout Cell, areas: (UInt32) -> Void, filtering: Bool = false, wants: (UInt32) -> Bool = { _ in true },
         _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         let x = c.longitude, y = c.latitude
-        guard x >= minX, x <= maxX, y >= minY, y <= maxY, columns > 0 else { return forEachEdge(in: box, wants: wants, body) }
+        var settled = SettledAreas(byZone: byZone)
+        guard x >= minX, x <= maxX, y >= minY, y <= maxY, columns > 0 else {
+            return forEachEdge(in: box, settled: &settled, filtering: filtering, wants: wants, body)
+        }
         let blob = self.blob.buffer, vertices = self.vertices.buffer
         // The box holds c, so a cell that holds the box holds c.
         if !(cell.index === self && cell.holds((x, y, x, y))) {
@@ -338,28 +358,16 @@ extension ZoneIndex {
         }
         // The areas settled so far, whose edges are skipped: those containing c, then each area
         // as an edge reports it.
-        var settled = SettledAreas(byZone: byZone)
         if containing {
             Self.scanAreas(x, y, node: cell.node, blob: blob, vertices: vertices) { area in
                 settled.add(area)
                 areas(area)
             }
         }
-        guard cell.holds(box) else {
-            return forEachEdge(in: box) { !settled.contains($0) && wants($0) } _: { area, ax, ay, bx, by in
-                guard body(area, ax, ay, bx, by) else { return false }
-                settled.add(area)
-                return true
-            }
-        }
+        guard cell.holds(box) else { return forEachEdge(in: box, settled: &settled, filtering: filtering, wants: wants, body) }
         guard cell.node != 0 else { return }
-        Self.forEachEdge(ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box) {
-            !settled.contains($0) && wants($0)
-        } _: { area, ax, ay, bx, by in
-            guard body(area, ax, ay, bx, by) else { return false }
-            settled.add(area)
-            return true
-        }
+        Self.forEachEdge(
+            ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, settled: &settled, filtering: filtering, wants: wants, body)
     }
 
     /// The areas a query has settled (containing its point, or already reported by an edge): up
@@ -398,7 +406,7 @@ extension ZoneIndex {
     @inline(__always)
     static func forEachEdge(
         ofLeaf w: Int, blob: UnsafeBufferPointer<UInt64>, vertices: UnsafeBufferPointer<Double>,
-        box: (Double, Double, Double, Double), wants: (UInt32) -> Bool,
+        box: (Double, Double, Double, Double), settled: inout SettledAreas, filtering: Bool, wants: (UInt32) -> Bool,
         _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         let layout = LeafLayout(blob, w)
@@ -407,7 +415,7 @@ extension ZoneIndex {
         for p in 0..<partial {
             let entry = blob[layout.entries + p]
             let area = UInt32(truncatingIfNeeded: entry)
-            var wanted = wants(area)
+            var wanted = !settled.contains(area) && (!filtering || wants(area))
             for _ in 0..<Int((entry >> 32) & chainCountMask) {
                 let header = blob[cursor]
                 let count = Int(header >> 32)
@@ -419,6 +427,7 @@ extension ZoneIndex {
                     v += 2
                     if Predicates.outsideBox(ax, ay, bx, by, box.0, box.2, box.1, box.3) { continue }
                     if body(area, ax, ay, bx, by) {
+                        settled.add(area)
                         wanted = false
                         break
                     }
@@ -431,7 +440,7 @@ extension ZoneIndex {
     /// (min lon, min lat, max lon, max lat), in each leaf until `body` returns true for an area.
     /// Edges and areas may repeat (an edge lives in every leaf it touches).
     func forEachEdge(
-        in box: (Double, Double, Double, Double), wants: (UInt32) -> Bool = { _ in true },
+        in box: (Double, Double, Double, Double), settled: inout SettledAreas, filtering: Bool = false, wants: (UInt32) -> Bool = { _ in true },
         _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         guard box.2 >= minX, box.0 <= maxX, box.3 >= minY, box.1 <= maxY, columns > 0 else { return }
@@ -451,7 +460,8 @@ extension ZoneIndex {
             var node = start
             while node != 0 {
                 if node & Self.leafBit != 0 {
-                    Self.forEachEdge(ofLeaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, wants: wants, body)
+                    Self.forEachEdge(
+                        ofLeaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, settled: &settled, filtering: filtering, wants: wants, body)
                     return
                 }
                 let n = internals[Int(node)]
