@@ -389,14 +389,20 @@ extension ZoneIndex {
             count += 1
         }
 
+        /// (Mutating only so that it reads the list in place: a non-mutating call copied all
+        /// 64 bytes of it at every leaf entry.)
         @inline(__always)
-        func contains(_ area: UInt32) -> Bool {
-            if byZone {
-                for k in 0..<count where items[k] >> 1 == area >> 1 { return true }
-            } else {
-                for k in 0..<count where items[k] == area || (items[k] & 1 == 0 && items[k] >> 1 == area >> 1) { return true }
+        mutating func contains(_ area: UInt32) -> Bool {
+            guard count > 0 else { return false }
+            return withUnsafeBytes(of: &items) { raw in
+                let items = raw.bindMemory(to: UInt32.self)
+                if byZone {
+                    for k in 0..<count where items[k] >> 1 == area >> 1 { return true }
+                } else {
+                    for k in 0..<count where items[k] == area || (items[k] & 1 == 0 && items[k] >> 1 == area >> 1) { return true }
+                }
+                return false
             }
-            return false
         }
     }
 
