@@ -110,6 +110,11 @@ public enum VehicleTracker {
             if zones.isTimeDependent && !zones.rules[Int(hold.zone)].isEnforced(at: t) {
                 release = true
             } else if contains(scratch.touched, hold.zone) {
+                if hold.clearSince == nil {
+                    // Touched and not counting down: nothing to write back.
+                    k += 1
+                    continue
+                }
                 hold.clearSince = nil
             } else {
                 if !nearKnown && !uncertain {

@@ -209,6 +209,12 @@ extension ZoneIndex {
             let area = UInt32(truncatingIfNeeded: entry)
             let chains = Int((entry >> 32) & chainCountMask)
             let first = cursor
+            if area & 1 == 1 && area >> 1 == lastCoreZone {
+                // The approach of a zone whose core holds P (it follows its core): no hit of
+                // its own, so its chains are only stepped over.
+                for _ in 0..<chains { cursor += 1 + Int(blob[cursor] >> 32) }
+                continue
+            }
             // R→P crosses edge a→b when a and b lie strictly on different sides of line R→P and
             // R and P strictly on different sides of line a→b. Every vertex's side is a filtered
             // sign (no branch); only edges whose ends differ, a few per entry, test the second
