@@ -124,13 +124,9 @@ public enum VehicleTracker {
                     empty(&scratch.near)
                     empty(&scratch.held)
                     for h in state.holds where !contains(scratch.touched, h.zone) { scratch.held.append(h.zone) }
-                    let wanted = scratch.held
-                    // A bit per zone number modulo 64 turns most refusals into one test.
-                    var mask: UInt64 = 0
-                    for z in wanted { mask |= 1 << (z & 63) }
                     index.collectZones(
                         touchingDisk: c, radiusMeters: radius + cfg.exitMarginMeters, containingCenter: false,
-                        among: { mask & 1 << ($0 & 63) != 0 && wanted.contains($0) }, cell: &state.cell, into: &scratch.near)
+                        amongZones: scratch.held, cell: &state.cell, into: &scratch.near)
                     sortUnique(&scratch.near)
                     nearKnown = true
                 }

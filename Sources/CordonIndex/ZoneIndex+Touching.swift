@@ -99,6 +99,20 @@ extension ZoneIndex {
         ) { zones.append($0 >> 1) }
     }
 
+    /// As `collectZones(touchingDisk:radiusMeters:containingCenter:among:cell:into:)` with the
+    /// edge tests limited to the zones numbered in `amongZones` (a short list, as a vehicle's
+    /// holds): decided in the leaf walk itself, without a call per leaf entry.
+    public func collectZones(
+        touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true, amongZones: [UInt32],
+        cell: inout Cell, into zones: inout [UInt32]
+    ) {
+        amongZones.withUnsafeBufferPointer { only in
+            forEachArea(touchingDisk: center, radiusMeters: r, containing: containingCenter, byZone: true, cell: &cell, only: only) {
+                zones.append($0 >> 1)
+            }
+        }
+    }
+
     /// As `collectZones(touchingDisk:radiusMeters:containingCenter:among:cell:into:)` for every zone.
     public func collectZones(
         touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true, cell: inout Cell,
@@ -122,7 +136,8 @@ extension ZoneIndex {
     @inline(__always)
     func forEachArea(
         touchingDisk center: Coordinate, radiusMeters r: Double, containing: Bool = true, byZone: Bool = false,
-        cell: inout Cell, filtering: Bool = false, wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32) -> Void
+        cell: inout Cell, only: UnsafeBufferPointer<UInt32>? = nil, filtering: Bool = false,
+        wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32) -> Void
     ) {
         guard center.isValid, r.isFinite, r >= 0 else { return }
         guard r > 0 else {
@@ -133,7 +148,8 @@ extension ZoneIndex {
         let disk = DiskTest(center: center, radius: r)
         // (Closure literals, not one closure value: a stored closure would be allocated per query.)
         forEachEdge(
-            around: center, in: box, containing: containing, byZone: byZone, cell: &cell, areas: body, filtering: filtering, wants: wants
+            around: center, in: box, containing: containing, byZone: byZone, cell: &cell, areas: body, only: only, filtering: filtering,
+            wants: wants
         ) { area, ax, ay, bx, by in
             disk.report(area, ax, ay, bx, by, body)
         }
@@ -141,13 +157,13 @@ extension ZoneIndex {
         // edges there are gathered from that side's part of the box (the test measures on the
         // sphere, so they are measured right).
         if box.0 < -180 {
-            var settled = SettledAreas(byZone: byZone)
+            var settled = SettledAreas(byZone: byZone, only: only)
             forEachEdge(in: (max(-180, box.0 + 360), box.1, 180, box.3), settled: &settled, filtering: filtering, wants: wants) { area, ax, ay, bx, by in
                 disk.report(area, ax, ay, bx, by, body)
             }
         }
         if box.2 > 180 {
-            var settled = SettledAreas(byZone: byZone)
+            var settled = SettledAreas(byZone: byZone, only: only)
             forEachEdge(in: (-180, box.1, min(180, box.2 - 360), box.3), settled: &settled, filtering: filtering, wants: wants) { area, ax, ay, bx, by in
                 disk.report(area, ax, ay, bx, by, body)
             }
@@ -336,11 +352,12 @@ extension ZoneIndex {
     @inline(__always)
     func forEachEdge(
         around c: Coordinate, in box: (Double, Double, Double, Double), containing: Bool, byZone: Bool = false,
-        cell: inout Cell, areas: (UInt32) -> Void, filtering: Bool = false, wants: (UInt32) -> Bool = { _ in true },
+        cell: inout Cell, areas: (UInt32) -> Void, only: UnsafeBufferPointer<UInt32>? = nil, filtering: Bool = false,
+        wants: (UInt32) -> Bool = { _ in true },
         _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         let x = c.longitude, y = c.latitude
-        var settled = SettledAreas(byZone: byZone)
+        var settled = SettledAreas(byZone: byZone, only: only)
         guard x >= minX, x <= maxX, y >= minY, y <= maxY, columns > 0 else {
             return forEachEdge(in: box, settled: &settled, filtering: filtering, wants: wants, body)
         }
@@ -379,8 +396,28 @@ extension ZoneIndex {
         var items = SIMD16<UInt32>()
         var count = 0
         let byZone: Bool
+        /// When set, only the areas of these zones (a short list) are wanted; `onlyMask` has
+        /// bit z % 64 of each, so most refusals take one test.
+        let only: UnsafeBufferPointer<UInt32>?
+        let onlyMask: UInt64
 
-        init(byZone: Bool) { self.byZone = byZone }
+        init(byZone: Bool, only: UnsafeBufferPointer<UInt32>? = nil) {
+            self.byZone = byZone
+            self.only = only
+            var mask: UInt64 = 0
+            for z in only ?? UnsafeBufferPointer(start: nil, count: 0) { mask |= 1 << (z & 63) }
+            onlyMask = mask
+        }
+
+        /// Whether the edges of `area` need no test: not among `only`, or settled.
+        @inline(__always)
+        mutating func refuses(_ area: UInt32) -> Bool {
+            if let only {
+                let zone = area >> 1
+                if onlyMask & 1 << (zone & 63) == 0 || !only.contains(zone) { return true }
+            }
+            return contains(area)
+        }
 
         @inline(__always)
         mutating func add(_ area: UInt32) {
@@ -407,8 +444,10 @@ extension ZoneIndex {
     }
 
     /// Calls `body(area, ax, ay, bx, by)` for the edges of the leaf blob at word `w`, with
-    /// their exact vertices, until `body` returns true for an area (its other edges in this
-    /// leaf are then skipped). Edges wholly outside `box` and areas `wants` refuses are skipped.
+    /// their exact vertices. When `body` returns true for an area, the area is added to
+    /// `settled` and its other edges are skipped. Edges wholly outside `box`, areas `settled`
+    /// holds and, when `filtering`, areas `wants` refuses are skipped (unfiltered, `wants` is
+    /// never called: no call per entry).
     @inline(__always)
     static func forEachEdge(
         ofLeaf w: Int, blob: UnsafeBufferPointer<UInt64>, vertices: UnsafeBufferPointer<Double>,
@@ -421,7 +460,7 @@ extension ZoneIndex {
         for p in 0..<partial {
             let entry = blob[layout.entries + p]
             let area = UInt32(truncatingIfNeeded: entry)
-            var wanted = !settled.contains(area) && (!filtering || wants(area))
+            var wanted = !settled.refuses(area) && (!filtering || wants(area))
             for _ in 0..<Int((entry >> 32) & chainCountMask) {
                 let header = blob[cursor]
                 let count = Int(header >> 32)
@@ -443,8 +482,9 @@ extension ZoneIndex {
     }
 
     /// Calls `body(area, ax, ay, bx, by)` for the edges stored in a leaf whose cell meets `box`
-    /// (min lon, min lat, max lon, max lat), in each leaf until `body` returns true for an area.
-    /// Edges and areas may repeat (an edge lives in every leaf it touches).
+    /// (min lon, min lat, max lon, max lat), as `forEachEdge(ofLeaf:…)` does in each: an area
+    /// `body` accepts is settled for the leaves that follow. Edges may repeat (an edge lives
+    /// in every leaf it touches).
     func forEachEdge(
         in box: (Double, Double, Double, Double), settled: inout SettledAreas, filtering: Bool = false, wants: (UInt32) -> Bool = { _ in true },
         _ body: (UInt32, Double, Double, Double, Double) -> Bool

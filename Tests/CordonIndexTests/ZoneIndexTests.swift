@@ -162,6 +162,33 @@ import Testing
         #expect(inside > 500 && inside < points.count - 500)
     }
 
+    /// The near-hold query's list of zones (`amongZones:`, decided in the leaf walk) answers
+    /// what the same limit as a closure (`among:`) does, on disks of 20 m to 2 km, with and
+    /// without the centre's zones, for lists of one to twelve zones (numbers up to 300, so the
+    /// 64-bit mask has collisions); and the limit is live: the full query finds more.
+    @Test func amongZonesEqualsTheAmongClosure() {
+        let index = ZoneIndex.Builder().build(zoneIDs: (0..<300).map(String.init), areas: Self.areas(count: 300))
+        var state: UInt64 = 5
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 11
+        }
+        var limited = 0
+        for (k, p) in Self.points(count: 3_000, seed: 17).enumerated() {
+            let list = (0..<(1 + Int(next() % 12))).map { _ in UInt32(next() % 300) }
+            let r = [20.0, 150, 600, 2_000][k % 4]
+            let containing = k % 3 != 0
+            var viaList: [UInt32] = [], viaClosure: [UInt32] = [], all: [UInt32] = []
+            var cell = ZoneIndex.Cell()
+            index.collectZones(touchingDisk: p, radiusMeters: r, containingCenter: containing, amongZones: list, cell: &cell, into: &viaList)
+            index.collectZones(touchingDisk: p, radiusMeters: r, containingCenter: containing, among: { list.contains($0) }, into: &viaClosure)
+            index.collectZones(touchingDisk: p, radiusMeters: r, containingCenter: containing, into: &all)
+            #expect(Set(viaList) == Set(viaClosure), "\(p) r \(r) among \(list)")
+            if Set(all).count > Set(viaList).count { limited += 1 }
+        }
+        #expect(limited > 300)
+    }
+
     /// A caller-kept cell (a vehicle's) must never change an answer: a random walk with small
     /// steps, jumps and cell borders, each disk and segment query asked with the walk's cell
     /// and with none; a cell made by another index is ignored. The walk must reuse its cell
