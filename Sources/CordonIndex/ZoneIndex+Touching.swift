@@ -127,10 +127,19 @@ extension ZoneIndex {
     /// descending from the root grid.
     public func collectZones(
         touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true,
-        among: (UInt32) -> Bool = { _ in true }, into zones: inout [UInt32]
+        among: (UInt32) -> Bool, into zones: inout [UInt32]
     ) {
         var cell = Cell()
         collectZones(touchingDisk: center, radiusMeters: r, containingCenter: containingCenter, among: among, cell: &cell, into: &zones)
+    }
+
+    /// As `collectZones(touchingDisk:radiusMeters:containingCenter:cell:into:)`, descending
+    /// from the root grid.
+    public func collectZones(
+        touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true, into zones: inout [UInt32]
+    ) {
+        var cell = Cell()
+        collectZones(touchingDisk: center, radiusMeters: r, containingCenter: containingCenter, cell: &cell, into: &zones)
     }
 
     @inline(__always)
