@@ -203,6 +203,10 @@ extension ZoneIndex {
         var index: ZoneIndex?
         var node: UInt32 = 0
         var x0 = Double.infinity, y0 = Double.infinity, x1 = -Double.infinity, y1 = -Double.infinity
+        /// The leaf's parent (an internal node; 0 when the leaf hangs from the root grid) and its
+        /// cell: a box that leaves the leaf but not the parent is walked from there.
+        var parent: UInt32 = 0
+        var parentRect = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
         /// A rectangle inside the cell that no edge of the leaf meets, so that every point of
         /// it lies in the same areas (`clearAreas`): a query whose box lies inside it touches
         /// exactly those and reads no edge. Found at the cell's second use (`clearKnown`);
@@ -327,13 +331,18 @@ extension ZoneIndex {
         var (x0, y0, x1, y1) = rootGrid.rect(ix, iy)
         let internals = self.internals.buffer
         var node = root.buffer[iy * columns + ix]
+        var parent: UInt32 = 0
+        var parentRect = (x0, y0, x1, y1)
         while node != 0 && node & Self.leafBit == 0 {
             let n = internals[Int(node)]
+            (parent, parentRect) = (node, (x0, y0, x1, y1))
             if x >= n.cx { x0 = n.cx } else { x1 = n.cx }
             if y >= n.cy { y0 = n.cy } else { y1 = n.cy }
             node = Self.child(n, x, y)
         }
-        return Cell(index: self, node: node, x0: x0, y0: y0, x1: x1, y1: y1)
+        var cell = Cell(index: self, node: node, x0: x0, y0: y0, x1: x1, y1: y1)
+        (cell.parent, cell.parentRect) = (parent, parentRect)
+        return cell
     }
 
     /// Calls `body` with the area code (`zone << 1 | kind`) of every hit of leaf reference
@@ -390,7 +399,11 @@ extension ZoneIndex {
                 areas(area)
             }
         }
-        guard cell.holds(box) else { return forEachEdge(in: box, settled: &settled, filtering: filtering, wants: wants, body) }
+        guard cell.holds(box) else {
+            let p = cell.parentRect
+            let inParent = cell.parent != 0 && box.0 > p.0 + 1e-9 && box.2 < p.2 - 1e-9 && box.1 > p.1 + 1e-9 && box.3 < p.3 - 1e-9
+            return forEachEdge(in: box, below: inParent ? cell.parent : 0, settled: &settled, filtering: filtering, wants: wants, body)
+        }
         guard cell.node != 0 else { return }
         Self.forEachEdge(
             ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, settled: &settled, filtering: filtering, wants: wants, body)
@@ -494,9 +507,12 @@ extension ZoneIndex {
     /// (min lon, min lat, max lon, max lat), as `forEachEdge(ofLeaf:…)` does in each: an area
     /// `body` accepts is settled for the leaves that follow. Edges may repeat (an edge lives
     /// in every leaf it touches).
+    ///
+    /// With `below`, an internal node whose cell holds the box (with 1e-9° to spare), only that
+    /// node's subtree is walked: every leaf whose cell meets the box is in it.
     func forEachEdge(
-        in box: (Double, Double, Double, Double), settled: inout SettledAreas, filtering: Bool = false, wants: (UInt32) -> Bool = { _ in true },
-        _ body: (UInt32, Double, Double, Double, Double) -> Bool
+        in box: (Double, Double, Double, Double), below start: UInt32 = 0, settled: inout SettledAreas, filtering: Bool = false,
+        wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         guard box.2 >= minX, box.0 <= maxX, box.3 >= minY, box.1 <= maxY, columns > 0 else { return }
         let grid = rootGrid
@@ -539,6 +555,7 @@ extension ZoneIndex {
                 node = next
             }
         }
+        if start != 0 { return visit(start) }
         for j in j0...j1 {
             for i in i0...i1 {
                 let (x0, y0, x1, y1) = grid.rect(i, j)

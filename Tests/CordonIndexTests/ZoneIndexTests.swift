@@ -189,6 +189,76 @@ import Testing
         #expect(limited > 300)
     }
 
+    /// A box that leaves the carried cell but not its parent is walked from the parent: on a
+    /// dense cluster (small stars, deep trees) a walk with disks of 5 to 200 m, each answer
+    /// equal to the naive locator's and the disk test's over every edge. The walk must take the parent path often, and also leave the
+    /// parent often, or the test would not test the choice (walking from the parent regardless
+    /// fails it).
+    @Test func boxesLeavingTheCellAreWalkedFromTheParentExactly() {
+        var areas: [(area: UInt32, geometry: MultiPolygon)] = []
+        var state: UInt64 = 23
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        // A dense cluster 2 km across in a set 1° wide (four zones at its corners): coarse root
+        // cells, deep trees under the cluster.
+        for z in 0..<800 {
+            let corner = z < 4
+            let cx = corner ? 115.5 + Double(z % 2) : 116.04 + next() * 0.02
+            let cy = corner ? 39.5 + Double(z / 2) : 39.94 + next() * 0.02
+            let r = corner ? 0.01 : 0.0002 + next() * 0.001
+            let n = 6 + Int(next() * 24)
+            var ring = (0..<n).map { k -> Coordinate in
+                let a = Double(k) / Double(n) * 2 * .pi, rr = r * (0.3 + 0.7 * next())
+                return Coordinate(longitude: cx + rr * cos(a), latitude: cy + rr * sin(a))
+            }
+            ring.append(ring[0])
+            areas.append((UInt32(z) << 1, MultiPolygon([Polygon(exterior: Ring(ring))])))
+        }
+        let index = ZoneIndex.Builder().build(zoneIDs: (0..<800).map(String.init), areas: areas)
+        // The oracle, with no index (a fresh query takes the same walks): the naive locator for
+        // the centre, and the disk test on every edge.
+        let naive = NaiveLocator(areas: areas)
+        func truth(_ c: Coordinate, _ r: Double) -> Set<UInt32> {
+            var inside: [UInt32] = []
+            naive.locate(c, into: &inside)
+            var zones = Set(inside.map { $0 >> 1 })
+            let disk = DiskTest(center: c, radius: r)
+            for (area, geometry) in areas where !zones.contains(area >> 1) {
+                let ring = geometry.polygons[0].exterior.coordinates
+                for k in 1..<ring.count
+                where disk.touches(ring[k - 1].longitude, ring[k - 1].latitude, ring[k].longitude, ring[k].latitude) {
+                    zones.insert(area >> 1)
+                    break
+                }
+            }
+            return zones
+        }
+        var cell = ZoneIndex.Cell()
+        var p = Coordinate(longitude: 116.05, latitude: 39.95)
+        var viaParent = 0, pastParent = 0
+        for step in 0..<3_000 {
+            p = Coordinate(
+                longitude: min(116.06, max(116.04, p.longitude + (next() - 0.5) * 0.0004)),
+                latitude: min(39.96, max(39.94, p.latitude + (next() - 0.5) * 0.0004)))
+            let r = [5.0, 20, 60, 200][step % 4]
+            let box = ZoneIndex.box(around: p, radiusMeters: r)
+            let before = cell
+            var withCell: [UInt32] = []
+            index.collectZones(touchingDisk: p, radiusMeters: r, cell: &cell, into: &withCell)
+            #expect(Set(withCell) == truth(p, r), "step \(step)")
+            // Which walk the query took (a cell kept, the box past its leaf).
+            if before.index === index && before.holds((p.longitude, p.latitude, p.longitude, p.latitude)) && !before.holds(box)
+                && !before.clearHolds(box) && before.parent != 0
+            {
+                let q = before.parentRect
+                if box.0 > q.0 + 1e-9 && box.2 < q.2 - 1e-9 && box.1 > q.1 + 1e-9 && box.3 < q.3 - 1e-9 { viaParent += 1 } else { pastParent += 1 }
+            }
+        }
+        #expect(viaParent > 150 && pastParent > 150, "\(viaParent) walks from the parent, \(pastParent) past it")
+    }
+
     /// A caller-kept cell (a vehicle's) must never change an answer: a random walk with small
     /// steps, jumps and cell borders, each disk and segment query asked with the walk's cell
     /// and with none; a cell made by another index is ignored. The walk must reuse its cell
