@@ -44,27 +44,28 @@ public struct PositionFix: Sendable, Hashable {
     /// (`problem` is asked only when this is false). Tested to agree with `problem`.
     @inlinable
     public var isUsable: Bool {
-        guard let c = coordinate, c.latitude >= -90, c.latitude <= 90, c.longitude >= -180, c.longitude <= 180 else {
-            return false
-        }
-        // (Comparisons are false for NaN, and ±infinity fails the ranges.)
-        if let a = accuracy, !(a.isFinite && a >= 0) { return false }
-        if let s = speed, !(s.isFinite && s >= 0) { return false }
+        guard let c = coordinate, Self.isLatitude(c.latitude), Self.isLongitude(c.longitude) else { return false }
+        if let a = accuracy, !Self.isMagnitude(a) { return false }
+        if let s = speed, !Self.isMagnitude(s) { return false }
         if let h = heading, !h.isFinite { return false }
         return true
     }
+
+    // The field rules `isUsable` and `problem` share. (Comparisons are false for NaN, and
+    // ±infinity fails the ranges.)
+    @inlinable static func isLatitude(_ v: Double) -> Bool { v >= -90 && v <= 90 }
+    @inlinable static func isLongitude(_ v: Double) -> Bool { v >= -180 && v <= 180 }
+    @inlinable static func isMagnitude(_ v: Double) -> Bool { v.isFinite && v >= 0 }
 
     /// The rule of `problem` on a fix's fields, for a reader that checks rows before it makes
     /// fixes of them.
     @inlinable
     public static func problem(coordinate: Coordinate?, accuracy: Double?, speed: Double?, heading: Double?) -> FixProblem? {
         guard let c = coordinate else { return .noPosition }
-        guard c.latitude.isFinite, c.latitude >= -90, c.latitude <= 90 else { return .invalidField("lat", c.latitude) }
-        guard c.longitude.isFinite, c.longitude >= -180, c.longitude <= 180 else {
-            return .invalidField("lon", c.longitude)
-        }
-        if let a = accuracy, !(a.isFinite && a >= 0) { return .invalidField("accuracy", a) }
-        if let s = speed, !(s.isFinite && s >= 0) { return .invalidField("speed", s) }
+        guard isLatitude(c.latitude) else { return .invalidField("lat", c.latitude) }
+        guard isLongitude(c.longitude) else { return .invalidField("lon", c.longitude) }
+        if let a = accuracy, !isMagnitude(a) { return .invalidField("accuracy", a) }
+        if let s = speed, !isMagnitude(s) { return .invalidField("speed", s) }
         if let h = heading, !h.isFinite { return .invalidField("heading", h) }
         return nil
     }

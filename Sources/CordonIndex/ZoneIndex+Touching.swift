@@ -83,37 +83,9 @@ extension ZoneIndex {
     /// when one of their edges is within the radius (for a caller that has just asked the point
     /// query for `center`).
     ///
-    /// `among`, when given, limits the edge tests to the zones it accepts (by number), e.g. the
-    /// few whose distance a caller needs; zones containing the centre are reported regardless.
-    ///
     /// `cell` is the caller's memory of the leaf cell of its last query (see `Cell`): when the
     /// disk lies inside it, the descent from the root grid is skipped; otherwise it is replaced
     /// by the cell holding `center`.
-    public func collectZones(
-        touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true,
-        among: (UInt32) -> Bool, cell: inout Cell, into zones: inout [UInt32]
-    ) {
-        forEachArea(
-            touchingDisk: center, radiusMeters: r, containing: containingCenter, byZone: true, cell: &cell, filtering: true,
-            wants: { among($0 >> 1) }
-        ) { zones.append($0 >> 1) }
-    }
-
-    /// As `collectZones(touchingDisk:radiusMeters:containingCenter:among:cell:into:)` with the
-    /// edge tests limited to the zones numbered in `amongZones` (a short list, as a vehicle's
-    /// holds): decided in the leaf walk itself, without a call per leaf entry.
-    public func collectZones(
-        touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true, amongZones: [UInt32],
-        cell: inout Cell, into zones: inout [UInt32]
-    ) {
-        amongZones.withUnsafeBufferPointer { only in
-            forEachArea(touchingDisk: center, radiusMeters: r, containing: containingCenter, byZone: true, cell: &cell, only: only) {
-                zones.append($0 >> 1)
-            }
-        }
-    }
-
-    /// As `collectZones(touchingDisk:radiusMeters:containingCenter:among:cell:into:)` for every zone.
     public func collectZones(
         touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true, cell: inout Cell,
         into zones: inout [UInt32]
@@ -123,14 +95,19 @@ extension ZoneIndex {
         }
     }
 
-    /// As `collectZones(touchingDisk:radiusMeters:containingCenter:among:cell:into:)`,
-    /// descending from the root grid.
+    /// As `collectZones(touchingDisk:radiusMeters:containingCenter:cell:into:)` with the edge
+    /// tests limited to the zones numbered in `amongZones` (a short list, as a vehicle's holds:
+    /// the few whose distance a caller needs); zones containing the centre are reported
+    /// regardless. Decided in the leaf walk itself, by a 64-bit mask and then the list.
     public func collectZones(
-        touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true,
-        among: (UInt32) -> Bool, into zones: inout [UInt32]
+        touchingDisk center: Coordinate, radiusMeters r: Double, containingCenter: Bool = true, amongZones: [UInt32],
+        cell: inout Cell, into zones: inout [UInt32]
     ) {
-        var cell = Cell()
-        collectZones(touchingDisk: center, radiusMeters: r, containingCenter: containingCenter, among: among, cell: &cell, into: &zones)
+        amongZones.withUnsafeBufferPointer { only in
+            forEachArea(touchingDisk: center, radiusMeters: r, containing: containingCenter, byZone: true, cell: &cell, only: only) {
+                zones.append($0 >> 1)
+            }
+        }
     }
 
     /// As `collectZones(touchingDisk:radiusMeters:containingCenter:cell:into:)`, descending
@@ -145,8 +122,7 @@ extension ZoneIndex {
     @inline(__always)
     func forEachArea(
         touchingDisk center: Coordinate, radiusMeters r: Double, containing: Bool = true, byZone: Bool = false,
-        cell: inout Cell, only: UnsafeBufferPointer<UInt32>? = nil, filtering: Bool = false,
-        wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32) -> Void
+        cell: inout Cell, only: UnsafeBufferPointer<UInt32>? = nil, _ body: (UInt32) -> Void
     ) {
         guard center.isValid, r.isFinite, r >= 0 else { return }
         guard r > 0 else {
@@ -157,8 +133,7 @@ extension ZoneIndex {
         let disk = DiskTest(center: center, radius: r)
         // (Closure literals, not one closure value: a stored closure would be allocated per query.)
         forEachEdge(
-            around: center, in: box, containing: containing, byZone: byZone, cell: &cell, areas: body, only: only, filtering: filtering,
-            wants: wants
+            around: center, in: box, containing: containing, byZone: byZone, cell: &cell, areas: body, only: only
         ) { area, ax, ay, bx, by in
             disk.report(area, ax, ay, bx, by, body)
         }
@@ -167,13 +142,13 @@ extension ZoneIndex {
         // sphere, so they are measured right).
         if box.0 < -180 {
             var settled = SettledAreas(byZone: byZone, only: only)
-            forEachEdge(in: (max(-180, box.0 + 360), box.1, 180, box.3), settled: &settled, filtering: filtering, wants: wants) { area, ax, ay, bx, by in
+            forEachEdge(in: (max(-180, box.0 + 360), box.1, 180, box.3), settled: &settled) { area, ax, ay, bx, by in
                 disk.report(area, ax, ay, bx, by, body)
             }
         }
         if box.2 > 180 {
             var settled = SettledAreas(byZone: byZone, only: only)
-            forEachEdge(in: (-180, box.1, min(180, box.2 - 360), box.3), settled: &settled, filtering: filtering, wants: wants) { area, ax, ay, bx, by in
+            forEachEdge(in: (-180, box.1, min(180, box.2 - 360), box.3), settled: &settled) { area, ax, ay, bx, by in
                 disk.report(area, ax, ay, bx, by, body)
             }
         }
@@ -268,10 +243,7 @@ extension ZoneIndex {
             let blob = index.blob.buffer, vertices = index.vertices.buffer
             if node != 0 {
                 var settled = SettledAreas(byZone: false)
-                ZoneIndex.forEachEdge(
-                    ofLeaf: Int(node & ~ZoneIndex.leafBit), blob: blob, vertices: vertices, box: k, settled: &settled,
-                    filtering: true, wants: { _ in !blocked }
-                ) { _, ax, ay, bx, by in
+                ZoneIndex.forEachEdge(ofLeaf: Int(node & ~ZoneIndex.leafBit), blob: blob, vertices: vertices, box: k, settled: &settled) { _, ax, ay, bx, by in
                     if blocked || Predicates.outsideBox(ax, ay, bx, by, k.0, k.2, k.1, k.3) { return false }
                     let lo = (min(ax, bx), min(ay, by)), hi = (max(ax, bx), max(ay, by))
                     var kept = -1.0
@@ -370,14 +342,13 @@ extension ZoneIndex {
     @inline(__always)
     func forEachEdge(
         around c: Coordinate, in box: (Double, Double, Double, Double), containing: Bool, byZone: Bool = false,
-        cell: inout Cell, areas: (UInt32) -> Void, only: UnsafeBufferPointer<UInt32>? = nil, filtering: Bool = false,
-        wants: (UInt32) -> Bool = { _ in true },
+        cell: inout Cell, areas: (UInt32) -> Void, only: UnsafeBufferPointer<UInt32>? = nil,
         _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         let x = c.longitude, y = c.latitude
         var settled = SettledAreas(byZone: byZone, only: only)
         guard x >= minX, x <= maxX, y >= minY, y <= maxY, columns > 0 else {
-            return forEachEdge(in: box, settled: &settled, filtering: filtering, wants: wants, body)
+            return forEachEdge(in: box, settled: &settled, body)
         }
         let blob = self.blob.buffer, vertices = self.vertices.buffer
         // The box holds c, so a cell that holds the box holds c.
@@ -402,11 +373,11 @@ extension ZoneIndex {
         guard cell.holds(box) else {
             let p = cell.parentRect
             let inParent = cell.parent != 0 && box.0 > p.0 + 1e-9 && box.2 < p.2 - 1e-9 && box.1 > p.1 + 1e-9 && box.3 < p.3 - 1e-9
-            return forEachEdge(in: box, below: inParent ? cell.parent : 0, settled: &settled, filtering: filtering, wants: wants, body)
+            return forEachEdge(in: box, below: inParent ? cell.parent : 0, settled: &settled, body)
         }
         guard cell.node != 0 else { return }
         Self.forEachEdge(
-            ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, settled: &settled, filtering: filtering, wants: wants, body)
+            ofLeaf: Int(cell.node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, settled: &settled, body)
     }
 
     /// The areas a query has settled (containing its point, or already reported by an edge): up
@@ -467,13 +438,12 @@ extension ZoneIndex {
 
     /// Calls `body(area, ax, ay, bx, by)` for the edges of the leaf blob at word `w`, with
     /// their exact vertices. When `body` returns true for an area, the area is added to
-    /// `settled` and its other edges are skipped. Edges wholly outside `box`, areas `settled`
-    /// holds and, when `filtering`, areas `wants` refuses are skipped (unfiltered, `wants` is
-    /// never called: no call per entry).
+    /// `settled` and its other edges are skipped. Edges wholly outside `box` and areas
+    /// `settled` refuses (settled, or not among its `only` zones) are skipped.
     @inline(__always)
     static func forEachEdge(
         ofLeaf w: Int, blob: UnsafeBufferPointer<UInt64>, vertices: UnsafeBufferPointer<Double>,
-        box: (Double, Double, Double, Double), settled: inout SettledAreas, filtering: Bool, wants: (UInt32) -> Bool,
+        box: (Double, Double, Double, Double), settled: inout SettledAreas,
         _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         let layout = LeafLayout(blob, w)
@@ -482,7 +452,7 @@ extension ZoneIndex {
         for p in 0..<partial {
             let entry = blob[layout.entries + p]
             let area = UInt32(truncatingIfNeeded: entry)
-            var wanted = !settled.refuses(area) && (!filtering || wants(area))
+            var wanted = !settled.refuses(area)
             for _ in 0..<Int((entry >> 32) & chainCountMask) {
                 let header = blob[cursor]
                 let count = Int(header >> 32)
@@ -511,8 +481,8 @@ extension ZoneIndex {
     /// With `below`, an internal node whose cell holds the box (with 1e-9° to spare), only that
     /// node's subtree is walked: every leaf whose cell meets the box is in it.
     func forEachEdge(
-        in box: (Double, Double, Double, Double), below start: UInt32 = 0, settled: inout SettledAreas, filtering: Bool = false,
-        wants: (UInt32) -> Bool = { _ in true }, _ body: (UInt32, Double, Double, Double, Double) -> Bool
+        in box: (Double, Double, Double, Double), below start: UInt32 = 0, settled: inout SettledAreas,
+        _ body: (UInt32, Double, Double, Double, Double) -> Bool
     ) {
         guard box.2 >= minX, box.0 <= maxX, box.3 >= minY, box.1 <= maxY, columns > 0 else { return }
         let grid = rootGrid
@@ -532,7 +502,7 @@ extension ZoneIndex {
             while node != 0 {
                 if node & Self.leafBit != 0 {
                     Self.forEachEdge(
-                        ofLeaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, settled: &settled, filtering: filtering, wants: wants, body)
+                        ofLeaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices, box: box, settled: &settled, body)
                     return
                 }
                 let n = internals[Int(node)]
