@@ -145,17 +145,14 @@ struct CSVScanner: Sendable {
             let end = CSVFields.row(b, from: &i, to: n, line: &line, into: fields)
             line += 1
             if end.isBlank(first: fields[0]) { continue }  // a blank line is not a row
-            var row = TripRow()
-            row.start = rowStart
-            row.end = i
-            row.line = rowLine
+            // Made in place: a row made here and appended would be copied (a retain and a
+            // release of its strings).
+            rows.append(TripRow(start: rowStart, end: i, line: rowLine))
             guard end.count > last else {
-                row.malformed = "row has \(end.count) fields, the header has \(headerFields)"
-                rows.append(row)
+                rows[rows.count - 1].malformed = "row has \(end.count) fields, the header has \(headerFields)"
                 continue
             }
-            read(b, fields, times: &times, ids: &ids, into: &row)
-            rows.append(row)
+            read(b, fields, times: &times, ids: &ids, into: &rows[rows.count - 1])
         }
         return line
     }

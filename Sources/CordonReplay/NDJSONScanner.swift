@@ -27,18 +27,15 @@ struct NDJSONScanner: Sendable {
             var k = i
             while k < end, Bytes.isSpace(b[k]) { k += 1 }
             if k == end { continue }  // blank
-            var row = TripRow()
-            row.start = i
-            row.end = end
-            row.line = line
+            // Made in place (as `CSVScanner.scan` does): appending a finished row copies it.
+            rows.append(TripRow(start: i, end: end, line: line))
             found.initialize(repeating: nil)
             var parser = FlatObject(b: b, i: k, end: end, found: found)
             if let problem = parser.parse(names: names) {
-                row.malformed = problem
+                rows[rows.count - 1].malformed = problem
             } else {
-                parser.fill(&row, b: b, times: &times)
+                parser.fill(&rows[rows.count - 1], b: b, times: &times)
             }
-            rows.append(row)
         }
         return line
     }

@@ -134,6 +134,15 @@ struct TripRow {
     /// Set when the row cannot form a fix at all (it is skipped before the engine).
     var malformed: String?
 
+    init() {}
+
+    /// A row spanning `start..<end` from `line`, nothing read yet.
+    init(start: Int, end: Int, line: Int) {
+        self.start = start
+        self.end = end
+        self.line = line
+    }
+
     /// Why the row is unusable, or nil: it cannot form a fix (`malformed`), or its fix fails the
     /// range check every input path applies (`PositionFix.problem`: no position, out of
     /// range, not finite). The one place that decides it for the report, the log and the
