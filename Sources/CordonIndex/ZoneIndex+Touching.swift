@@ -182,6 +182,9 @@ extension ZoneIndex {
         /// cell: a box that leaves the leaf but not the parent is walked from there.
         var parent: UInt32 = 0
         var parentRect = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
+        /// The parent's parent and its cell, likewise (0 when the parent hangs from the root grid).
+        var grandparent: UInt32 = 0
+        var grandparentRect = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
         /// A rectangle inside the cell that no edge of the leaf meets, so that every point of
         /// it lies in the same areas (`clearAreas`): a query whose box lies inside it touches
         /// exactly those and reads no edge. Found at the cell's second use (`clearKnown`);
@@ -303,10 +306,11 @@ extension ZoneIndex {
         var (x0, y0, x1, y1) = rootGrid.rect(ix, iy)
         let internals = self.internals.buffer
         var node = root.buffer[iy * columns + ix]
-        var parent: UInt32 = 0
-        var parentRect = (x0, y0, x1, y1)
+        var parent: UInt32 = 0, grandparent: UInt32 = 0
+        var parentRect = (x0, y0, x1, y1), grandparentRect = (x0, y0, x1, y1)
         while node != 0 && node & Self.leafBit == 0 {
             let n = internals[Int(node)]
+            (grandparent, grandparentRect) = (parent, parentRect)
             (parent, parentRect) = (node, (x0, y0, x1, y1))
             if x >= n.cx { x0 = n.cx } else { x1 = n.cx }
             if y >= n.cy { y0 = n.cy } else { y1 = n.cy }
@@ -314,6 +318,7 @@ extension ZoneIndex {
         }
         var cell = Cell(index: self, node: node, x0: x0, y0: y0, x1: x1, y1: y1)
         (cell.parent, cell.parentRect) = (parent, parentRect)
+        (cell.grandparent, cell.grandparentRect) = (grandparent, grandparentRect)
         return cell
     }
 
@@ -371,9 +376,12 @@ extension ZoneIndex {
             }
         }
         guard cell.holds(box) else {
-            let p = cell.parentRect
-            let inParent = cell.parent != 0 && box.0 > p.0 + 1e-9 && box.2 < p.2 - 1e-9 && box.1 > p.1 + 1e-9 && box.3 < p.3 - 1e-9
-            return forEachEdge(in: box, below: inParent ? cell.parent : 0, settled: &settled, body)
+            func inside(_ p: (Double, Double, Double, Double)) -> Bool {
+                box.0 > p.0 + 1e-9 && box.2 < p.2 - 1e-9 && box.1 > p.1 + 1e-9 && box.3 < p.3 - 1e-9
+            }
+            let from = cell.parent != 0 && inside(cell.parentRect) ? cell.parent
+                : cell.grandparent != 0 && inside(cell.grandparentRect) ? cell.grandparent : 0
+            return forEachEdge(in: box, below: from, settled: &settled, body)
         }
         guard cell.node != 0 else { return }
         Self.forEachEdge(

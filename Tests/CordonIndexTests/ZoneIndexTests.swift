@@ -190,11 +190,12 @@ import Testing
         #expect(limited > 300)
     }
 
-    /// A box that leaves the carried cell but not its parent is walked from the parent: on a
-    /// dense cluster (small stars, deep trees) a walk with disks of 5 to 200 m, each answer
-    /// equal to the naive locator's and the disk test's over every edge. The walk must take the parent path often, and also leave the
-    /// parent often, or the test would not test the choice (walking from the parent regardless
-    /// fails it).
+    /// A box that leaves the carried cell but not its parent is walked from the parent, one
+    /// that leaves the parent but not the grandparent from the grandparent: on a dense cluster
+    /// (small stars, deep trees) a walk with disks of 5 to 200 m, each answer equal to the naive
+    /// locator's and the disk test's over every edge. The walk must take each path often, and
+    /// also leave the grandparent often, or the test would not test the choice (walking from
+    /// the parent or the grandparent regardless fails it).
     @Test func boxesLeavingTheCellAreWalkedFromTheParentExactly() {
         var areas: [(area: UInt32, geometry: MultiPolygon)] = []
         var state: UInt64 = 23
@@ -238,7 +239,7 @@ import Testing
         }
         var cell = ZoneIndex.Cell()
         var p = Coordinate(longitude: 116.05, latitude: 39.95)
-        var viaParent = 0, pastParent = 0
+        var viaParent = 0, viaGrandparent = 0, pastBoth = 0
         for step in 0..<3_000 {
             p = Coordinate(
                 longitude: min(116.06, max(116.04, p.longitude + (next() - 0.5) * 0.0004)),
@@ -253,11 +254,21 @@ import Testing
             if before.index === index && before.holds((p.longitude, p.latitude, p.longitude, p.latitude)) && !before.holds(box)
                 && !before.clearHolds(box) && before.parent != 0
             {
-                let q = before.parentRect
-                if box.0 > q.0 + 1e-9 && box.2 < q.2 - 1e-9 && box.1 > q.1 + 1e-9 && box.3 < q.3 - 1e-9 { viaParent += 1 } else { pastParent += 1 }
+                func inside(_ q: (Double, Double, Double, Double)) -> Bool {
+                    box.0 > q.0 + 1e-9 && box.2 < q.2 - 1e-9 && box.1 > q.1 + 1e-9 && box.3 < q.3 - 1e-9
+                }
+                if inside(before.parentRect) {
+                    viaParent += 1
+                } else if before.grandparent != 0 && inside(before.grandparentRect) {
+                    viaGrandparent += 1
+                } else {
+                    pastBoth += 1
+                }
             }
         }
-        #expect(viaParent > 150 && pastParent > 150, "\(viaParent) walks from the parent, \(pastParent) past it")
+        #expect(
+            viaParent > 150 && viaGrandparent > 150 && pastBoth > 150,
+            "\(viaParent) walks from the parent, \(viaGrandparent) from the grandparent, \(pastBoth) past both")
     }
 
     /// A caller-kept cell (a vehicle's) must never change an answer: a random walk with small
