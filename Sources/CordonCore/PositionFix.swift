@@ -44,9 +44,17 @@ public struct PositionFix: Sendable, Hashable {
     /// (`problem` is asked only when this is false). Tested to agree with `problem`.
     @inlinable
     public var isUsable: Bool {
-        guard let c = coordinate, Self.isLatitude(c.latitude), Self.isLongitude(c.longitude) else { return false }
-        if let a = accuracy, !Self.isMagnitude(a) { return false }
-        if let s = speed, !Self.isMagnitude(s) { return false }
+        guard let c = coordinate else { return false }
+        return Self.isUsable(latitude: c.latitude, longitude: c.longitude, accuracy: accuracy, speed: speed, heading: heading)
+    }
+
+    /// `isUsable` on a positioned fix's fields, for a reader that checks rows before it makes
+    /// fixes.
+    @inlinable
+    public static func isUsable(latitude: Double, longitude: Double, accuracy: Double?, speed: Double?, heading: Double?) -> Bool {
+        guard isLatitude(latitude), isLongitude(longitude) else { return false }
+        if let a = accuracy, !isMagnitude(a) { return false }
+        if let s = speed, !isMagnitude(s) { return false }
         if let h = heading, !h.isFinite { return false }
         return true
     }

@@ -191,7 +191,8 @@ struct Evaluation {
         if ordered, let last = shard.vehicles[k].lastTime, row.time < last { return false }
         shard.vehicles[k].lastTime = max(shard.vehicles[k].lastTime ?? .min, row.time)
         let coordinate = row.hasPosition ? Coordinate(longitude: row.lon, latitude: row.lat) : nil
-        let usable = PositionFix.problem(coordinate: coordinate, accuracy: row.accuracy, speed: row.speed, heading: row.heading) == nil
+        let usable = row.hasPosition
+            && PositionFix.isUsable(latitude: row.lat, longitude: row.lon, accuracy: row.accuracy, speed: row.speed, heading: row.heading)
         // The engine names the vehicle by its state; the fix's id is not read.
         let fix = PositionFix(
             vehicleID: shard.vehicles[k].state.vehicleID, time: Timestamp(millisecondsSinceEpoch: row.time),

@@ -24,7 +24,7 @@ public struct IssueLog: Sendable {
     /// number `firstRow`: malformed ones (skipped) and fixes the engine will refuse for their
     /// values (no position, out of range). Strict: throws at the first.
     mutating func check(_ rows: [TripRow], file: String, input: Int, firstRow: Int) throws(ReplayError) {
-        for k in rows.indices {
+        for k in rows.indices where !rows[k].isUsable {
             guard let message = rows[k].problem else { continue }
             let issue = RowIssue(file: file, line: rows[k].line, message: message)
             if strict { throw .malformedRow(issue) }

@@ -143,6 +143,12 @@ struct TripRow {
         self.line = line
     }
 
+    /// Whether `problem` is nil, without building it (the check every row gets).
+    var isUsable: Bool {
+        malformed == nil && hasPosition
+            && PositionFix.isUsable(latitude: lat, longitude: lon, accuracy: accuracy, speed: speed, heading: heading)
+    }
+
     /// Why the row is unusable, or nil: it cannot form a fix (`malformed`), or its fix fails the
     /// range check every input path applies (`PositionFix.problem`: no position, out of
     /// range, not finite). The one place that decides it for the report, the log and the
