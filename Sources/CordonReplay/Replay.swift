@@ -376,7 +376,7 @@ public final class Replay {
                     if Self.advance(&nextRejected, in: rejected, to: rowNumber) {
                         decision = .reject
                     } else if let slot {
-                        let (action, mask) = tally.timelines[slot]?.action(at: rows[r].time) ?? (.none, 0)
+                        let (action, mask) = tally.action(slot: slot, at: rows[r].time)
                         categoryMask = mask
                         switch action {
                         case .none: decision = .keep
@@ -427,6 +427,18 @@ extension Replay {
 enum Decision: Equatable {
     case keep, drop, localOnly, reject
     case coarsen(Double)
+
+    /// A number per kind, for counting in arrays: keep 0, coarsen 1, drop 2, local-only 3,
+    /// reject 4 (`ReplayReport.RowCounts(byDecision:)`).
+    var code: Int {
+        switch self {
+        case .keep: 0
+        case .coarsen: 1
+        case .drop: 2
+        case .localOnly: 3
+        case .reject: 4
+        }
+    }
 }
 
 /// A mutable box shared with the workers of one `concurrentPerform` call, each touching only

@@ -14,22 +14,19 @@ public struct ReplayReport: Sendable {
     public struct RowCounts: Sendable, Equatable {
         public var rowsIn = 0, kept = 0, dropped = 0, localOnly = 0, coarsened = 0, rejected = 0
 
-        mutating func add(_ decision: Decision) {
-            rowsIn += 1
-            switch decision {
-            case .keep: kept += 1
-            case .coarsen:
-                kept += 1
-                coarsened += 1
-            case .drop: dropped += 1
-            case .localOnly:
-                dropped += 1
-                localOnly += 1
-            case .reject: rejected += 1
-            }
+        static func += (a: inout RowCounts, b: RowCounts) { a = a + b }
+
+        init() {}
+
+        init(rowsIn: Int, kept: Int, dropped: Int, localOnly: Int, coarsened: Int, rejected: Int) {
+            (self.rowsIn, self.kept, self.dropped, self.localOnly, self.coarsened, self.rejected) = (rowsIn, kept, dropped, localOnly, coarsened, rejected)
         }
 
-        static func += (a: inout RowCounts, b: RowCounts) { a = a + b }
+        /// The counts of rows by decision: `byDecision[Decision.code]`.
+        init(byDecision c: UnsafeBufferPointer<Int>) {
+            (rowsIn, kept, coarsened) = (c[0] + c[1] + c[2] + c[3] + c[4], c[0] + c[1], c[1])
+            (dropped, localOnly, rejected) = (c[2] + c[3], c[3], c[4])
+        }
 
         static func + (a: RowCounts, b: RowCounts) -> RowCounts {
             RowCounts(
@@ -107,14 +104,14 @@ public struct ReplayReport: Sendable {
     /// row costs one dictionary probe only when its vehicle differs from the previous row's):
     /// merged into the report by `merge(into:)`. A value owned by the pass.
     struct Tally {
-        /// Vehicle slots, and each slot's counts and timeline.
+        /// Vehicle slots, and each slot's timeline and rows by decision: `decisions[5 × slot +
+        /// Decision.code]`, after the rows of no vehicle (`decisions[0..<5]`, slot −1).
         var slots = VehicleSlots()
-        var counts: [RowCounts] = []
+        var decisions = [Int](repeating: 0, count: 5)
         var timelines: [VehicleTimeline?] = []
         /// Dropped and coarsened rows by category (`Category.allCases` order).
         var dropped = [Int](repeating: 0, count: Category.allCases.count)
         var coarsened = [Int](repeating: 0, count: Category.allCases.count)
-        var unattributed = 0
         var file: FileCounts
 
         init(file: FileCounts) { self.file = file }
@@ -124,15 +121,19 @@ public struct ReplayReport: Sendable {
         mutating func slot(of vehicle: String, hash: UInt64 = 0, timelines all: [String: VehicleTimeline]) -> Int {
             let (k, isNew) = slots.slot(of: vehicle, hash: hash)
             if isNew {
-                counts.append(RowCounts())
+                decisions.append(contentsOf: repeatElement(0, count: 5))
                 timelines.append(all[vehicle])
             }
             return k
         }
 
+        /// The data action in force for slot `k`'s vehicle at `time` and its categories.
+        func action(slot k: Int, at time: Int64) -> (DataAction, UInt8) {
+            timelines.withUnsafeBufferPointer { t in t[k]?.action(at: time) ?? (.none, 0) }
+        }
+
         mutating func count(slot k: Int?, decision: Decision, categories mask: UInt8) {
-            file.counts.add(decision)
-            if let k { counts[k].add(decision) } else { unattributed += 1 }
+            decisions.withUnsafeMutableBufferPointer { d in d[5 * ((k ?? -1) + 1) + decision.code] += 1 }
             guard mask != 0 else { return }
             let coarse: Bool
             switch decision {
@@ -151,10 +152,17 @@ public struct ReplayReport: Sendable {
             }
         }
 
+        /// Rows of slot `k` (−1: of no vehicle).
+        func counts(slot k: Int) -> RowCounts {
+            decisions.withUnsafeBufferPointer { d in RowCounts(byDecision: UnsafeBufferPointer(rebasing: d[(5 * (k + 1))..<(5 * (k + 2))])) }
+        }
+
         func merge(into report: inout ReplayReport) {
+            var file = self.file
+            for k in -1..<slots.ids.count { file.counts += counts(slot: k) }
             report.files.append(file)
-            report.unattributed += unattributed
-            for (k, id) in slots.ids.enumerated() { report.vehicles[id, default: VehicleCounts()].counts += counts[k] }
+            report.unattributed += counts(slot: -1).rowsIn
+            for (k, id) in slots.ids.enumerated() { report.vehicles[id, default: VehicleCounts()].counts += counts(slot: k) }
             for (c, category) in Category.allCases.enumerated() where dropped[c] != 0 || coarsened[c] != 0 {
                 report.categories[category, default: CategoryCounts()].dropped += dropped[c]
                 report.categories[category, default: CategoryCounts()].coarsened += coarsened[c]
