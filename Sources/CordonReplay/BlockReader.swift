@@ -13,6 +13,9 @@ final class BlockReader: @unchecked Sendable {
     struct Block {
         var bytes: [UInt8]
         var rows: [TripRow]
+        /// The second half's rows when the block was scanned in halves on two threads (after
+        /// `rows`; kept apart rather than appended, which copied every row on one thread).
+        var extra: [TripRow] = []
         var consumed: Int
         /// Read by `next(chunked: true)`: the byte ranges of its rows in order, each scanned
         /// by `scan(chunk:of:)` (`rows` is then empty).
@@ -26,7 +29,8 @@ final class BlockReader: @unchecked Sendable {
     private let blockBytes: Int
     private let source: ByteSource
     private var buffer: [UInt8] = []
-    /// Storage given back by `recycle`, reused for the next blocks.
+    /// Storage given back by `recycle`, reused for the next blocks. Row arrays come back with
+    /// their rows, emptied by the scan that reuses them (on its own thread when it scans halves).
     private var spareBytes: [[UInt8]] = []
     private var spareRows: [[TripRow]] = []
     private var csv: CSVScanner?
@@ -35,8 +39,7 @@ final class BlockReader: @unchecked Sendable {
     private var line = 1
     private var atEnd = false
     private var want: Int
-    /// The halves' rows, kept from block to block with their capacity (regrowing them and
-    /// copying every row twice per block showed in profiles).
+    /// The halves' row arrays while two threads scan them (empty otherwise).
     private let halves = [UnsafeMutableBox([TripRow]()), UnsafeMutableBox([TripRow]())]
 
     /// `blockBytes`: bytes read per block (a longer row makes the block longer).
@@ -61,15 +64,17 @@ final class BlockReader: @unchecked Sendable {
 
     func close() { source.close() }
 
-    /// Takes a block's storage back for later blocks (emptied in place when `block` holds the
-    /// only reference to it, as `Replay.forEachBlock` makes sure).
+    /// Takes a block's storage back for later blocks (reused in place when `block` holds the
+    /// only reference to it, as `Replay.forEachBlock` makes sure). The rows are not destroyed
+    /// here but by the scan that fills the arrays again.
     func recycle(_ block: inout Block) {
         block.bytes.removeAll(keepingCapacity: true)
-        block.rows.removeAll(keepingCapacity: true)
         if spareBytes.isEmpty { spareBytes.append(block.bytes) }
-        if spareRows.isEmpty { spareRows.append(block.rows) }
+        if spareRows.count < 2 { spareRows.append(block.rows) }
+        if spareRows.count < 2 { spareRows.append(block.extra) }
         block.bytes = []
         block.rows = []
+        block.extra = []
     }
 
     /// The next block, or nil after the last one. `chunked` (CSV and NDJSON only, whose rows are
@@ -81,11 +86,11 @@ final class BlockReader: @unchecked Sendable {
             let n = try source.read(into: &buffer, count: want)
             atEnd = n == 0
             meter.set(done: source.diskOffset)
-            var rows = spareRows.popLast() ?? []
+            var rows = spareRows.popLast() ?? [], extra = spareRows.popLast() ?? []
             var consumed = 0
             var chunks: [Range<Int>] = []
             let complete = try buffer.withUnsafeBufferPointer { b throws(ReplayError) in
-                try scan(b, into: &rows, consumed: &consumed, chunks: chunked ? max(1, chunkBytes) : nil, ranges: &chunks)
+                try scan(b, into: &rows, &extra, consumed: &consumed, chunks: chunked ? max(1, chunkBytes) : nil, ranges: &chunks)
             }
             if consumed == 0 && !atEnd && buffer.count >= want {
                 want *= 2  // one row longer than a block: read more before scanning again
@@ -102,9 +107,10 @@ final class BlockReader: @unchecked Sendable {
             }
             guard complete else {
                 spareRows.append(rows)
+                spareRows.append(extra)
                 continue
             }
-            return Block(bytes: bytes, rows: rows, consumed: consumed, chunks: chunks)
+            return Block(bytes: bytes, rows: rows, extra: extra, consumed: consumed, chunks: chunks)
         }
         return nil
     }
@@ -132,11 +138,13 @@ final class BlockReader: @unchecked Sendable {
         }
     }
 
-    /// Scans the whole rows at the start of `b`; false when there is no block yet (the CSV
-    /// header is not complete). With `chunks`, CSV and NDJSON rows are not scanned but their
-    /// bytes cut into `ranges` of about that many bytes, at row boundaries.
+    /// Scans the whole rows at the start of `b` into `rows` (and, when two threads scan
+    /// halves, the second half's into `extra`), emptying both first; false when there is no
+    /// block yet (the CSV header is not complete). With `chunks`, CSV and NDJSON rows are not
+    /// scanned but their bytes cut into `ranges` of about that many bytes, at row boundaries.
     private func scan(
-        _ b: UnsafeBufferPointer<UInt8>, into rows: inout [TripRow], consumed: inout Int, chunks: Int?, ranges: inout [Range<Int>]
+        _ b: UnsafeBufferPointer<UInt8>, into rows: inout [TripRow], _ extra: inout [TripRow], consumed: inout Int, chunks: Int?,
+        ranges: inout [Range<Int>]
     ) throws(ReplayError) -> Bool {
         var start = 0
         if input.format == .csv && csv == nil {
@@ -146,6 +154,11 @@ final class BlockReader: @unchecked Sendable {
             csv = scanner
             start = headerEnd
             line = 2
+        }
+        let halvesScan = parallelScan && input.format != .gpx && chunks == nil && b.count - start > 1 << 16
+        if !halvesScan {
+            rows.removeAll(keepingCapacity: true)
+            extra.removeAll(keepingCapacity: true)
         }
         switch input.format {
         case .gpx:
@@ -173,18 +186,20 @@ final class BlockReader: @unchecked Sendable {
                 consumed = end
                 return true
             }
-            if parallelScan && length > 1 << 16 {
+            if halvesScan {
                 let secondLine = line + Bytes.newlines(b, first.lowerBound, first.upperBound)
                 let scanCSV = csv
                 let firstLine = line
                 let boxes = halves
-                boxes[0].value.removeAll(keepingCapacity: true)
-                boxes[1].value.removeAll(keepingCapacity: true)
+                // Each thread empties (destroying the rows of an earlier block) and fills one.
+                swap(&rows, &boxes[0].value)
+                swap(&extra, &boxes[1].value)
                 let bytes = UnsafeSendable(b)
                 let ndjson = self.ndjson
                 DispatchQueue.concurrentPerform(iterations: 2) { k in
                     let range = k == 0 ? first : second
                     let l = k == 0 ? firstLine : secondLine
+                    boxes[k].value.removeAll(keepingCapacity: true)
                     if let scanCSV {
                         _ = scanCSV.scan(bytes.value, range, firstLine: l, into: &boxes[k].value)
                     } else {
@@ -192,7 +207,7 @@ final class BlockReader: @unchecked Sendable {
                     }
                 }
                 swap(&rows, &boxes[0].value)  // the first half's rows, then the second's
-                rows.append(contentsOf: boxes[1].value)
+                swap(&extra, &boxes[1].value)
                 line = secondLine + Bytes.newlines(b, second.lowerBound, second.upperBound)
             } else if let scanner = csv {
                 line = scanner.scan(b, start..<(start + length), firstLine: line, into: &rows)

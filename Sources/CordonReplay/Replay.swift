@@ -149,14 +149,14 @@ public final class Replay {
     // MARK: - Reading blocks
 
     /// Calls `body` with each block of whole rows of `input` (CSV header and GPX structure
-    /// included in the bytes, rows located), in order. With `pipelined` (and more than one
+    /// included in the bytes, rows located, in one or two arrays), in order. With `pipelined` (and more than one
     /// thread), the next block is read and scanned on another thread while `body` runs, for a
     /// `body` that itself uses one thread; blocks are then a quarter as long, so that the memory
     /// held stays that of one scan on two threads. With `positionsOnly`, CSV rows are read for
     /// their vehicle, time and position only (`CSVScanner.positionsOnly`).
     func forEachBlock(
         _ input: Input, meter: ProgressMeter, pipelined: Bool = false, positionsOnly: Bool = false,
-        _ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ rows: [TripRow], _ consumed: Int) throws(ReplayError) -> Void
+        _ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ rows: [[TripRow]], _ consumed: Int) throws(ReplayError) -> Void
     ) throws(ReplayError) {
         let overlap = pipelined && options.threads > 1
         // Overlapped, two blocks and a spare are in memory at once: each is a quarter as long.
@@ -168,7 +168,7 @@ public final class Replay {
         while var block = current {
             current = nil  // `block` holds the only reference: `recycle` reuses its storage in place
             if !overlap {
-                try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, block.rows, block.consumed) }
+                try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, [block.rows, block.extra], block.consumed) }
                 reader.recycle(&block)
                 current = try reader.next()
                 continue
@@ -181,7 +181,7 @@ public final class Replay {
                 next.value = Result { () throws(ReplayError) in try reader.next() }
             }
             let outcome = Result { () throws(ReplayError) in
-                try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, block.rows, block.consumed) }
+                try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, [block.rows, block.extra], block.consumed) }
             }
             group.wait()
             try outcome.get()
@@ -203,9 +203,7 @@ public final class Replay {
         _ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ chunks: [[TripRow]], _ consumed: Int) throws(ReplayError) -> Void
     ) throws(ReplayError) {
         guard options.threads > 1, input.format != .gpx else {
-            try forEachBlock(input, meter: meter, pipelined: true, positionsOnly: positionsOnly) { b, rows, consumed throws(ReplayError) in
-                try body(b, [rows], consumed)
-            }
+            try forEachBlock(input, meter: meter, pipelined: true, positionsOnly: positionsOnly, body)
             return
         }
         // Blocks a quarter as long, as pipelined `forEachBlock` reads them: two blocks and a
@@ -316,13 +314,14 @@ public final class Replay {
         var ordered = true
         for input in inputs where ordered {
             var rowNumber = 0
-            try forEachBlock(input, meter: meter) { _, rows, _ throws(ReplayError) in
-                guard ordered else { return }
-                try issues.check(rows, file: input.path, input: input.index, firstRow: rowNumber)
-                meter.add(rows: rows.count)
-                if options.parseOnly { return }
-                ordered = evaluation.apply(rows, file: input.index, firstRow: rowNumber)
-                rowNumber += rows.count
+            try forEachBlock(input, meter: meter) { _, chunks, _ throws(ReplayError) in
+                for rows in chunks where ordered && !rows.isEmpty {
+                    try issues.check(rows, file: input.path, input: input.index, firstRow: rowNumber)
+                    meter.add(rows: rows.count)
+                    if options.parseOnly { continue }
+                    ordered = evaluation.apply(rows, file: input.index, firstRow: rowNumber)
+                    rowNumber += rows.count
+                }
             }
             meter.finishFile()
         }
@@ -335,13 +334,15 @@ public final class Replay {
         var sorter = try ExternalSorter(directory: directory, memoryBytes: options.sortMemoryBytes)
         for input in inputs {
             var rowNumber = 0
-            try forEachBlock(input, meter: meter) { _, rows, _ throws(ReplayError) in
-                try issues.check(rows, file: input.path, input: input.index, firstRow: rowNumber)
-                meter.add(rows: rows.count)
-                for (k, row) in rows.enumerated() where row.malformed == nil {
-                    try sorter.add(SortRecord(row, file: input.index, row: rowNumber + k))
+            try forEachBlock(input, meter: meter) { _, chunks, _ throws(ReplayError) in
+                for rows in chunks {
+                    try issues.check(rows, file: input.path, input: input.index, firstRow: rowNumber)
+                    meter.add(rows: rows.count)
+                    for (k, row) in rows.enumerated() where row.malformed == nil {
+                        try sorter.add(SortRecord(row, file: input.index, row: rowNumber + k))
+                    }
+                    rowNumber += rows.count
                 }
-                rowNumber += rows.count
             }
             meter.finishFile()
         }
