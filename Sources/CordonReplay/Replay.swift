@@ -229,6 +229,7 @@ public final class Replay {
                     guard k < block.chunks.count else { return }
                     var chunk = k < spares.count ? spares[k] : []
                     if k < spares.count { spares[k] = [] }
+                    chunk.removeAll(keepingCapacity: true)  // an earlier block's rows, destroyed on this thread
                     lines[k] = reader.scan(chunk: k, of: block, into: &chunk)
                     rows[k] = chunk
                 }
@@ -251,7 +252,8 @@ public final class Replay {
                 lines.deallocate()
             }
         }
-        // Emptied row arrays, kept for their capacity: the chunk slots of the next block take them.
+        // Row arrays of the last block, kept for their capacity: the chunk slots of the next block
+        // take them (the thread scanning a chunk empties its array first).
         var spares: [[TripRow]] = []
         func scanned(_ work: Work) throws(ReplayError) -> (BlockReader.Block, [[TripRow]])? {
             if let failure = work.failure { throw failure }
@@ -299,8 +301,7 @@ public final class Replay {
             if (try? outcome.get()) != nil { work.scanChunks(reader, spares: slots) }
             group.wait()
             try outcome.get()
-            for k in rows.indices { rows[k].removeAll(keepingCapacity: true) }  // in place: the only reference
-            swap(&spares, &rows)
+            swap(&spares, &rows)  // emptied by the threads that take them
             guard let next = try scanned(work) else { return }
             (block, rows) = next
         }
