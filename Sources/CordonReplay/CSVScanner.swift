@@ -205,7 +205,9 @@ struct CSVScanner: Sendable {
     /// Reads an optional number field into `value` (an empty field leaves it nil); false, with
     /// the row marked malformed, when the text is not a number.
     @inline(__always)
-    private static func number(_ text: UnsafeBufferPointer<UInt8>, _ name: StaticString, into value: inout Double?, row: inout TripRow) -> Bool {
+    private static func number(
+        _ text: UnsafeBufferPointer<UInt8>, _ name: StaticString, into value: inout Double?, row: inout TripRow
+    ) -> Bool {
         guard !text.isEmpty else { return true }
         guard let v = parseDecimal(text) else {
             row.malformed = "\(name) \"\(FieldParse.preview(text))\" is not a number"

@@ -149,10 +149,11 @@ public final class Replay {
     // MARK: - Reading blocks
 
     /// Calls `body` with each block of whole rows of `input` (CSV header and GPX structure
-    /// included in the bytes, rows located, in one or two arrays), in order. With `pipelined` (and more than one
-    /// thread), the next block is read and scanned on another thread while `body` runs, for a
-    /// `body` that itself uses one thread; blocks are then a quarter as long, so that the memory
-    /// held stays that of one scan on two threads. With `positionsOnly`, CSV rows are read for
+    /// included in the bytes, rows located, in one array or, when two threads scanned its
+    /// halves, two), in order. With `pipelined` (and more than one thread), the next block is
+    /// read and scanned on another thread while `body` runs, for a `body` that itself uses one
+    /// thread; blocks are then a quarter as long, so that the memory held stays that of one
+    /// scan on two threads. With `positionsOnly`, CSV rows are read for
     /// their vehicle, time and position only (`CSVScanner.positionsOnly`).
     func forEachBlock(
         _ input: Input, meter: ProgressMeter, pipelined: Bool = false, positionsOnly: Bool = false,

@@ -19,7 +19,8 @@ public struct ReplayReport: Sendable {
         init() {}
 
         init(rowsIn: Int, kept: Int, dropped: Int, localOnly: Int, coarsened: Int, rejected: Int) {
-            (self.rowsIn, self.kept, self.dropped, self.localOnly, self.coarsened, self.rejected) = (rowsIn, kept, dropped, localOnly, coarsened, rejected)
+            (self.rowsIn, self.kept, self.dropped) = (rowsIn, kept, dropped)
+            (self.localOnly, self.coarsened, self.rejected) = (localOnly, coarsened, rejected)
         }
 
         /// The counts of rows by decision: `byDecision[Decision.code]`.
@@ -133,7 +134,7 @@ public struct ReplayReport: Sendable {
         }
 
         mutating func count(slot k: Int?, decision: Decision, categories mask: UInt8) {
-            decisions.withUnsafeMutableBufferPointer { d in d[5 * ((k ?? -1) + 1) + decision.code] += 1 }
+            decisions[5 * ((k ?? -1) + 1) + decision.code] += 1
             guard mask != 0 else { return }
             let coarse: Bool
             switch decision {
@@ -154,7 +155,9 @@ public struct ReplayReport: Sendable {
 
         /// Rows of slot `k` (−1: of no vehicle).
         func counts(slot k: Int) -> RowCounts {
-            decisions.withUnsafeBufferPointer { d in RowCounts(byDecision: UnsafeBufferPointer(rebasing: d[(5 * (k + 1))..<(5 * (k + 2))])) }
+            decisions.withUnsafeBufferPointer { d in
+                RowCounts(byDecision: UnsafeBufferPointer(rebasing: d[(5 * (k + 1))..<(5 * (k + 2))]))
+            }
         }
 
         func merge(into report: inout ReplayReport) {
