@@ -1,3 +1,4 @@
+import CordonEngine
 import CordonFormats
 import Testing
 
@@ -215,5 +216,27 @@ import Testing
                 }
             }
         }
+    }
+}
+
+/// The redaction tally counts rows by decision and makes the report's counts from them: each
+/// decision must land in its own columns (coarsened rows are kept, local-only rows dropped),
+/// per vehicle, per file and for the rows of no vehicle.
+@Suite struct TallyTests {
+    @Test func eachDecisionCountsInItsColumns() {
+        var tally = ReplayReport.Tally(file: ReplayReport.FileCounts(file: "t.csv", format: "csv", redacted: "t.redacted.csv"))
+        let a = tally.slot(of: "A", timelines: [:]), b = tally.slot(of: "B", timelines: [:])
+        let decisions: [Decision] = [.keep, .keep, .coarsen(100), .drop, .localOnly, .reject, .reject, .reject]
+        for d in decisions { tally.count(slot: a, decision: d, categories: 0) }
+        tally.count(slot: b, decision: .localOnly, categories: 0)
+        tally.count(slot: nil, decision: .reject, categories: 0)
+        tally.count(slot: nil, decision: .keep, categories: 0)
+        var report = ReplayReport(zones: ReplayTests.zones, configuration: EngineConfiguration(), ordered: true)
+        tally.merge(into: &report)
+        let counts = report.vehicles["A"]?.counts
+        #expect(counts == ReplayReport.RowCounts(rowsIn: 8, kept: 3, dropped: 2, localOnly: 1, coarsened: 1, rejected: 3))
+        #expect(report.vehicles["B"]?.counts == ReplayReport.RowCounts(rowsIn: 1, kept: 0, dropped: 1, localOnly: 1, coarsened: 0, rejected: 0))
+        #expect(report.unattributed == 2)
+        #expect(report.files.map(\.counts) == [ReplayReport.RowCounts(rowsIn: 11, kept: 4, dropped: 3, localOnly: 2, coarsened: 1, rejected: 4)])
     }
 }
