@@ -103,10 +103,46 @@ public final class Replay {
             let rejected = (evaluation.rejectedRows(of: input.index) + (issues.unusableRows[input.index] ?? [])).sorted()
             try redact(input, directory: directory, timelines: timelines, rejected: rejected, report: &report, map: &map, meter: meter)
         }
-        report.finish(vehicles: vehicles, timelines: timelines)
+        // The directives and the map on one thread, the report on another (with more than one).
+        let reportBox = UnsafeMutableBox(report)
+        let failures = UnsafeMutableBox<[ReplayError?]>([nil, nil])
+        let outputs = { (k: Int) in
+            do throws(ReplayError) {
+                if k == 0 {
+                    try self.writeDirectives(vehicles, rejected: evaluation.rejectStores, directory: directory)
+                    let svg = try AtomicFile(path: directory + "/map.svg")
+                    try svg.write(map.svg(zoneSet: self.zoneSet))
+                    try svg.commit()
+                } else {
+                    reportBox.value.finish(vehicles: vehicles, timelines: timelines)
+                    let json = try AtomicFile(path: directory + "/report.json")
+                    try json.write(reportBox.value.json())
+                    try json.commit()
+                    let text = try AtomicFile(path: directory + "/report.txt")
+                    try text.write(reportBox.value.text())
+                    try text.commit()
+                }
+            } catch {
+                failures.value[k] = error
+            }
+        }
+        if options.threads > 1 {
+            let work = UnsafeSendable(outputs)
+            DispatchQueue.concurrentPerform(iterations: 2) { k in work.value(k) }
+        } else {
+            outputs(0)
+            outputs(1)
+        }
+        if let failure = failures.value[0] ?? failures.value[1] { throw failure }
+        report = reportBox.value
+        report.writeSeconds = Self.seconds(clock.now - evaluated)
+        return report
+    }
 
-        // Directives, by vehicle (natural id order) and sequence: each vehicle's own, merged with
-        // the rejected-fix ones as those come back ordered from the workers' stores.
+    /// Writes `directives.ndjson`: by vehicle (natural id order) and sequence, each vehicle's
+    /// own directives merged with its rejected-fix ones as those come back ordered from the
+    /// workers' stores.
+    func writeDirectives(_ vehicles: [String: Evaluation.Vehicle], rejected: [RejectStore], directory: String) throws(ReplayError) {
         let directives = try AtomicFile(path: directory + "/directives.ndjson")
         let ids = vehicles.keys.sorted(by: naturalIDOrder)
         var rankOf: [String: Int] = [:]
@@ -123,27 +159,14 @@ public final class Replay {
                 (vehicle, next) = (vehicle + 1, 0)
             }
         }
-        try RejectStore.merged(
-            evaluation.rejectStores, rank: { rankOf[$0] ?? ids.count }, directory: directory,
-            memoryBytes: 2 * options.rejectedMemoryBytes
-        ) { id, seq, line throws(ReplayError) in
+        try RejectStore.merged(rejected, rank: { rankOf[$0] ?? ids.count }, directory: directory, memoryBytes: 2 * options.rejectedMemoryBytes) {
+            id, seq, line throws(ReplayError) in
             try write(upTo: rankOf[id] ?? ids.count, seq: seq)
             try directives.write(line)
             try directives.write("\n")
         }
         try write(upTo: ids.count, seq: 0)
         try directives.commit()
-        let json = try AtomicFile(path: directory + "/report.json")
-        try json.write(report.json())
-        try json.commit()
-        let text = try AtomicFile(path: directory + "/report.txt")
-        try text.write(report.text())
-        try text.commit()
-        let svg = try AtomicFile(path: directory + "/map.svg")
-        try svg.write(map.svg(zoneSet: zoneSet))
-        try svg.commit()
-        report.writeSeconds = Self.seconds(clock.now - evaluated)
-        return report
     }
 
     // MARK: - Reading blocks
