@@ -114,25 +114,71 @@ public struct ColumnNames: Sendable {
 
 /// One row of a trip log as read: where its bytes are, what it says, and whether it can be
 /// used. A value; owned by the pass that scanned it.
+///
+/// Laid out small (128 bytes): a block holds tens of thousands and every pass reads each one,
+/// so the fields the evaluation reads come first, the optional numbers are doubles with an
+/// "absent" pattern, and the byte offsets are 32-bit (a block stays under 2 GiB: rows of at
+/// most 1 GiB, `BlockReader`).
 struct TripRow {
-    /// Bytes of the row in the scanned buffer (with its line end, or for GPX the whitespace
-    /// before the point), and of the lat and lon values (for coarsening; empty when absent).
-    var start = 0, end = 0
-    var latStart = 0, latEnd = 0, lonStart = 0, lonEnd = 0
-    /// 1-based line of the row's first byte.
-    var line = 0
     var vehicle = "" { didSet { vehicleHash = 0 } }
     /// `VehicleSlots.hash(vehicle)` when a scanner had it at hand, else 0 (set again with
     /// every change of `vehicle`, so it is never another id's).
     var vehicleHash: UInt64 = 0
     var time: Int64 = 0
     var lat = Double.nan, lon = Double.nan
+    private var storedAccuracy = Self.absent, storedSpeed = Self.absent, storedHeading = Self.absent
     var hasPosition = false
-    var accuracy: Double?
-    var speed: Double?
-    var heading: Double?
     /// Set when the row cannot form a fix at all (it is skipped before the engine).
     var malformed: String?
+    /// 1-based line of the row's first byte.
+    var line = 0
+    private var offsets: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0)
+
+    /// A NaN no reader makes (they parse no NaN for these fields, and the pattern is kept
+    /// apart from any NaN anyway): the field is absent.
+    private static let absent = Double(bitPattern: 0x7FF4_C0DE_0000_0001)
+
+    private static func optional(_ v: Double) -> Double? { v.bitPattern == absent.bitPattern ? nil : v }
+
+    var accuracy: Double? {
+        get { Self.optional(storedAccuracy) }
+        set { storedAccuracy = newValue ?? Self.absent }
+    }
+    var speed: Double? {
+        get { Self.optional(storedSpeed) }
+        set { storedSpeed = newValue ?? Self.absent }
+    }
+    var heading: Double? {
+        get { Self.optional(storedHeading) }
+        set { storedHeading = newValue ?? Self.absent }
+    }
+
+    /// Bytes of the row in the scanned buffer (with its line end, or for GPX the whitespace
+    /// before the point), and of the lat and lon values (for coarsening; empty when absent).
+    var start: Int {
+        get { Int(offsets.0) }
+        set { offsets.0 = UInt32(newValue) }
+    }
+    var end: Int {
+        get { Int(offsets.1) }
+        set { offsets.1 = UInt32(newValue) }
+    }
+    var latStart: Int {
+        get { Int(offsets.2) }
+        set { offsets.2 = UInt32(newValue) }
+    }
+    var latEnd: Int {
+        get { Int(offsets.3) }
+        set { offsets.3 = UInt32(newValue) }
+    }
+    var lonStart: Int {
+        get { Int(offsets.4) }
+        set { offsets.4 = UInt32(newValue) }
+    }
+    var lonEnd: Int {
+        get { Int(offsets.5) }
+        set { offsets.5 = UInt32(newValue) }
+    }
 
     init() {}
 
