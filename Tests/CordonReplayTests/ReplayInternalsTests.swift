@@ -240,3 +240,25 @@ import Testing
         #expect(report.files.map(\.counts) == [ReplayReport.RowCounts(rowsIn: 11, kept: 4, dropped: 3, localOnly: 2, coarsened: 1, rejected: 4)])
     }
 }
+
+/// `TripRow` keeps its optional numbers as doubles with an absent pattern and its offsets in
+/// 32 bits: what is set must read back, nil as nil and NaN as NaN (a NaN field is refused as
+/// invalid, an absent one is not).
+@Suite struct TripRowLayoutTests {
+    @Test func fieldsReadBackAsSet() {
+        var row = TripRow()
+        #expect(row.accuracy == nil && row.speed == nil && row.heading == nil)
+        row.accuracy = .nan
+        row.speed = 0
+        row.heading = -.infinity
+        #expect(row.accuracy?.isNaN == true && row.speed == 0 && row.heading == -.infinity)
+        row.accuracy = nil
+        #expect(row.accuracy == nil && row.speed == 0)
+        row.start = 0
+        row.end = Int(UInt32.max)
+        row.latStart = 1 << 31
+        (row.latEnd, row.lonStart, row.lonEnd) = (7, 8, 9)
+        #expect([row.start, row.end, row.latStart, row.latEnd, row.lonStart, row.lonEnd] == [0, Int(UInt32.max), 1 << 31, 7, 8, 9])
+        #expect(MemoryLayout<TripRow>.stride <= 128)
+    }
+}
