@@ -159,8 +159,9 @@ public final class Replay {
                 (vehicle, next) = (vehicle + 1, 0)
             }
         }
-        try RejectStore.merged(rejected, rank: { rankOf[$0] ?? ids.count }, directory: directory, memoryBytes: 2 * options.rejectedMemoryBytes) {
-            id, seq, line throws(ReplayError) in
+        try RejectStore.merged(
+            rejected, rank: { rankOf[$0] ?? ids.count }, directory: directory, memoryBytes: 2 * options.rejectedMemoryBytes
+        ) { id, seq, line throws(ReplayError) in
             try write(upTo: rankOf[id] ?? ids.count, seq: seq)
             try directives.write(line)
             try directives.write("\n")
@@ -176,8 +177,8 @@ public final class Replay {
     /// halves, two), in order. With `pipelined` (and more than one thread), the next block is
     /// read and scanned on another thread while `body` runs, for a `body` that itself uses one
     /// thread; blocks are then a quarter as long, so that the memory held stays that of one
-    /// scan on two threads. With `positionsOnly`, CSV rows are read for
-    /// their vehicle, time and position only (`CSVScanner.positionsOnly`).
+    /// scan on two threads. With `positionsOnly`, CSV rows are read for their vehicle, time
+    /// and position only (`CSVScanner.positionsOnly`).
     func forEachBlock(
         _ input: Input, meter: ProgressMeter, pipelined: Bool = false, positionsOnly: Bool = false,
         _ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ rows: [[TripRow]], _ consumed: Int) throws(ReplayError) -> Void

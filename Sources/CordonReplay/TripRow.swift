@@ -112,6 +112,32 @@ public struct ColumnNames: Sendable {
     func match(_ name: String) -> (role: Role, rank: Int)? { lookup[name.lowercased()] }
 }
 
+/// A byte offset in a block, kept in 32 bits (`TripRow`'s layout; a block stays under 2 GiB).
+/// A value; `Sendable`.
+@propertyWrapper
+struct Offset32: Sendable {
+    private var stored: UInt32
+    init(wrappedValue: Int) { stored = UInt32(wrappedValue) }
+    var wrappedValue: Int {
+        get { Int(stored) }
+        set { stored = UInt32(newValue) }
+    }
+}
+
+/// An optional number kept in 8 bytes (`TripRow`'s layout): absent is one NaN pattern that no
+/// reader makes (they parse no NaN for these fields), and it is kept apart from every other
+/// NaN, which reads back as itself. A value; `Sendable`.
+@propertyWrapper
+struct CompactNumber: Sendable {
+    private static let absent = Double(bitPattern: 0x7FF4_C0DE_0000_0001)
+    private var stored = Self.absent
+    init(wrappedValue: Double?) { stored = wrappedValue ?? Self.absent }
+    var wrappedValue: Double? {
+        get { stored.bitPattern == Self.absent.bitPattern ? nil : stored }
+        set { stored = newValue ?? Self.absent }
+    }
+}
+
 /// One row of a trip log as read: where its bytes are, what it says, and whether it can be
 /// used. A value; owned by the pass that scanned it.
 ///
@@ -126,59 +152,22 @@ struct TripRow {
     var vehicleHash: UInt64 = 0
     var time: Int64 = 0
     var lat = Double.nan, lon = Double.nan
-    private var storedAccuracy = Self.absent, storedSpeed = Self.absent, storedHeading = Self.absent
+    @CompactNumber var accuracy: Double? = nil
+    @CompactNumber var speed: Double? = nil
+    @CompactNumber var heading: Double? = nil
     var hasPosition = false
     /// Set when the row cannot form a fix at all (it is skipped before the engine).
     var malformed: String?
     /// 1-based line of the row's first byte.
     var line = 0
-    private var offsets: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0)
-
-    /// A NaN no reader makes (they parse no NaN for these fields, and the pattern is kept
-    /// apart from any NaN anyway): the field is absent.
-    private static let absent = Double(bitPattern: 0x7FF4_C0DE_0000_0001)
-
-    private static func optional(_ v: Double) -> Double? { v.bitPattern == absent.bitPattern ? nil : v }
-
-    var accuracy: Double? {
-        get { Self.optional(storedAccuracy) }
-        set { storedAccuracy = newValue ?? Self.absent }
-    }
-    var speed: Double? {
-        get { Self.optional(storedSpeed) }
-        set { storedSpeed = newValue ?? Self.absent }
-    }
-    var heading: Double? {
-        get { Self.optional(storedHeading) }
-        set { storedHeading = newValue ?? Self.absent }
-    }
-
     /// Bytes of the row in the scanned buffer (with its line end, or for GPX the whitespace
     /// before the point), and of the lat and lon values (for coarsening; empty when absent).
-    var start: Int {
-        get { Int(offsets.0) }
-        set { offsets.0 = UInt32(newValue) }
-    }
-    var end: Int {
-        get { Int(offsets.1) }
-        set { offsets.1 = UInt32(newValue) }
-    }
-    var latStart: Int {
-        get { Int(offsets.2) }
-        set { offsets.2 = UInt32(newValue) }
-    }
-    var latEnd: Int {
-        get { Int(offsets.3) }
-        set { offsets.3 = UInt32(newValue) }
-    }
-    var lonStart: Int {
-        get { Int(offsets.4) }
-        set { offsets.4 = UInt32(newValue) }
-    }
-    var lonEnd: Int {
-        get { Int(offsets.5) }
-        set { offsets.5 = UInt32(newValue) }
-    }
+    @Offset32 var start = 0
+    @Offset32 var end = 0
+    @Offset32 var latStart = 0
+    @Offset32 var latEnd = 0
+    @Offset32 var lonStart = 0
+    @Offset32 var lonEnd = 0
 
     init() {}
 
