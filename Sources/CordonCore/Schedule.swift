@@ -25,6 +25,7 @@ public enum Weekday: Int, Sendable, Hashable, CaseIterable, Comparable {
 public struct Schedule: Sendable, Hashable {
     /// One weekly window: on each of `days`, from `startMinute` to `endMinute` (minutes after
     /// local midnight, end exclusive, 0...1440).
+    /// A value; `Sendable`.
     public struct Window: Sendable, Hashable {
         public var days: [Weekday]
         public var startMinute: Int

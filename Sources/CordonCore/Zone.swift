@@ -42,6 +42,7 @@ public struct Zone: Sendable, Hashable {
 public struct ZoneSet: Sendable, Hashable {
     /// A zone and its approach area (the core buffered by `bufferMeters`; equal to the core
     /// when the buffer is 0).
+    /// A value; `Sendable`.
     public struct Entry: Sendable, Hashable {
         public var zone: Zone
         public var approach: MultiPolygon

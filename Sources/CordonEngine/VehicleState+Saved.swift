@@ -9,6 +9,7 @@ extension VehicleState {
     /// A value; `Sendable`. `json` and `init(json:)` are its stored form.
     public struct Saved: Sendable, Hashable {
         /// A held zone: its id, the category it held under and the start of its clear run.
+        /// A value; `Sendable`.
         public struct Hold: Sendable, Hashable {
             public var zoneID: String
             public var category: Category

@@ -7,6 +7,7 @@ import CordonIndex
 /// not shared between vehicles. `FleetEngine` keeps one per vehicle under its lock.
 public struct VehicleState: Sendable {
     /// A zone currently holding the vehicle (its policy is in force).
+    /// A value; `Sendable`.
     public struct Hold: Sendable, Hashable {
         /// The zone's number in the state's snapshot (its id: `VehicleState.heldZoneIDs`).
         /// Plain data, so the per-fix loop over holds copies no references.

@@ -9,6 +9,7 @@ public import CordonIndex
 /// each vehicle moves to the new one on its next fix.
 public final class ZoneSnapshot: Sendable {
     /// What the engine needs to know about one zone.
+    /// A value; `Sendable`.
     public struct Rule: Sendable {
         public let id: String
         public let category: Category

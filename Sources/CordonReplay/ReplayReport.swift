@@ -11,6 +11,7 @@ import CordonFormats
 public struct ReplayReport: Sendable {
     /// What became of some rows (of a file, a vehicle, or all): rows in = kept + dropped +
     /// rejected; `coarsened` ⊂ kept, `localOnly` ⊂ dropped.
+    /// A value; `Sendable`.
     public struct RowCounts: Sendable, Equatable {
         public var rowsIn = 0, kept = 0, dropped = 0, localOnly = 0, coarsened = 0, rejected = 0
 
@@ -51,6 +52,7 @@ public struct ReplayReport: Sendable {
     }
 
     /// One input file's rows.
+    /// A value; `Sendable`.
     public struct FileCounts: Sendable {
         public var file: String
         public var format: String
@@ -59,6 +61,7 @@ public struct ReplayReport: Sendable {
     }
 
     /// One vehicle's figures.
+    /// A value; `Sendable`.
     public struct VehicleCounts: Sendable {
         public var counts = RowCounts()
         public var suppressedSeconds = 0.0
@@ -68,6 +71,7 @@ public struct ReplayReport: Sendable {
     }
 
     /// One category's figures (a row dropped under zones of two categories counts for both).
+    /// A value; `Sendable`.
     public struct CategoryCounts: Sendable {
         public var dropped = 0, coarsened = 0, enters = 0
         public var suppressedSeconds = 0.0

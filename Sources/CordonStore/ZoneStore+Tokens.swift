@@ -5,6 +5,7 @@ import GRDB
 
 /// What a bearer token may do (docs/http-api.md): `admin` manages zone sets; `vehicle` evaluates
 /// positions (for one vehicle when bound); `owner` reads one vehicle's directive history.
+/// A value; `Sendable`.
 public enum TokenRole: String, Sendable, Hashable, CaseIterable {
     case admin
     case vehicle

@@ -10,6 +10,7 @@ import Foundation
 /// file and the item.
 public struct Scenario: Sendable {
     /// One step: apply a fix, or make a zone-set version the active one.
+    /// A value; `Sendable`.
     public enum Step: Sendable {
         case fix(PositionFix)
         case activate(version: Int)
@@ -165,6 +166,7 @@ public struct Scenario: Sendable {
 }
 
 /// SplitMix64: a tiny deterministic generator for test data.
+/// A value; `Sendable`; each copy draws its own sequence.
 public struct SplitMix: Sendable {
     var state: UInt64
     public init(seed: UInt64) { state = seed }

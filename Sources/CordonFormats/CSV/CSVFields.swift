@@ -4,6 +4,7 @@
 /// last unquoted field. Stateless; `Sendable`.
 public enum CSVFields {
     /// One field's bytes (inside the quotes when quoted).
+    /// A value; `Sendable`.
     public struct Field: Sendable {
         public var start = 0, end = 0
         public var quoted = false
@@ -12,6 +13,7 @@ public enum CSVFields {
 
     /// How a row ended: its field count, whether a quote was left open at the end of the
     /// bytes, and whether a line feed ended it.
+    /// A value; `Sendable`.
     public struct RowEnd: Sendable {
         public var count = 0
         public var unclosedQuote = false
