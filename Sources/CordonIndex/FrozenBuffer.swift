@@ -10,13 +10,19 @@ import Darwin
 /// faulted in as `fill` writes them (not populated up front), so a builder that frees its
 /// working copies while filling keeps its peak memory down.
 ///
+/// A buffer can also be a view of memory someone else owns (a restored index file, mapped
+/// read-only): it then keeps that owner alive and frees nothing.
+///
 /// `@unchecked Sendable` is safe: the memory is written once, in `init`, before the object is
-/// published, and only read afterwards; the object owns the mapping and unmaps it in `deinit`.
+/// published, and only read afterwards; the object owns the mapping and unmaps it in `deinit`
+/// (a view's owner must likewise never write the memory).
 @usableFromInline
 final class FrozenBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
     @usableFromInline let buffer: UnsafeBufferPointer<Element>
     private let base: UnsafeMutableRawPointer
     private let mappedBytes: Int
+    /// What keeps a view's memory alive; nil when this object owns its memory.
+    private let owner: AnyObject?
 
     convenience init(_ array: [Element]) {
         self.init(count: array.count) { target in
@@ -45,12 +51,23 @@ final class FrozenBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
         base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         mappedBytes = 0
         #endif
+        owner = nil
         let typed = base.bindMemory(to: Element.self, capacity: count)
         fill(UnsafeMutableBufferPointer(start: typed, count: count))
         buffer = UnsafeBufferPointer(start: typed, count: count)
     }
 
+    /// A view of `count` elements at `start` (aligned for `Element`), memory that `owner` keeps
+    /// alive and never writes.
+    init(viewing start: UnsafeRawPointer, count: Int, owner: AnyObject) {
+        base = UnsafeMutableRawPointer(mutating: start)
+        mappedBytes = 0
+        self.owner = owner
+        buffer = UnsafeBufferPointer(start: start.bindMemory(to: Element.self, capacity: count), count: count)
+    }
+
     deinit {
+        if owner != nil { return }
         #if os(Linux)
         if mappedBytes > 0 {
             munmap(base, mappedBytes)

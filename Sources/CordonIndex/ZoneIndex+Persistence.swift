@@ -21,18 +21,29 @@ public struct WordHash: Sendable {
         return ((v << 31) | (v >> 33)) &* p1
     }
 
-    /// Adds one word (to the first lane).
+    /// Adds one word, to the lane of its position.
     public mutating func add(_ x: UInt64) {
-        lanes.0 = Self.round(lanes.0, x)
+        switch count & 3 {
+        case 0: lanes.0 = Self.round(lanes.0, x)
+        case 1: lanes.1 = Self.round(lanes.1, x)
+        case 2: lanes.2 = Self.round(lanes.2, x)
+        default: lanes.3 = Self.round(lanes.3, x)
+        }
         count &+= 1
     }
 
-    /// Adds `words`, four at a time across the lanes.
+    /// Adds `words`, four at a time across the lanes. Word k of everything added goes to lane
+    /// k mod 4, so the hash does not depend on how the words are split into calls.
     public mutating func add(_ words: UnsafeBufferPointer<UInt64>) {
         guard let p = words.baseAddress else { return }
-        var (a, b, c, d) = lanes
         var i = 0
-        while i + 4 <= words.count {
+        while i < words.count && count & 3 != 0 {
+            add(p[i])
+            i += 1
+        }
+        var (a, b, c, d) = lanes
+        let start = i, whole = i + (words.count - i) / 4 * 4
+        while i < whole {
             a = Self.round(a, p[i])
             b = Self.round(b, p[i + 1])
             c = Self.round(c, p[i + 2])
@@ -40,11 +51,11 @@ public struct WordHash: Sendable {
             i += 4
         }
         lanes = (a, b, c, d)
+        count &+= UInt64(whole - start)
         while i < words.count {
-            lanes.0 = Self.round(lanes.0, p[i])
+            add(p[i])
             i += 1
         }
-        count &+= UInt64(words.count)
     }
 
     /// Adds whole 8-byte words of `bytes` (its length must be a multiple of 8).
@@ -92,9 +103,11 @@ extension ZoneIndex {
     }
 
     /// The layout of persisted indexes; changed whenever the tables or the builder change what
-    /// they hold for the same zones.
-    public static let persistedFormat: UInt64 = 1
+    /// they hold for the same zones. 2: the leaf table compacted (one range, references
+    /// relocated), so that a file can be used where it is mapped.
+    public static let persistedFormat: UInt64 = 2
     private static let magic: UInt64 = 0x3130_5844_4E52_4443  // "CDRNDX01"
+    /// Header words: 18 fields (`persist`) and their own 2-word hash.
     private static let headerWords = 20
 
     /// The fingerprint of what `builder.build(set)` makes.
@@ -143,113 +156,96 @@ extension ZoneIndex {
 
     /// Writes the index's tables, as `restore` reads them, through `write` (in pieces, in
     /// order): a header naming `fingerprint`, the tables, and a hash of all of it. The leaf
-    /// table's unused windows are left out. Native byte order: a persisted index is a cache
-    /// for the machine that made it.
+    /// table is written compact (the unused ends of the builder's windows left out) and the
+    /// references into it relocated to match, so every table of the file can be used in place.
+    /// Every piece is a whole number of 8-byte words. Native byte order: a persisted index is
+    /// a cache for the machine that made it.
     public func persist(fingerprint: Fingerprint, _ write: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         var hash = WordHash(seed: Self.magic)
         func emit(_ bytes: UnsafeRawBufferPointer) throws {
             hash.add(bytes)
             try write(bytes)
         }
+        // Where each window's words go in the compact table.
+        var compactStart: [Int] = []
+        var stored = 0
+        for range in blobRanges {
+            compactStart.append(stored)
+            stored += range.count
+        }
+        let ranges = blobRanges
+        func relocate(_ ref: UInt32) -> UInt32 {
+            guard ref & Self.leafBit != 0 else { return ref }
+            let w = Int(ref & ~Self.leafBit)
+            for (k, range) in ranges.enumerated() where range.contains(w) {
+                return Self.leafBit | UInt32(truncatingIfNeeded: w - range.lowerBound + compactStart[k])
+            }
+            preconditionFailure("leaf reference \(w) outside the leaf table's ranges")
+        }
         var header: [UInt64] = [
             Self.magic, Self.persistedFormat, fingerprint.high, fingerprint.low, UInt64(columns), UInt64(rows),
             minX.bitPattern, minY.bitPattern, maxX.bitPattern, maxY.bitPattern,
-            UInt64(root.count), UInt64(internals.count), UInt64(blob.count), UInt64(blobRanges.count), UInt64(vertices.count),
-            UInt64(statistics.leaves), UInt64(statistics.entries), UInt64(statistics.edgeCopies), UInt64(blobWords),
-            UInt64(zoneIDs.count),
+            UInt64(root.count), UInt64(internals.count), UInt64(stored), UInt64(vertices.count),
+            UInt64(statistics.leaves), UInt64(statistics.entries), UInt64(statistics.edgeCopies), UInt64(zoneIDs.count),
         ]
-        for range in blobRanges { header += [UInt64(range.lowerBound), UInt64(range.upperBound)] }
-        // The header's own hash, so that a reader trusts its sizes before it allocates.
+        // The header's own hash, so that a reader trusts its sizes before it uses them.
         var own = WordHash(seed: ~Self.magic)
         header.withUnsafeBytes { own.add($0) }
         header += [own.value.0, own.value.1]
         try header.withUnsafeBytes { try emit($0) }
-        // The root table padded to whole words.
+        // The root table, padded to whole words.
         var rootWords = [UInt64](repeating: 0, count: (root.count + 1) / 2)
         rootWords.withUnsafeMutableBytes { to in
-            UnsafeRawBufferPointer(root.buffer).withMemoryRebound(to: UInt8.self) { from in
-                if let a = to.baseAddress, let b = from.baseAddress { a.copyMemory(from: b, byteCount: from.count) }
-            }
+            let cells = to.bindMemory(to: UInt32.self)
+            for (i, ref) in root.buffer.enumerated() { cells[i] = relocate(ref) }
         }
         try rootWords.withUnsafeBytes { try emit($0) }
-        try emit(UnsafeRawBufferPointer(internals.buffer))
+        var nodes = Array(internals.buffer)
+        for i in nodes.indices {
+            let c = nodes[i].children
+            nodes[i].children = (relocate(c.0), relocate(c.1), relocate(c.2), relocate(c.3))
+        }
+        try nodes.withUnsafeBytes { try emit($0) }
         for range in blobRanges { try emit(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(blob.buffer)[range.lowerBound * 8..<range.upperBound * 8])) }
         try emit(UnsafeRawBufferPointer(vertices.buffer))
         let (high, low) = hash.value
         try [high, low].withUnsafeBytes { try write($0) }
     }
 
-    /// The index `persist` wrote for `set` (whose ids it takes), `byteCount` bytes read through
-    /// `read`, which fills the buffer it is given with the next bytes or returns false. Nil
-    /// when the bytes are not such an index for `fingerprint` (another format, another
-    /// fingerprint, a header whose hash or sizes do not match `byteCount`, a hash over all of
-    /// it that does not match, or too few bytes): the caller then builds. Nothing is allocated
-    /// for the tables before the header's hash and sizes are checked.
-    public static func restore(
-        for set: ZoneSet, fingerprint: Fingerprint, byteCount: Int, read: (UnsafeMutableRawBufferPointer) -> Bool
-    ) -> ZoneIndex? {
-        var hash = WordHash(seed: magic)
-        func take(_ buffer: UnsafeMutableRawBufferPointer) -> Bool {
-            guard buffer.isEmpty || read(buffer) else { return false }
-            hash.add(UnsafeRawBufferPointer(buffer))
-            return true
-        }
-        var header = [UInt64](repeating: 0, count: headerWords)
-        guard header.withUnsafeMutableBytes(take), header[0] == magic, header[1] == persistedFormat, header[2] == fingerprint.high,
-            header[3] == fingerprint.low
+    /// The index `persist` wrote for `set` (whose ids it takes), used in place: `bytes` (8-byte
+    /// aligned, for instance a read-only mapping of the file) must stay unchanged while `owner`
+    /// lives, and the index keeps `owner`. Nil when the bytes are not such an index for
+    /// `fingerprint` (another format, another fingerprint, a header whose hash or sizes do not
+    /// match the byte count, a hash over all of it that does not match, a reference outside its
+    /// table): the caller then builds.
+    public static func restore(for set: ZoneSet, fingerprint: Fingerprint, bytes: UnsafeRawBufferPointer, owner: AnyObject) -> ZoneIndex? {
+        guard let base = bytes.baseAddress, Int(bitPattern: base) % 8 == 0, bytes.count % 8 == 0, bytes.count >= 8 * (headerWords + 2)
         else { return nil }
-        // Sizes (not the bounds' bits, words 6–9): each below 2^40, so no product below overflows.
-        let limit: UInt64 = 1 << 40
-        guard header[4...5].allSatisfy({ $0 < limit }), header[10...19].allSatisfy({ $0 < limit }), Int(header[19]) == set.entries.count
-        else { return nil }
-        let columns = Int(header[4]), rows = Int(header[5])
-        let rootCount = Int(header[10]), internalCount = Int(header[11]), blobCount = Int(header[12])
-        let rangeCount = Int(header[13]), vertexCount = Int(header[14])
-        guard columns >= 1, rows >= 1, columns * rows == rootCount, internalCount >= 1, rangeCount <= 1 << 16 else { return nil }
-        var rangeWords = [UInt64](repeating: 0, count: 2 * rangeCount + 2)
-        guard rangeWords.withUnsafeMutableBytes(take) else { return nil }
+        func word(_ k: Int) -> UInt64 { bytes.load(fromByteOffset: 8 * k, as: UInt64.self) }
+        guard word(0) == magic, word(1) == persistedFormat, word(2) == fingerprint.high, word(3) == fingerprint.low else { return nil }
         var own = WordHash(seed: ~magic)
-        header.withUnsafeBytes { own.add($0) }
-        rangeWords[0..<2 * rangeCount].withUnsafeBytes { own.add($0) }
-        guard rangeWords[2 * rangeCount] == own.value.0, rangeWords[2 * rangeCount + 1] == own.value.1 else { return nil }
-        var ranges: [Range<Int>] = []
-        var end = 0
-        for k in 0..<rangeCount {
-            let lower = Int(rangeWords[2 * k]), upper = Int(rangeWords[2 * k + 1])
-            guard lower >= end, upper >= lower, upper <= blobCount else { return nil }
-            ranges.append(lower..<upper)
-            end = upper
-        }
-        // The leaf table's address space is what a leaf reference can name; the rest must be
-        // exactly the bytes there are.
-        let blobStored = ranges.reduce(0) { $0 + $1.count }
-        let expected = 8 * (headerWords + 2 * rangeCount + 2) + 8 * ((rootCount + 1) / 2) + internalCount * MemoryLayout<InternalNode>.stride
-            + 8 * blobStored + 8 * vertexCount + 16
-        guard blobCount < Int(leafBit), expected == byteCount else { return nil }
-        var ok = true
-        var rootWords = [UInt64](repeating: 0, count: (rootCount + 1) / 2)
-        ok = rootWords.withUnsafeMutableBytes(take)
-        let root = FrozenBuffer<UInt32>(count: rootCount) { out in
-            guard ok else { return }
-            rootWords.withUnsafeBytes { from in
-                UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(rebasing: from[0..<rootCount * 4]))
-            }
-        }
-        rootWords = []
-        let internals = FrozenBuffer<InternalNode>(count: internalCount) { out in
-            if ok { ok = take(UnsafeMutableRawBufferPointer(out)) }
-        }
-        let blob = FrozenBuffer<UInt64>(count: blobCount) { out in
-            let bytes = UnsafeMutableRawBufferPointer(out)
-            for range in ranges where ok { ok = take(UnsafeMutableRawBufferPointer(rebasing: bytes[range.lowerBound * 8..<range.upperBound * 8])) }
-        }
-        let vertices = FrozenBuffer<Double>(count: vertexCount) { out in
-            if ok { ok = take(UnsafeMutableRawBufferPointer(out)) }
-        }
-        var trailer: [UInt64] = [0, 0]
-        guard ok, trailer.withUnsafeMutableBytes({ read($0) }) else { return nil }
-        let (high, low) = hash.value
-        guard trailer == [high, low] else { return nil }
+        own.add(UnsafeRawBufferPointer(rebasing: bytes[0..<8 * (headerWords - 2)]))
+        guard word(headerWords - 2) == own.value.0, word(headerWords - 1) == own.value.1 else { return nil }
+        // Sizes (not the bounds' bits, words 6–9): each below 2^40, so no sum or product below
+        // overflows (columns × rows is checked).
+        let limit: UInt64 = 1 << 40
+        guard [4, 5, 10, 11, 12, 13, 14, 15, 16, 17].allSatisfy({ word($0) < limit }), Int(word(17)) == set.entries.count else { return nil }
+        let columns = Int(word(4)), rows = Int(word(5))
+        let rootCount = Int(word(10)), internalCount = Int(word(11)), blobCount = Int(word(12)), vertexCount = Int(word(13))
+        let nodeSize = MemoryLayout<InternalNode>.stride
+        let cells = columns.multipliedReportingOverflow(by: rows)
+        guard columns >= 1, rows >= 1, !cells.overflow, cells.partialValue == rootCount, internalCount >= 1, blobCount < Int(leafBit) else { return nil }
+        let rootAt = 8 * headerWords
+        let internalsAt = rootAt + 8 * ((rootCount + 1) / 2)
+        let blobAt = internalsAt + internalCount * nodeSize
+        let verticesAt = blobAt + 8 * blobCount
+        let trailerAt = verticesAt + 8 * vertexCount
+        guard nodeSize % 8 == 0, trailerAt + 16 == bytes.count else { return nil }
+        var hash = WordHash(seed: magic)
+        hash.add(UnsafeRawBufferPointer(rebasing: bytes[0..<trailerAt]))
+        guard word(trailerAt / 8) == hash.value.0, word(trailerAt / 8 + 1) == hash.value.1 else { return nil }
+        let root = FrozenBuffer<UInt32>(viewing: base + rootAt, count: rootCount, owner: owner)
+        let internals = FrozenBuffer<InternalNode>(viewing: base + internalsAt, count: internalCount, owner: owner)
         // References must stay inside their tables, so a query never reads outside them.
         let leafLimit = UInt32(clamping: blobCount)
         func valid(_ ref: UInt32) -> Bool {
@@ -260,9 +256,23 @@ extension ZoneIndex {
         return ZoneIndex(
             zoneIDs: set.entries.map(\.zone.id), setName: set.name, version: set.version,
             bounds: BoundingBox(
-                minLongitude: Double(bitPattern: header[6]), minLatitude: Double(bitPattern: header[7]),
-                maxLongitude: Double(bitPattern: header[8]), maxLatitude: Double(bitPattern: header[9])),
-            columns: columns, rows: rows, root: root, internals: internals, blob: blob, blobWords: Int(header[18]),
-            blobRanges: ranges, vertices: vertices, leafCount: Int(header[15]), entryCount: Int(header[16]), edgeCount: Int(header[17]))
+                minLongitude: Double(bitPattern: word(6)), minLatitude: Double(bitPattern: word(7)),
+                maxLongitude: Double(bitPattern: word(8)), maxLatitude: Double(bitPattern: word(9))),
+            columns: columns, rows: rows, root: root, internals: internals,
+            blob: FrozenBuffer(viewing: base + blobAt, count: blobCount, owner: owner),
+            vertices: FrozenBuffer(viewing: base + verticesAt, count: vertexCount, owner: owner),
+            leafCount: Int(word(14)), entryCount: Int(word(15)), edgeCount: Int(word(16)))
+    }
+
+    /// The same, the `byteCount` bytes read through `read` (which fills the buffer it is given
+    /// with the next bytes, or returns false) into memory the index then owns.
+    public static func restore(
+        for set: ZoneSet, fingerprint: Fingerprint, byteCount: Int, read: (UnsafeMutableRawBufferPointer) -> Bool
+    ) -> ZoneIndex? {
+        guard byteCount >= 8 * (headerWords + 2), byteCount % 8 == 0, byteCount < 1 << 42 else { return nil }
+        var ok = false
+        let words = FrozenBuffer<UInt64>(count: byteCount / 8) { out in ok = read(UnsafeMutableRawBufferPointer(out)) }
+        guard ok else { return nil }
+        return restore(for: set, fingerprint: fingerprint, bytes: UnsafeRawBufferPointer(words.buffer), owner: words)
     }
 }
