@@ -68,4 +68,29 @@ import Testing
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: cache.directory))
         #expect(names == Set([sets[0], sets[2]].map { ZoneIndex.fingerprint(of: $0).description + ".cdx" }))
     }
+
+    /// A read index uses the mapped file in place: it keeps answering after its file is
+    /// pruned (unlinked) and after a new file is renamed over the same name, as an index in use
+    /// does while a server activates another version.
+    @Test func aMappedIndexOutlivesItsFile() throws {
+        let dir = Fixtures.temporaryDirectory("index-cache")
+        var cache = ZoneIndexCache(directory: dir.appendingPathComponent("m").path)
+        cache.keep = 1
+        let a = try Self.set("a"), b = try Self.set("b", shift: 0.004)
+        let built = cache.index(for: a).index
+        let (mapped, cached) = cache.index(for: a)
+        #expect(cached)
+        let expected = Self.answers(built)
+        #expect(Self.answers(mapped) == expected)
+        let fileA = cache.directory + "/" + ZoneIndex.fingerprint(of: a).description + ".cdx"
+        // Another set's index prunes the first file (one is kept).
+        _ = cache.index(for: b)
+        #expect(!FileManager.default.fileExists(atPath: fileA))
+        #expect(Self.answers(mapped) == expected)
+        // The first set's index stored again: a new file renamed over the old name.
+        #expect(!cache.index(for: a).cached)
+        #expect(cache.index(for: a).cached)
+        #expect(Self.answers(mapped) == expected)
+        #expect(Self.answers(cache.index(for: a).index) == expected)
+    }
 }
