@@ -205,18 +205,21 @@ extension ZoneIndex {
             (self.x0, self.y0, self.x1, self.y1) = (x0, y0, x1, y1)
         }
 
-        /// Whether `box` (min lon, min lat, max lon, max lat) lies inside the cell with 1e-9°
-        /// to spare: rounding may misplace a cell border computed from the root grid by an ulp.
+        /// Whether `box` (min lon, min lat, max lon, max lat) lies inside `rect` (the same
+        /// order) with 1e-9° to spare: rounding may misplace a cell border computed from the
+        /// root grid by an ulp.
         @inline(__always)
-        func holds(_ box: (Double, Double, Double, Double)) -> Bool {
-            box.0 > x0 + 1e-9 && box.2 < x1 - 1e-9 && box.1 > y0 + 1e-9 && box.3 < y1 - 1e-9
+        static func inside(_ box: (Double, Double, Double, Double), _ rect: (Double, Double, Double, Double)) -> Bool {
+            box.0 > rect.0 + 1e-9 && box.2 < rect.2 - 1e-9 && box.1 > rect.1 + 1e-9 && box.3 < rect.3 - 1e-9
         }
+
+        /// Whether `box` lies inside the cell, with 1e-9° to spare.
+        @inline(__always)
+        func holds(_ box: (Double, Double, Double, Double)) -> Bool { Self.inside(box, (x0, y0, x1, y1)) }
 
         /// Whether `box` lies inside the clear rectangle, with the same 1e-9° to spare.
         @inline(__always)
-        func clearHolds(_ box: (Double, Double, Double, Double)) -> Bool {
-            box.0 > clear.0 + 1e-9 && box.2 < clear.2 - 1e-9 && box.1 > clear.1 + 1e-9 && box.3 < clear.3 - 1e-9
-        }
+        func clearHolds(_ box: (Double, Double, Double, Double)) -> Bool { Self.inside(box, clear) }
 
         /// Calls `body` with the areas containing the clear rectangle.
         @inline(__always)
@@ -376,11 +379,8 @@ extension ZoneIndex {
             }
         }
         guard cell.holds(box) else {
-            func inside(_ p: (Double, Double, Double, Double)) -> Bool {
-                box.0 > p.0 + 1e-9 && box.2 < p.2 - 1e-9 && box.1 > p.1 + 1e-9 && box.3 < p.3 - 1e-9
-            }
-            let from = cell.parent != 0 && inside(cell.parentRect) ? cell.parent
-                : cell.grandparent != 0 && inside(cell.grandparentRect) ? cell.grandparent : 0
+            let from = cell.parent != 0 && Cell.inside(box, cell.parentRect) ? cell.parent
+                : cell.grandparent != 0 && Cell.inside(box, cell.grandparentRect) ? cell.grandparent : 0
             return forEachEdge(in: box, below: from, settled: &settled, body)
         }
         guard cell.node != 0 else { return }

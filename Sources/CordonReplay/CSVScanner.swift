@@ -196,25 +196,10 @@ struct CSVScanner: Sendable {
         // The optional numbers (an absent column or an empty field is nil), kept only when all
         // three read.
         var a: Double?, s: Double?, h: Double?
-        if let c = accuracy { guard Self.number(field(c), "accuracy", into: &a, row: &row) else { return } }
-        if let c = speed { guard Self.number(field(c), "speed", into: &s, row: &row) else { return } }
-        if let c = heading { guard Self.number(field(c), "heading", into: &h, row: &row) else { return } }
+        if let c = accuracy { guard FieldParse.optionalNumber(field(c), "accuracy", into: &a, row: &row) else { return } }
+        if let c = speed { guard FieldParse.optionalNumber(field(c), "speed", into: &s, row: &row) else { return } }
+        if let c = heading { guard FieldParse.optionalNumber(field(c), "heading", into: &h, row: &row) else { return } }
         (row.accuracy, row.speed, row.heading) = (a, s, h)
-    }
-
-    /// Reads an optional number field into `value` (an empty field leaves it nil); false, with
-    /// the row marked malformed, when the text is not a number.
-    @inline(__always)
-    private static func number(
-        _ text: UnsafeBufferPointer<UInt8>, _ name: StaticString, into value: inout Double?, row: inout TripRow
-    ) -> Bool {
-        guard !text.isEmpty else { return true }
-        guard let v = parseDecimal(text) else {
-            row.malformed = "\(name) \"\(FieldParse.preview(text))\" is not a number"
-            return false
-        }
-        value = v
-        return true
     }
 }
 

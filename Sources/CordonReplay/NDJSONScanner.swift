@@ -198,17 +198,11 @@ private struct FlatObject {
             row.lon = x
             row.hasPosition = true
         }
-        func optional(_ role: ColumnNames.Role) -> Double?? {
-            guard let f = self[role], !f.null else { return .some(nil) }
-            guard let v = FieldParse.optionalNumber(bytes(f)) else {
-                row.malformed = "\(role.rawValue) \"\(FieldParse.preview(bytes(f)))\" is not a number"
-                return nil
-            }
-            return .some(v)
-        }
-        guard let a = optional(.accuracy), let s = optional(.speed), let h = optional(.heading) else { return }
-        row.accuracy = a
-        row.speed = s
-        row.heading = h
+        // Kept only when all three read, as the CSV reader does.
+        var a: Double?, s: Double?, h: Double?
+        if let f = self[.accuracy], !f.null { guard FieldParse.optionalNumber(bytes(f), "accuracy", into: &a, row: &row) else { return } }
+        if let f = self[.speed], !f.null { guard FieldParse.optionalNumber(bytes(f), "speed", into: &s, row: &row) else { return } }
+        if let f = self[.heading], !f.null { guard FieldParse.optionalNumber(bytes(f), "heading", into: &h, row: &row) else { return } }
+        (row.accuracy, row.speed, row.heading) = (a, s, h)
     }
 }

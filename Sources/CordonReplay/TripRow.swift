@@ -236,11 +236,27 @@ enum FieldParse {
         return Timestamp.parse(b)
     }
 
-    /// A number, `nil` for an empty field; `.failure` when the text is not a number.
+    /// A number, `.some(nil)` for an empty field; nil when the text is not a number.
+    @inline(__always)
     static func optionalNumber(_ b: UnsafeBufferPointer<UInt8>) -> Double?? {
         if b.isEmpty { return .some(nil) }
         guard let v = parseDecimal(b) else { return nil }
         return .some(v)
+    }
+
+    /// `optionalNumber` of a row's field `name` into `value`: false, with the row marked
+    /// malformed, when the text is not a number (the CSV and NDJSON readers' rule for
+    /// accuracy, speed and heading).
+    @inline(__always)
+    static func optionalNumber(
+        _ b: UnsafeBufferPointer<UInt8>, _ name: String, into value: inout Double?, row: inout TripRow
+    ) -> Bool {
+        guard let v = optionalNumber(b) else {
+            row.malformed = "\(name) \"\(preview(b))\" is not a number"
+            return false
+        }
+        value = v
+        return true
     }
 
     static func text(_ b: UnsafeBufferPointer<UInt8>) -> String {

@@ -254,12 +254,9 @@ import Testing
             if before.index === index && before.holds((p.longitude, p.latitude, p.longitude, p.latitude)) && !before.holds(box)
                 && !before.clearHolds(box) && before.parent != 0
             {
-                func inside(_ q: (Double, Double, Double, Double)) -> Bool {
-                    box.0 > q.0 + 1e-9 && box.2 < q.2 - 1e-9 && box.1 > q.1 + 1e-9 && box.3 < q.3 - 1e-9
-                }
-                if inside(before.parentRect) {
+                if ZoneIndex.Cell.inside(box, before.parentRect) {
                     viaParent += 1
-                } else if before.grandparent != 0 && inside(before.grandparentRect) {
+                } else if before.grandparent != 0 && ZoneIndex.Cell.inside(box, before.grandparentRect) {
                     viaGrandparent += 1
                 } else {
                     pastBoth += 1

@@ -226,12 +226,25 @@ import Testing
         let out = dir.appendingPathComponent("out")
         let report = try Self.replay([first, second], out: out)
         #expect(report.issues.first.map(\.line) == [3, 4, 5, 6, 3, 4, 5, 6])
+        #expect(report.issues.first.first?.message == "speed \"fast\" is not a number")
         #expect(report.totals.rejected == 8 && report.totals.kept == 4)
         for name in ["first", "second"] {
             let output = Self.lines(out.appendingPathComponent("\(name).redacted.csv")).filter { !$0.isEmpty }
             #expect(output.count == 3, "\(name): \(output)")
             #expect(!output.contains { $0.contains("fast") || $0.contains(",-") || $0.contains("inf") }, "\(name): \(output)")
         }
+
+        // NDJSON, the same rule: a null or absent number is no value, text that is no number
+        // refuses the row, named by field and line.
+        var json = #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:00Z","lat":39.9,"lon":116.3764,"speed":null}"# + "\n"
+        json += #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:01Z","lat":39.9,"lon":116.3765,"accuracy":"x"}"# + "\n"
+        json += #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:02Z","lat":39.9,"lon":116.3766,"speed":1,"heading":"east"}"# + "\n"
+        json += #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:03Z","lat":39.9,"lon":116.3767,"speed":1.5,"heading":90}"# + "\n"
+        let ndjson = Self.write(json, "trip.ndjson", in: dir)
+        let ndReport = try Self.replay([ndjson], out: dir.appendingPathComponent("out-ndjson"))
+        #expect(ndReport.issues.first.map(\.line) == [2, 3])
+        #expect(ndReport.issues.first.map(\.message) == ["accuracy \"x\" is not a number", "heading \"east\" is not a number"])
+        #expect(ndReport.totals.rejected == 2 && ndReport.totals.kept == 2)
     }
 
     @Test func ndjsonGzipAndGPXGiveTheSameDirectivesAsCSV() throws {
