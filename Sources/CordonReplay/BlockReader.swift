@@ -41,6 +41,8 @@ final class BlockReader: @unchecked Sendable {
     private var want: Int
     /// The halves' row arrays while two threads scan them (empty otherwise).
     private let halves = [UnsafeMutableBox([TripRow]()), UnsafeMutableBox([TripRow]())]
+    /// What the scans of each half (the first also for whole blocks) remember from block to block.
+    private let memories = [UnsafeMutableBox(ScanMemory()), UnsafeMutableBox(ScanMemory())]
 
     /// `blockBytes`: bytes read per block (a longer row makes the block longer).
     private let positionsOnly: Bool
@@ -117,12 +119,12 @@ final class BlockReader: @unchecked Sendable {
 
     /// The rows of chunk `k` of `block` (from `next(chunked: true)`), with line numbers counted
     /// from 0 at the chunk's start, and the lines it spans. Reads only the scanners' settings:
-    /// different chunks may be scanned on different threads at once.
-    func scan(chunk k: Int, of block: Block, into rows: inout [TripRow]) -> Int {
+    /// different chunks may be scanned on different threads at once, each with its own `memory`.
+    func scan(chunk k: Int, of block: Block, into rows: inout [TripRow], memory: inout ScanMemory) -> Int {
         let range = block.chunks[k]
         return block.bytes.withUnsafeBufferPointer { b in
-            if let csv { return csv.scan(b, range, firstLine: 0, into: &rows) }
-            return ndjson.scan(b, range, firstLine: 0, into: &rows)
+            if let csv { return csv.scan(b, range, firstLine: 0, into: &rows, memory: &memory) }
+            return ndjson.scan(b, range, firstLine: 0, into: &rows, memory: &memory)
         }
     }
 
@@ -196,23 +198,24 @@ final class BlockReader: @unchecked Sendable {
                 swap(&extra, &boxes[1].value)
                 let bytes = UnsafeSendable(b)
                 let ndjson = self.ndjson
+                let memories = self.memories
                 DispatchQueue.concurrentPerform(iterations: 2) { k in
                     let range = k == 0 ? first : second
                     let l = k == 0 ? firstLine : secondLine
                     boxes[k].value.removeAll(keepingCapacity: true)
                     if let scanCSV {
-                        _ = scanCSV.scan(bytes.value, range, firstLine: l, into: &boxes[k].value)
+                        _ = scanCSV.scan(bytes.value, range, firstLine: l, into: &boxes[k].value, memory: &memories[k].value)
                     } else {
-                        _ = ndjson.scan(bytes.value, range, firstLine: l, into: &boxes[k].value)
+                        _ = ndjson.scan(bytes.value, range, firstLine: l, into: &boxes[k].value, memory: &memories[k].value)
                     }
                 }
                 swap(&rows, &boxes[0].value)  // the first half's rows, then the second's
                 swap(&extra, &boxes[1].value)
                 line = secondLine + Bytes.newlines(b, second.lowerBound, second.upperBound)
             } else if let scanner = csv {
-                line = scanner.scan(b, start..<(start + length), firstLine: line, into: &rows)
+                line = scanner.scan(b, start..<(start + length), firstLine: line, into: &rows, memory: &memories[0].value)
             } else {
-                line = ndjson.scan(b, start..<(start + length), firstLine: line, into: &rows)
+                line = ndjson.scan(b, start..<(start + length), firstLine: line, into: &rows, memory: &memories[0].value)
             }
             consumed = start + length
         }

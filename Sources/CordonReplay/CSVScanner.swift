@@ -128,13 +128,14 @@ struct CSVScanner: Sendable {
     }
 
     /// Scans the whole rows in `b[range]`, the first on line `firstLine`; appends them to `rows`.
-    /// Returns the line after the last row.
-    func scan(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int, into rows: inout [TripRow]) -> Int {
+    /// Returns the line after the last row. `memory` is the calling thread's, kept from one
+    /// scan to the next.
+    func scan(
+        _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int, into rows: inout [TripRow], memory: inout ScanMemory
+    ) -> Int {
         var i = range.lowerBound
         let n = range.upperBound
         var line = firstLine
-        var times = TimeCache()
-        var ids = VehicleIDCache()
         // Field bounds of the current row (a plain buffer: no uniqueness checks per store).
         let fields = UnsafeMutableBufferPointer<CSVFields.Field>.allocate(capacity: last + 1)
         fields.initialize(repeating: CSVFields.Field())
@@ -152,7 +153,7 @@ struct CSVScanner: Sendable {
                 rows[rows.count - 1].malformed = "row has \(end.count) fields, the header has \(headerFields)"
                 continue
             }
-            read(b, fields, times: &times, ids: &ids, into: &rows[rows.count - 1])
+            read(b, fields, times: &memory.times, ids: &memory.ids, into: &rows[rows.count - 1])
         }
         return line
     }
@@ -203,6 +204,16 @@ struct CSVScanner: Sendable {
     }
 }
 
+/// What a scanning thread remembers from one scan to the next: the last ISO 8601 timestamp and
+/// the vehicle ids read. Nothing in it depends on the buffer scanned, so a thread's scans of
+/// chunk after chunk share one (a fresh one per 128 KiB chunk of the redaction pass had cost
+/// every chunk its first sight of each of a fleet's ids and 190 KB of table to set up).
+/// A value, owned by one thread at a time.
+struct ScanMemory {
+    var times = TimeCache()
+    var ids = VehicleIDCache()
+}
+
 /// A decimal number, or the spellings of non-finite values (`nan`, `inf`), which are numbers
 /// the range check then refuses.
 func parseDecimalOrSpecial(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
@@ -222,7 +233,8 @@ func parseDecimalOrSpecial(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
 /// their start lie in the buffer (the key is those bytes masked to the id's length, and the
 /// length); other ids, and ids past the first 2,048, are read each time. Only the unquoted
 /// bytes of an id that passed the rule are remembered, so a hit gives what reading the field
-/// again would. A value, owned by one scan.
+/// again would. What it remembers does not depend on the buffer, so one cache serves every scan
+/// of a thread (`ScanMemory`). A value, owned by one thread.
 struct VehicleIDCache {
     private static let capacity = 4096
     private var low = [UInt64](repeating: 0, count: capacity)

@@ -11,10 +11,12 @@ struct NDJSONScanner: Sendable {
     let names: ColumnNames
 
     /// Scans the whole lines in `b[range]`; appends their rows. Returns the next line number.
-    func scan(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int, into rows: inout [TripRow]) -> Int {
+    /// `memory` is the calling thread's, kept from one scan to the next.
+    func scan(
+        _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int, into rows: inout [TripRow], memory: inout ScanMemory
+    ) -> Int {
         var i = range.lowerBound
         var line = firstLine
-        var times = TimeCache()
         // The known members of the current line, per role: reused, nothing allocated per row.
         let found = UnsafeMutableBufferPointer<FlatObject.Value?>.allocate(capacity: ColumnNames.Role.allCases.count)
         defer { found.deallocate() }
@@ -34,7 +36,7 @@ struct NDJSONScanner: Sendable {
             if let problem = parser.parse(names: names) {
                 rows[rows.count - 1].malformed = problem
             } else {
-                parser.fill(&rows[rows.count - 1], b: b, times: &times)
+                parser.fill(&rows[rows.count - 1], b: b, times: &memory.times)
             }
         }
         return line

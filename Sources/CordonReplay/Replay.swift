@@ -247,7 +247,7 @@ public final class Replay {
             var lines: UnsafeMutableBufferPointer<Int> = .init(start: nil, count: 0)
 
             /// Scans the chunks no thread has claimed yet.
-            func scanChunks(_ reader: BlockReader, spares: UnsafeMutableBufferPointer<[TripRow]>) {
+            func scanChunks(_ reader: BlockReader, spares: UnsafeMutableBufferPointer<[TripRow]>, memory: UnsafeMutableBox<ScanMemory>) {
                 guard let block else { return }
                 while true {
                     let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -255,7 +255,7 @@ public final class Replay {
                     var chunk = k < spares.count ? spares[k] : []
                     if k < spares.count { spares[k] = [] }
                     chunk.removeAll(keepingCapacity: true)  // an earlier block's rows, destroyed on this thread
-                    lines[k] = reader.scan(chunk: k, of: block, into: &chunk)
+                    lines[k] = reader.scan(chunk: k, of: block, into: &chunk, memory: &memory.value)
                     rows[k] = chunk
                 }
             }
@@ -293,12 +293,15 @@ public final class Replay {
             reader.finish(&rows, lines: Array(work.lines))
             return (block, rows)
         }
+        // What each side's scans remember from chunk to chunk: [0] the reading side's, [1] the
+        // side that runs `body`.
+        let memories = [UnsafeMutableBox(ScanMemory()), UnsafeMutableBox(ScanMemory())]
         // The first block: both threads scan it.
         let first = Work()
         // About eight chunks a block (128 KiB with the default blocks).
         let chunkBytes = max(4096, options.blockBytes / 32)
         first.publish(try reader.next(chunked: true, chunkBytes: chunkBytes))
-        DispatchQueue.concurrentPerform(iterations: 2) { _ in first.scanChunks(reader, spares: .init(start: nil, count: 0)) }
+        DispatchQueue.concurrentPerform(iterations: 2) { k in first.scanChunks(reader, spares: .init(start: nil, count: 0), memory: memories[k]) }
         guard var (block, rows) = try scanned(first) else { return }
         while true {
             let work = Work()
@@ -317,13 +320,13 @@ public final class Replay {
                     work.failure = error
                     work.publish(nil)
                 }
-                work.scanChunks(reader, spares: shared.value)
+                work.scanChunks(reader, spares: shared.value, memory: memories[0])
             }
             let outcome = Result { () throws(ReplayError) in
                 try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, rows, block.consumed) }
             }
             work.ready.wait()
-            if (try? outcome.get()) != nil { work.scanChunks(reader, spares: slots) }
+            if (try? outcome.get()) != nil { work.scanChunks(reader, spares: slots, memory: memories[1]) }
             group.wait()
             try outcome.get()
             swap(&spares, &rows)  // emptied by the threads that take them

@@ -290,7 +290,8 @@ enum FieldParse {
 /// same bytes except the minute and second digits (positions 14–15 and 17–18 of
 /// `YYYY-MM-DDTHH:MM:SS…`), and a minute and a second below 60: the value is the remembered
 /// one moved by the difference, as it is linear in them (hour 24 and leap seconds are never
-/// remembered). Anything else goes through `FieldParse.time`. A value, owned by one scan.
+/// remembered). Anything else goes through `FieldParse.time`. A value, owned by one thread
+/// (`ScanMemory`).
 struct TimeCache {
     private var text: [UInt8] = []
     /// The remembered text's value less its minutes and seconds, in milliseconds.

@@ -127,7 +127,8 @@ import Testing
                 return []
             }
             var rows: [TripRow] = []
-            _ = scanner.scan(b, start..<b.count, firstLine: 2, into: &rows)
+            var memory = ScanMemory()
+            _ = scanner.scan(b, start..<b.count, firstLine: 2, into: &rows, memory: &memory)
             return rows
         }
     }
@@ -169,6 +170,59 @@ import Testing
         }
         // Most rows were answered by the cache, which is what carries the hash.
         #expect(rows.filter { $0.vehicleHash != 0 }.count > 50_000)
+    }
+
+    /// A thread keeps one `ScanMemory` from chunk to chunk (the redaction pass scans chunks of
+    /// 128 KiB): rows read through what other buffers taught it must be the rows a fresh scan
+    /// reads, whatever the bytes around the ids and wherever they lie.
+    @Test func aMemoryKeptAcrossBuffersReadsWhatAFreshScanReads() throws {
+        var r = TimeCacheTests.Mix(state: 11_22)
+        let ids: [[UInt8]] = (0..<300).map { Array("car-\($0)".utf8) } + [Array("e\u{301}".utf8), Array("é".utf8), [0x56, 0x01], []]
+        var memory = ScanMemory()
+        var seenBefore = Set<[UInt8]>()  // ids read unquoted in earlier buffers
+        var crossBuffer = 0  // rows whose id only an earlier buffer taught the memory
+        for piece in 0..<200 {
+            var seenHere = Set<[UInt8]>()
+            var text = Array("vehicle_id,note,timestamp,lat,lon\n".utf8)
+            var expected: [(id: [UInt8], time: Int64)] = []
+            for k in 0..<(1 + r.below(40)) {
+                let id = ids[r.below(ids.count)]
+                let quoted = r.below(8) == 0
+                if !quoted {
+                    if seenBefore.contains(id) && !seenHere.contains(id) { crossBuffer += 1 }
+                    seenHere.insert(id)
+                }
+                // A note of 0 to 20 bytes moves the ids against the buffer's end and each other.
+                let note = Array(repeating: UInt8(ascii: "n"), count: r.below(21))
+                text += (quoted ? [34] + id + [34] : id) + [44] + note + Array(",\(1_772_409_600 + 60 * piece + k),39.9,116.4\n".utf8)
+                expected.append((id, Int64(1_772_409_600 + 60 * piece + k) * 1000))
+            }
+            if r.below(2) == 0 { text.removeLast() }  // the last id may end closer than 16 bytes to the end
+            try text.withUnsafeBufferPointer { b in
+                guard let (scanner, start) = try CSVScanner.header(b, atEnd: true, file: "t.csv", names: ColumnNames()) else {
+                    Issue.record("no header")
+                    return
+                }
+                var kept: [TripRow] = [], fresh: [TripRow] = []
+                var new = ScanMemory()
+                _ = scanner.scan(b, start..<b.count, firstLine: 2, into: &kept, memory: &memory)
+                _ = scanner.scan(b, start..<b.count, firstLine: 2, into: &fresh, memory: &new)
+                #expect(kept.count == expected.count)
+                #expect(fresh.count == expected.count)
+                for (a, f) in zip(kept, fresh) {
+                    #expect(a.vehicle == f.vehicle && a.malformed == f.malformed && a.time == f.time, "piece \(piece) line \(a.line)")
+                    #expect(a.lat.bitPattern == f.lat.bitPattern && a.lon.bitPattern == f.lon.bitPattern && a.start == f.start && a.end == f.end)
+                    #expect(a.vehicleHash == f.vehicleHash)
+                }
+                for (row, e) in zip(kept, expected) {
+                    let valid = !e.id.isEmpty && String(validating: e.id, as: UTF8.self) != nil && !e.id.contains { $0 < 0x20 }
+                    #expect((row.malformed == nil) == valid, "piece \(piece) line \(row.line)")
+                    if valid { #expect(Array(row.vehicle.utf8) == e.id && row.time == e.time) }
+                }
+            }
+            seenBefore.formUnion(seenHere)
+        }
+        #expect(crossBuffer > 1_000)
     }
 }
 
