@@ -95,11 +95,14 @@ public struct ZoneIndexCache: Sendable {
             unlink(temporary)
             return
         }
-        prune()
+        prune(keeping: file)
     }
 
-    /// Removes the least recently used index files beyond `keep`.
-    func prune() {
+    /// Removes the least recently used index files beyond `keep`; `just`, the file just
+    /// stored, counts as the most recent whatever its time says (two files touched within the
+    /// clock's granularity have equal times), and ties otherwise go by name, so what is pruned
+    /// does not depend on the order the directory lists its files in.
+    func prune(keeping just: String? = nil) {
         guard let dir = opendir(directory) else { return }
         var files: [(path: String, used: Int)] = []
         while let entry = readdir(dir) {
@@ -119,7 +122,11 @@ public struct ZoneIndexCache: Sendable {
         }
         closedir(dir)
         guard files.count > keep else { return }
-        for old in files.sorted(by: { $0.used > $1.used }).dropFirst(keep) { unlink(old.path) }
+        let order = files.sorted { a, b in
+            if (a.path == just) != (b.path == just) { return a.path == just }
+            return a.used != b.used ? a.used > b.used : a.path < b.path
+        }
+        for old in order.dropFirst(keep) { unlink(old.path) }
     }
 }
 

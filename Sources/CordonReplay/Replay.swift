@@ -115,11 +115,12 @@ public final class Replay {
                     try svg.commit()
                 } else {
                     reportBox.value.finish(vehicles: vehicles, timelines: timelines)
+                    let order = naturalIDSorted(reportBox.value.vehicles.keys)
                     let json = try AtomicFile(path: directory + "/report.json")
-                    try json.write(reportBox.value.json())
+                    try reportBox.value.json(vehicleOrder: order) { (piece: [UInt8]) throws(ReplayError) in try json.write(piece) }
                     try json.commit()
                     let text = try AtomicFile(path: directory + "/report.txt")
-                    try text.write(reportBox.value.text())
+                    try reportBox.value.text(vehicleOrder: order) { (piece: String) throws(ReplayError) in try text.write(piece) }
                     try text.commit()
                 }
             } catch {
@@ -142,10 +143,11 @@ public final class Replay {
     /// Writes `directives.ndjson`: by vehicle (natural id order) and sequence, each vehicle's
     /// own directives merged with its rejected-fix ones as those come back ordered from the
     /// workers' stores.
-    func writeDirectives(_ vehicles: [String: Evaluation.Vehicle], rejected: [RejectStore], directory: String) throws(ReplayError) {
+    func writeDirectives(_ vehicles: [String: Evaluation.Finished], rejected: [RejectStore], directory: String) throws(ReplayError) {
         let directives = try AtomicFile(path: directory + "/directives.ndjson")
-        let ids = vehicles.keys.sorted(by: naturalIDOrder)
+        let ids = naturalIDSorted(vehicles.keys)
         var rankOf: [String: Int] = [:]
+        rankOf.reserveCapacity(ids.count)
         for (r, id) in ids.enumerated() { rankOf[id] = r }
         var vehicle = 0, next = 0  // the first directive of `ids[vehicle]` not yet written
         func write(upTo rank: Int, seq: Int) throws(ReplayError) {

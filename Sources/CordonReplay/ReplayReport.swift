@@ -68,6 +68,45 @@ public struct ReplayReport: Sendable {
         public var enters = 0
         public var directives = 0
         public var zonesTouched: [String] = []
+
+        /// The vehicle's object in `report.json`'s vehicle list, as `JSONWriter(indent: 2)`
+        /// writes it at level 2 (members on lines indented by 6, the zone list's items by 8).
+        func writeJSON(id: String, into out: inout [UInt8]) {
+            func member(_ key: StaticString) {
+                out += [44, 10, 32, 32, 32, 32, 32, 32, 34]  // ,\n + 6 spaces + "
+                out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+                out += [34, 58, 32]  // ": 
+            }
+            func number(_ key: StaticString, _ v: Double) {
+                member(key)
+                JSONWriter.number(v, into: &out)
+            }
+            out += [123, 10, 32, 32, 32, 32, 32, 32]  // {\n + 6 spaces
+            out += Array("\"vehicle_id\": ".utf8)
+            JSONWriter.quote(id, into: &out)
+            number("fixes_in", Double(counts.rowsIn))
+            number("fixes_kept", Double(counts.kept))
+            number("fixes_dropped", Double(counts.dropped))
+            number("fixes_local_only", Double(counts.localOnly))
+            number("fixes_coarsened", Double(counts.coarsened))
+            number("fixes_rejected", Double(counts.rejected))
+            number("suppressed_s", suppressedSeconds)
+            number("enters", Double(enters))
+            number("directives", Double(directives))
+            member("zones_touched")
+            if zonesTouched.isEmpty {
+                out += [91, 93]  // []
+            } else {
+                out.append(91)  // [
+                for (k, zone) in zonesTouched.enumerated() {
+                    if k > 0 { out.append(44) }
+                    out += [10, 32, 32, 32, 32, 32, 32, 32, 32]  // \n + 8 spaces
+                    JSONWriter.quote(zone, into: &out)
+                }
+                out += [10, 32, 32, 32, 32, 32, 32, 93]  // \n + 6 spaces + ]
+            }
+            out += [10, 32, 32, 32, 32, 125]  // \n + 4 spaces + }
+        }
     }
 
     /// One category's figures (a row dropped under zones of two categories counts for both).
@@ -177,10 +216,10 @@ public struct ReplayReport: Sendable {
         }
     }
 
-    mutating func finish(vehicles runs: [String: Evaluation.Vehicle], timelines: [String: VehicleTimeline]) {
+    mutating func finish(vehicles runs: [String: Evaluation.Finished], timelines: [String: VehicleTimeline]) {
         for (id, run) in runs {
             var v = vehicles[id, default: VehicleCounts()]
-            v.enters = run.state.enters
+            v.enters = run.enters
             v.directives = run.directives.count + run.rejectedCount
             var zones = Set<String>()
             var lastEnter: Timestamp?
@@ -207,7 +246,19 @@ public struct ReplayReport: Sendable {
     // MARK: - Rendering
 
     public func json() -> String {
+        var out: [UInt8] = []
+        json(vehicleOrder: naturalIDSorted(vehicles.keys)) { out += $0 }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `report.json`, handed to `emit` in pieces of about 64 KiB: the vehicles one at a time
+    /// (`vehicleOrder`: the keys of `vehicles` in `naturalIDOrder`), written straight as bytes,
+    /// so that a fleet of hundreds of thousands of vehicles is never one tree of values, nor one
+    /// string, in memory. The bytes are those of `JSONWriter(indent: 2)` for the whole report
+    /// (a test compares them).
+    func json<E: Error>(vehicleOrder: [String], _ emit: ([UInt8]) throws(E) -> Void) throws(E) {
         let t = totals
+        let writer = JSONWriter(indent: 2)
         func fileObject(_ f: FileCounts) -> JSONValue {
             var members: [JSONMember] = [
                 JSONMember("file", .string(f.file)), JSONMember("format", .string(f.format)),
@@ -222,14 +273,6 @@ public struct ReplayReport: Sendable {
             JSONMember("vehicles", .number(Double(vehicles.count))), JSONMember("enters", .number(Double(enters))),
             JSONMember("directives", .number(Double(directives))), JSONMember("suppressed_s", .number(suppressed)),
         ])
-        let vehicleList: [JSONValue] = vehicles.keys.sorted(by: naturalIDOrder).compactMap { id in
-            guard let v = vehicles[id] else { return nil }
-            return .object([JSONMember("vehicle_id", .string(id))] + v.counts.members("fixes_") + [
-                JSONMember("suppressed_s", .number(v.suppressedSeconds)), JSONMember("enters", .number(Double(v.enters))),
-                JSONMember("directives", .number(Double(v.directives))),
-                JSONMember("zones_touched", .array(v.zonesTouched.map { .string($0) })),
-            ])
-        }
         let categoryList: [JSONValue] = Category.allCases.compactMap { c in
             guard let v = categories[c] else { return nil }
             return .object([
@@ -243,22 +286,60 @@ public struct ReplayReport: Sendable {
         let issueList: [JSONValue] = issues.first.map { i in
             .object([JSONMember("file", .string(i.file)), JSONMember("line", .number(Double(i.line))), JSONMember("problem", .string(i.message))])
         }
-        let root: JSONValue = .object([
-            JSONMember("zone_set", .string(zoneSetName)), JSONMember("zone_set_version", .number(Double(zoneSetVersion))),
-            JSONMember("input_order", .string(ordered ? "time_ordered" : "sorted")),
-            JSONMember("configuration", .object(EngineConfiguration.keys.map { JSONMember($0, .number(configuration[key: $0] ?? 0)) })),
-            JSONMember("inputs", .array(files.map(fileObject))),
-            JSONMember("totals", totals),
-            JSONMember("categories", .array(categoryList)),
-            JSONMember("vehicles", .array(vehicleList)),
-            JSONMember("unusable_rows", .object([
-                JSONMember("count", .number(Double(issues.count))), JSONMember("first", .array(issueList)),
-            ])),
-        ])
-        return JSONWriter(indent: 2).string(root) + "\n"
+        // The root object as `JSONWriter(indent: 2)` writes it, member by member.
+        var head = "{"
+        func member(_ key: String, first: Bool = false) {
+            head += first ? "\n  " : ",\n  "
+            JSONWriter.quote(key, into: &head)
+            head += ": "
+        }
+        member("zone_set", first: true)
+        writer.write(.string(zoneSetName), into: &head, level: 1)
+        member("zone_set_version")
+        writer.write(.number(Double(zoneSetVersion)), into: &head, level: 1)
+        member("input_order")
+        writer.write(.string(ordered ? "time_ordered" : "sorted"), into: &head, level: 1)
+        member("configuration")
+        writer.write(.object(EngineConfiguration.keys.map { JSONMember($0, .number(configuration[key: $0] ?? 0)) }), into: &head, level: 1)
+        member("inputs")
+        writer.write(.array(files.map(fileObject)), into: &head, level: 1)
+        member("totals")
+        writer.write(totals, into: &head, level: 1)
+        member("categories")
+        writer.write(.array(categoryList), into: &head, level: 1)
+        member("vehicles")
+        var out = Array(head.utf8)
+        // The vehicle list (level 1), each vehicle an object at level 2.
+        var listed = 0
+        for id in vehicleOrder {
+            guard let v = vehicles[id] else { continue }
+            out += listed == 0 ? Array("[\n    ".utf8) : Array(",\n    ".utf8)
+            listed += 1
+            v.writeJSON(id: id, into: &out)
+            if out.count >= 1 << 16 {
+                try emit(out)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        var tail = listed == 0 ? "[]" : "\n  ]"
+        tail += ",\n  "
+        JSONWriter.quote("unusable_rows", into: &tail)
+        tail += ": "
+        writer.write(
+            .object([JSONMember("count", .number(Double(issues.count))), JSONMember("first", .array(issueList))]), into: &tail, level: 1)
+        tail += "\n}\n"
+        out += Array(tail.utf8)
+        try emit(out)
     }
 
     public func text() -> String {
+        var out = ""
+        text(vehicleOrder: naturalIDSorted(vehicles.keys)) { out += $0 }
+        return out
+    }
+
+    /// `report.txt`, handed to `emit` in pieces of about 64 KiB (`vehicleOrder` as for `json`).
+    func text<E: Error>(vehicleOrder: [String], _ emit: (String) throws(E) -> Void) throws(E) {
         let t = totals
         func pct(_ n: Int) -> String {
             guard t.rowsIn > 0 else { return "" }
@@ -290,8 +371,12 @@ public struct ReplayReport: Sendable {
             out += "  \(c.rawValue): dropped \(v.dropped), coarsened \(v.coarsened), enters \(v.enters), suppressed \(duration(v.suppressedSeconds)), zones \(v.zones.count), vehicles \(v.vehicles.count)\n"
         }
         out += "\nBy vehicle\n"
-        for id in vehicles.keys.sorted(by: naturalIDOrder) {
+        for id in vehicleOrder {
             guard let v = vehicles[id] else { continue }
+            if out.utf8.count >= 1 << 16 {
+                try emit(out)
+                out = ""
+            }
             out += "  \(id): \(v.counts.summary), "
             out += "enters \(v.enters), suppressed \(duration(v.suppressedSeconds))"
             if !v.zonesTouched.isEmpty {
@@ -305,6 +390,6 @@ public struct ReplayReport: Sendable {
             for i in issues.first.prefix(20) { out += "  \(i)\n" }
             if issues.count > 20 { out += "  … \(issues.count - 20) more in report.json (first \(IssueLog.kept))\n" }
         }
-        return out
+        try emit(out)
     }
 }

@@ -145,7 +145,7 @@ struct TrackMap {
             put("</g>\n")
         }
         // Tracks: kept first, then the suppressed stretches on top.
-        let order = tracks.indices.sorted(by: { naturalIDOrder(vehicles.ids[$0], vehicles.ids[$1]) })
+        let order = naturalIDPermutation(vehicles.ids)
         for style in [Style.kept, .coarsened, .dropped] {
             let cls = style == .kept ? "k" : style == .dropped ? "d" : "o"
             var d: [UInt8] = []

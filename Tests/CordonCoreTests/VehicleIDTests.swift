@@ -22,3 +22,23 @@ import Testing
         for (id, problem) in refused { #expect(VehicleID.problem(id) == problem, "\(id.debugDescription)") }
     }
 }
+
+/// Sorting many ids with each one's integer value read once must give `naturalIDOrder`'s order.
+@Suite struct NaturalIDOrderTests {
+    @Test func keyedSortEqualsTheComparatorsOrder() {
+        var state: UInt64 = 0x2026_1122
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
+        }
+        // Integers (with signs, leading zeros and spaces that `Int` refuses), texts, equal
+        // integers spelled differently, canonically equal spellings.
+        let pieces = ["", "0", "00", "7", "-3", "+5", "12", "veh-", "V", "é", "e\u{301}", " ", "9223372036854775807", "99999999999999999999"]
+        for round in 0..<50 {
+            let ids = (0..<(1 + next(300))).map { _ in (0..<(1 + next(3))).map { _ in pieces[next(pieces.count)] }.joined() }
+            let expected = ids.sorted(by: naturalIDOrder)
+            #expect(naturalIDSorted(ids) == expected, "round \(round)")
+            #expect(naturalIDPermutation(ids).map { ids[$0] } == expected)
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import CordonCore
 import CordonEngine
 import CordonFormats
 import Testing
@@ -314,5 +315,45 @@ import Testing
         (row.latEnd, row.lonStart, row.lonEnd) = (7, 8, 9)
         #expect([row.start, row.end, row.latStart, row.latEnd, row.lonStart, row.lonEnd] == [0, Int(UInt32.max), 1 << 31, 7, 8, 9])
         #expect(MemoryLayout<TripRow>.stride <= 128)
+    }
+}
+
+/// `report.json` is written piece by piece (the vehicles straight as bytes); its bytes must be
+/// those of `JSONWriter(indent: 2)` for the whole report: reading it back and writing it again
+/// gives the same bytes, for vehicles with and without zones, ids that need escapes, fractional
+/// seconds, and none at all.
+@Suite struct ReportJSONTests {
+    @Test func streamedReportIsWhatTheWriterWrites() throws {
+        for vehicles in [0, 1, 3, 2_000] {
+            var report = ReplayReport(zones: ReplayTests.zones, configuration: EngineConfiguration(), ordered: vehicles != 1)
+            report.files = [ReplayReport.FileCounts(file: "a \"b\".csv", format: "csv", redacted: "x.csv")]
+            for k in 0..<vehicles {
+                var v = ReplayReport.VehicleCounts()
+                v.counts = ReplayReport.RowCounts(rowsIn: k, kept: k / 2, dropped: k - k / 2, localOnly: k % 3, coarsened: k % 2, rejected: 0)
+                v.suppressedSeconds = Double(k) * 0.37
+                v.enters = k % 5
+                v.directives = 2 * k
+                v.zonesTouched = (0..<(k % 4)).map { "z\($0)\\\"\u{1}é" }
+                report.vehicles[k % 7 == 0 ? "V\t\"\(k)\"" : "\(k)"] = v
+            }
+            var pieces = 0
+            var bytes: [UInt8] = []
+            report.json(vehicleOrder: naturalIDSorted(report.vehicles.keys)) { (piece: [UInt8]) in
+                bytes += piece
+                pieces += 1
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(text == report.json())
+            let value = try JSONParser().parse(bytes, file: "report.json")
+            #expect(JSONWriter(indent: 2).string(value) + "\n" == text, "\(vehicles) vehicles")
+            guard case .object(let members) = value, let list = members.first(where: { $0.key == "vehicles" })?.value,
+                case .array(let items) = list
+            else {
+                Issue.record("no vehicle list")
+                continue
+            }
+            #expect(items.count == vehicles)
+            if vehicles == 2_000 { #expect(pieces > 1) }
+        }
     }
 }
