@@ -120,7 +120,7 @@ public final class Replay {
                     try reportBox.value.json(vehicleOrder: order) { (piece: [UInt8]) throws(ReplayError) in try json.write(piece) }
                     try json.commit()
                     let text = try AtomicFile(path: directory + "/report.txt")
-                    try reportBox.value.text(vehicleOrder: order) { (piece: String) throws(ReplayError) in try text.write(piece) }
+                    try reportBox.value.text(vehicleOrder: order) { (piece: [UInt8]) throws(ReplayError) in try text.write(piece) }
                     try text.commit()
                 }
             } catch {

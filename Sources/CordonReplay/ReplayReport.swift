@@ -72,40 +72,38 @@ public struct ReplayReport: Sendable {
         /// The vehicle's object in `report.json`'s vehicle list, as `JSONWriter(indent: 2)`
         /// writes it at level 2 (members on lines indented by 6, the zone list's items by 8).
         func writeJSON(id: String, into out: inout [UInt8]) {
-            func member(_ key: StaticString) {
-                out += [44, 10, 32, 32, 32, 32, 32, 32, 34]  // ,\n + 6 spaces + "
-                out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-                out += [34, 58, 32]  // ": 
-            }
-            func number(_ key: StaticString, _ v: Double) {
-                member(key)
-                JSONWriter.number(v, into: &out)
-            }
-            out += [123, 10, 32, 32, 32, 32, 32, 32]  // {\n + 6 spaces
-            out += Array("\"vehicle_id\": ".utf8)
+            // Static helpers on `inout out` (array literals appended would each be allocated).
+            Self.raw("{\n      \"vehicle_id\": ", &out)
             JSONWriter.quote(id, into: &out)
-            number("fixes_in", Double(counts.rowsIn))
-            number("fixes_kept", Double(counts.kept))
-            number("fixes_dropped", Double(counts.dropped))
-            number("fixes_local_only", Double(counts.localOnly))
-            number("fixes_coarsened", Double(counts.coarsened))
-            number("fixes_rejected", Double(counts.rejected))
-            number("suppressed_s", suppressedSeconds)
-            number("enters", Double(enters))
-            number("directives", Double(directives))
-            member("zones_touched")
+            Self.number(",\n      \"fixes_in\": ", Double(counts.rowsIn), &out)
+            Self.number(",\n      \"fixes_kept\": ", Double(counts.kept), &out)
+            Self.number(",\n      \"fixes_dropped\": ", Double(counts.dropped), &out)
+            Self.number(",\n      \"fixes_local_only\": ", Double(counts.localOnly), &out)
+            Self.number(",\n      \"fixes_coarsened\": ", Double(counts.coarsened), &out)
+            Self.number(",\n      \"fixes_rejected\": ", Double(counts.rejected), &out)
+            Self.number(",\n      \"suppressed_s\": ", suppressedSeconds, &out)
+            Self.number(",\n      \"enters\": ", Double(enters), &out)
+            Self.number(",\n      \"directives\": ", Double(directives), &out)
+            Self.raw(",\n      \"zones_touched\": ", &out)
             if zonesTouched.isEmpty {
-                out += [91, 93]  // []
+                Self.raw("[]", &out)
             } else {
-                out.append(91)  // [
                 for (k, zone) in zonesTouched.enumerated() {
-                    if k > 0 { out.append(44) }
-                    out += [10, 32, 32, 32, 32, 32, 32, 32, 32]  // \n + 8 spaces
+                    Self.raw(k == 0 ? "[\n        " : ",\n        ", &out)
                     JSONWriter.quote(zone, into: &out)
                 }
-                out += [10, 32, 32, 32, 32, 32, 32, 93]  // \n + 6 spaces + ]
+                Self.raw("\n      ]", &out)
             }
-            out += [10, 32, 32, 32, 32, 125]  // \n + 4 spaces + }
+            Self.raw("\n    }", &out)
+        }
+
+        private static func raw(_ s: StaticString, _ out: inout [UInt8]) {
+            s.withUTF8Buffer { out.append(contentsOf: $0) }
+        }
+
+        private static func number(_ key: StaticString, _ v: Double, _ out: inout [UInt8]) {
+            raw(key, &out)
+            JSONWriter.number(v, into: &out)
         }
     }
 
@@ -216,31 +214,68 @@ public struct ReplayReport: Sendable {
         }
     }
 
+    /// Adds what the engine found per vehicle (enters, directives, zones touched, suppressed
+    /// time) and per category. Each vehicle's zones are gathered and made unique before they go
+    /// into the category's sets, and the categories' suppressed times are summed in whole
+    /// milliseconds, so the result does not depend on the order `runs` is visited in (a
+    /// dictionary's order changes from one process to the next).
     mutating func finish(vehicles runs: [String: Evaluation.Finished], timelines: [String: VehicleTimeline]) {
+        let all = Category.allCases
+        var perCategory = all.map { categories[$0] ?? CategoryCounts() }
+        var present = all.map { categories[$0] != nil }
+        var suppressed = [Int64](repeating: 0, count: all.count)
+        var zonesHere: [String] = []
+        var zonesOf = [[String]](repeating: [], count: all.count)
         for (id, run) in runs {
-            var v = vehicles[id, default: VehicleCounts()]
+            var v = vehicles[id] ?? VehicleCounts()
             v.enters = run.enters
             v.directives = run.directives.count + run.rejectedCount
-            var zones = Set<String>()
+            zonesHere.removeAll(keepingCapacity: true)
+            var mask = 0
             var lastEnter: Timestamp?
             for d in run.directives where d.kind != .fixRejected {
-                zones.formUnion(d.zoneIDs)
+                zonesHere.append(contentsOf: d.zoneIDs)
+                let enter = d.reason == .enter && d.time != lastEnter
+                if enter { lastEnter = d.time }
                 for c in d.categories {
-                    categories[c, default: CategoryCounts()].zones.formUnion(d.zoneIDs)
-                    categories[c, default: CategoryCounts()].vehicles.insert(id)
-                }
-                if d.reason == .enter && d.time != lastEnter {
-                    lastEnter = d.time
-                    for c in d.categories { categories[c, default: CategoryCounts()].enters += 1 }
+                    let k = c.position
+                    if mask & 1 << k == 0 { zonesOf[k].removeAll(keepingCapacity: true) }
+                    mask |= 1 << k
+                    zonesOf[k].append(contentsOf: d.zoneIDs)
+                    if enter { perCategory[k].enters += 1 }
                 }
             }
-            v.zonesTouched = zones.sorted(by: naturalIDOrder)
+            // A vehicle touches a handful of zones: the comparator's sort is cheaper there.
+            v.zonesTouched = Self.unique(zonesHere.count < 32 ? zonesHere.sorted(by: naturalIDOrder) : naturalIDSorted(zonesHere))
+            var bits = mask
+            while bits != 0 {
+                let k = bits.trailingZeroBitCount
+                bits &= bits - 1
+                present[k] = true
+                perCategory[k].vehicles.insert(id)
+                perCategory[k].zones.formUnion(zonesOf[k])
+            }
             if let t = timelines[id] {
                 v.suppressedSeconds = Double(t.suppressedMilliseconds) / 1000
-                for (c, ms) in t.categoryMilliseconds { categories[c, default: CategoryCounts()].suppressedSeconds += Double(ms) / 1000 }
+                for (c, ms) in t.categoryMilliseconds {
+                    present[c.position] = true
+                    suppressed[c.position] += ms
+                }
             }
             vehicles[id] = v
         }
+        for (k, c) in all.enumerated() where present[k] {
+            perCategory[k].suppressedSeconds += Double(suppressed[k]) / 1000
+            categories[c] = perCategory[k]
+        }
+    }
+
+    /// A sorted list without its repeats (equal as strings are: adjacent once sorted).
+    static func unique(_ sorted: [String]) -> [String] {
+        var out: [String] = []
+        out.reserveCapacity(sorted.count)
+        for s in sorted where out.last != s { out.append(s) }
+        return out
     }
 
     // MARK: - Rendering
@@ -267,7 +302,9 @@ public struct ReplayReport: Sendable {
             return .object(members + f.counts.members("rows_"))
         }
         let enters = vehicles.values.reduce(0) { $0 + $1.enters }
-        let suppressed = vehicles.values.reduce(0.0) { $0 + $1.suppressedSeconds }
+        // In the list's order: a sum over a dictionary's order could change in its last digit
+        // from one process to the next.
+        let suppressed = vehicleOrder.reduce(0.0) { $0 + (vehicles[$1]?.suppressedSeconds ?? 0) }
         let directives = vehicles.values.reduce(0) { $0 + $1.directives }
         let totals: JSONValue = .object(t.members("fixes_") + [
             JSONMember("vehicles", .number(Double(vehicles.count))), JSONMember("enters", .number(Double(enters))),
@@ -313,7 +350,7 @@ public struct ReplayReport: Sendable {
         var listed = 0
         for id in vehicleOrder {
             guard let v = vehicles[id] else { continue }
-            out += listed == 0 ? Array("[\n    ".utf8) : Array(",\n    ".utf8)
+            out.append(contentsOf: listed == 0 ? "[\n    ".utf8 : ",\n    ".utf8)
             listed += 1
             v.writeJSON(id: id, into: &out)
             if out.count >= 1 << 16 {
@@ -333,13 +370,14 @@ public struct ReplayReport: Sendable {
     }
 
     public func text() -> String {
-        var out = ""
+        var out: [UInt8] = []
         text(vehicleOrder: naturalIDSorted(vehicles.keys)) { out += $0 }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// `report.txt`, handed to `emit` in pieces of about 64 KiB (`vehicleOrder` as for `json`).
-    func text<E: Error>(vehicleOrder: [String], _ emit: (String) throws(E) -> Void) throws(E) {
+    /// `report.txt`, handed to `emit` in pieces of about 64 KiB (`vehicleOrder` as for `json`);
+    /// the vehicle lines are written straight as bytes.
+    func text<E: Error>(vehicleOrder: [String], _ emit: ([UInt8]) throws(E) -> Void) throws(E) {
         let t = totals
         func pct(_ n: Int) -> String {
             guard t.rowsIn > 0 else { return "" }
@@ -350,46 +388,74 @@ public struct ReplayReport: Sendable {
             let total = Int(s.rounded())
             return total >= 3600 ? "\(total / 3600) h \(total / 60 % 60) min" : total >= 60 ? "\(total / 60) min \(total % 60) s" : "\(total) s"
         }
-        var out = "Cordon replay report\n\n"
-        out += "Zone set: \(zoneSetName) version \(zoneSetVersion)\n"
-        out += "Input order: " + (ordered ? "every vehicle's fixes in time order\n" : "not in time order per vehicle: sorted by vehicle and time before evaluation\n")
-        out += "\nTotals\n"
-        out += "  fixes in          \(t.rowsIn)\n"
-        out += "  kept              \(t.kept)\(pct(t.kept))\n"
-        out += "    of them coarsened \(t.coarsened)\(pct(t.coarsened))\n"
-        out += "  dropped           \(t.dropped)\(pct(t.dropped))\(t.localOnly > 0 ? ", of which kept on board only: \(t.localOnly)" : "")\n"
-        out += "  rejected          \(t.rejected)\(pct(t.rejected))\n"
-        out += "  vehicles          \(vehicles.count), enters \(vehicles.values.reduce(0) { $0 + $1.enters }), suppressed \(duration(vehicles.values.reduce(0.0) { $0 + $1.suppressedSeconds }))\n"
-        out += "\nInputs\n"
+        var head = "Cordon replay report\n\n"
+        head += "Zone set: \(zoneSetName) version \(zoneSetVersion)\n"
+        head += "Input order: " + (ordered ? "every vehicle's fixes in time order\n" : "not in time order per vehicle: sorted by vehicle and time before evaluation\n")
+        head += "\nTotals\n"
+        head += "  fixes in          \(t.rowsIn)\n"
+        head += "  kept              \(t.kept)\(pct(t.kept))\n"
+        head += "    of them coarsened \(t.coarsened)\(pct(t.coarsened))\n"
+        head += "  dropped           \(t.dropped)\(pct(t.dropped))\(t.localOnly > 0 ? ", of which kept on board only: \(t.localOnly)" : "")\n"
+        head += "  rejected          \(t.rejected)\(pct(t.rejected))\n"
+        head += "  vehicles          \(vehicles.count), enters \(vehicles.values.reduce(0) { $0 + $1.enters }), suppressed \(duration(vehicleOrder.reduce(0.0) { $0 + (vehicles[$1]?.suppressedSeconds ?? 0) }))\n"
+        head += "\nInputs\n"
         for f in files {
-            out += "  \(f.file) (\(f.format)): \(f.counts.summary)"
-            out += f.redacted.map { " -> \($0)\n" } ?? "\n"
+            head += "  \(f.file) (\(f.format)): \(f.counts.summary)"
+            head += f.redacted.map { " -> \($0)\n" } ?? "\n"
         }
-        out += "\nBy category\n"
+        head += "\nBy category\n"
         for c in Category.allCases {
             guard let v = categories[c] else { continue }
-            out += "  \(c.rawValue): dropped \(v.dropped), coarsened \(v.coarsened), enters \(v.enters), suppressed \(duration(v.suppressedSeconds)), zones \(v.zones.count), vehicles \(v.vehicles.count)\n"
+            head += "  \(c.rawValue): dropped \(v.dropped), coarsened \(v.coarsened), enters \(v.enters), suppressed \(duration(v.suppressedSeconds)), zones \(v.zones.count), vehicles \(v.vehicles.count)\n"
         }
-        out += "\nBy vehicle\n"
+        head += "\nBy vehicle\n"
+        var out = Array(head.utf8)
+        // `  ID: in N, kept N, dropped N, coarsened N, rejected N, enters N, suppressed D[, zones A, B… (+N)]`
+        func raw(_ s: StaticString) { s.withUTF8Buffer { out.append(contentsOf: $0) } }
+        func int(_ n: Int) { JSONWriter.number(Double(n), into: &out) }
         for id in vehicleOrder {
             guard let v = vehicles[id] else { continue }
-            if out.utf8.count >= 1 << 16 {
+            if out.count >= 1 << 16 {
                 try emit(out)
-                out = ""
+                out.removeAll(keepingCapacity: true)
             }
-            out += "  \(id): \(v.counts.summary), "
-            out += "enters \(v.enters), suppressed \(duration(v.suppressedSeconds))"
+            raw("  ")
+            out.append(contentsOf: id.utf8)
+            raw(": in ")
+            int(v.counts.rowsIn)
+            raw(", kept ")
+            int(v.counts.kept)
+            raw(", dropped ")
+            int(v.counts.dropped)
+            raw(", coarsened ")
+            int(v.counts.coarsened)
+            raw(", rejected ")
+            int(v.counts.rejected)
+            raw(", enters ")
+            int(v.enters)
+            raw(", suppressed ")
+            out.append(contentsOf: duration(v.suppressedSeconds).utf8)
             if !v.zonesTouched.isEmpty {
-                let shown = v.zonesTouched.prefix(8).joined(separator: ", ")
-                out += ", zones \(shown)\(v.zonesTouched.count > 8 ? " (+\(v.zonesTouched.count - 8))" : "")"
+                raw(", zones ")
+                for (k, zone) in v.zonesTouched.prefix(8).enumerated() {
+                    if k > 0 { raw(", ") }
+                    out.append(contentsOf: zone.utf8)
+                }
+                if v.zonesTouched.count > 8 {
+                    raw(" (+")
+                    int(v.zonesTouched.count - 8)
+                    raw(")")
+                }
             }
-            out += "\n"
+            out.append(10)
         }
+        var tail = ""
         if issues.count > 0 {
-            out += "\nUnusable rows: \(issues.count)\n"
-            for i in issues.first.prefix(20) { out += "  \(i)\n" }
-            if issues.count > 20 { out += "  … \(issues.count - 20) more in report.json (first \(IssueLog.kept))\n" }
+            tail += "\nUnusable rows: \(issues.count)\n"
+            for i in issues.first.prefix(20) { tail += "  \(i)\n" }
+            if issues.count > 20 { tail += "  … \(issues.count - 20) more in report.json (first \(IssueLog.kept))\n" }
         }
+        out.append(contentsOf: tail.utf8)
         try emit(out)
     }
 }

@@ -26,7 +26,7 @@ struct VehicleTimeline: Sendable {
 
     static func mask(_ categories: [Category]) -> UInt8 {
         var m: UInt8 = 0
-        for c in categories { m |= 1 << UInt8(Category.allCases.firstIndex(of: c) ?? 0) }
+        for c in categories { m |= 1 << UInt8(c.position) }
         return m
     }
 
@@ -66,13 +66,16 @@ struct VehicleTimeline: Sendable {
         dataWindows.append(contentsOf: openData.map(\.1))
         if let w = openCamera { cameraWindows.append(w) }
 
+        guard !dataWindows.isEmpty || !cameraWindows.isEmpty else { return }  // never suppressed
         // Elementary segments of the data windows.
-        var points = Set<Int64>()
+        var points: [Int64] = []
+        points.reserveCapacity(2 * dataWindows.count)
         for w in dataWindows {
-            points.insert(w.start)
-            if w.end != .max { points.insert(w.end) }
+            points.append(w.start)
+            if w.end != .max { points.append(w.end) }
         }
-        times = points.sorted()
+        points.sort()
+        for t in points where times.last != t { times.append(t) }
         for (k, t) in times.enumerated() {
             let next = k + 1 < times.count ? times[k + 1] : Int64.max
             var action = DataAction.none
@@ -96,10 +99,11 @@ struct VehicleTimeline: Sendable {
             return w
         }
         suppressedMilliseconds = Self.unionLength(all.map { ($0.start, $0.end) })
-        for c in Category.allCases {
-            let bit = Self.mask([c])
+        let used = all.reduce(UInt8(0)) { $0 | $1.categories }
+        for c in Category.allCases where used & 1 << UInt8(c.position) != 0 {
+            let bit: UInt8 = 1 << UInt8(c.position)
             let spans = all.filter { $0.categories & bit != 0 }.map { ($0.start, $0.end) }
-            if !spans.isEmpty { categoryMilliseconds[c] = Self.unionLength(spans) }
+            categoryMilliseconds[c] = Self.unionLength(spans)
         }
     }
 
@@ -127,6 +131,18 @@ struct VehicleTimeline: Sendable {
             if times[mid] <= t { lo = mid } else { hi = mid }
         }
         return (actions[lo], categories[lo])
+    }
+}
+
+extension Category {
+    /// The category's place in `Category.allCases` (a bit in the replay's category masks).
+    var position: Int {
+        switch self {
+        case .military: 0
+        case .government: 1
+        case .defenseIndustry: 2
+        case .custom: 3
+        }
     }
 }
 

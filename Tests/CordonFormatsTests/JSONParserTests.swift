@@ -118,6 +118,24 @@ import Testing
         #expect(try parse(JSONWriter(indent: 2).string(value)) == value)
         #expect(JSONWriter().string(value) == #"{"b":[1,2.5,-3e-07,true,null],"a":{"x":"q\"\n\u0001"},"n":12345678901}"#)
     }
+
+    /// `quote` copies a string that needs no escape whole and escapes the others: each of the
+    /// 128 ASCII bytes alone, in the middle and at either end of a string, and text beyond ASCII,
+    /// must read back as itself; only `"`, `\` and control characters are escaped.
+    @Test func quotedStringsReadBack() throws {
+        var texts = ["", "V0001", "é车辆", "e\u{301}", String(repeating: "x", count: 300)]
+        for b in 0..<128 {
+            let c = String(UnicodeScalar(UInt8(b)))
+            texts += [c, "ab" + c + "cd", c + "é", "é" + c]
+        }
+        for text in texts {
+            var bytes: [UInt8] = []
+            JSONWriter.quote(text, into: &bytes)
+            #expect(try parse(String(decoding: bytes, as: UTF8.self)) == .string(text), "\(text.debugDescription)")
+            let escaped = text.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+            #expect((bytes.count == text.utf8.count + 2) == !escaped, "\(text.debugDescription)")
+        }
+    }
 }
 
 extension String {

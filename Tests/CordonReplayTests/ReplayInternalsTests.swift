@@ -357,3 +357,11 @@ import Testing
         }
     }
 }
+
+/// The replay's category masks use `Category.position`, which must be the place in `allCases`.
+@Suite struct CategoryPositionTests {
+    @Test func positionIsThePlaceInAllCases() {
+        for (k, c) in Category.allCases.enumerated() { #expect(c.position == k, "\(c)") }
+        #expect(VehicleTimeline.mask(Category.allCases) == (1 << Category.allCases.count) - 1)
+    }
+}

@@ -85,27 +85,44 @@ public struct JSONWriter: Sendable {
     /// Appends the UTF-8 bytes of `s` as a JSON string literal: `"`, `\\`, line feed, carriage
     /// return and tab by their short escapes, other control characters as `\u00xx`.
     public static func quote(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var text = s
         text.withUTF8 { bytes in
-            // Runs of bytes that need no escape are copied whole.
-            var run = 0
-            for (k, u) in bytes.enumerated() where u < 0x20 || u == 0x22 || u == 0x5C {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<k]))
-                run = k + 1
-                switch u {
-                case 0x22: out += [0x5C, 0x22]
-                case 0x5C: out += [0x5C, 0x5C]
-                case 0x0A: out += [0x5C, UInt8(ascii: "n")]
-                case 0x0D: out += [0x5C, UInt8(ascii: "r")]
-                case 0x09: out += [0x5C, UInt8(ascii: "t")]
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(u >> 4)], hex[Int(u & 15)]]
-                }
+            // Most strings need no escape: one pass to see it, one copy.
+            var clean = true
+            for u in bytes where u < 0x20 || u == 0x22 || u == 0x5C {
+                clean = false
+                break
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
+            if clean {
+                out.reserveCapacity(out.count + bytes.count + 2)
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: bytes)
+                out.append(UInt8(ascii: "\""))
+            } else {
+                quoteEscaping(bytes, into: &out)
+            }
         }
+    }
+
+    private static func quoteEscaping(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Runs of bytes that need no escape are copied whole.
+        var run = 0
+        for (k, u) in bytes.enumerated() where u < 0x20 || u == 0x22 || u == 0x5C {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<k]))
+            run = k + 1
+            switch u {
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
+            case 0x09: out += [0x5C, UInt8(ascii: "t")]
+            default:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(u >> 4)], hex[Int(u & 15)]]
+            }
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
         out.append(UInt8(ascii: "\""))
     }
 
