@@ -9,14 +9,31 @@ import CordonIndex
 /// Owned by one `Replay.run`; `apply` runs each shard on its own worker, and no shard is
 /// touched by two workers.
 struct Evaluation {
-    /// One vehicle's replay so far.
+    /// One vehicle's replay so far. Its directives go, as their lines, to its shard's line
+    /// store; the vehicle keeps what the timeline and the report need of them, so its memory
+    /// grows with the zones it meets, by a few bytes per state change, not by a directive's
+    /// several hundred.
     struct Vehicle {
         var state: VehicleState
-        /// Its directives but the `fix.rejected` ones, which its shard's `rejects` keeps.
-        var directives: [Directive] = []
+        var events: [TimelineEvent] = []
+        /// Directives but the `fix.rejected` ones, and those.
+        var directiveCount = 0
         var rejectedCount = 0
         var lastTime: Int64?
+        /// The numbers (in the snapshot) of the zones its directives named, ascending, and
+        /// the categories they named (`VehicleTimeline.mask`).
+        var zones: [UInt32] = []
+        var categories: UInt8 = 0
+        /// The time of its last `enter` directive, which counts once per category.
+        var lastEnter: Int64?
         init(state: VehicleState) { self.state = state }
+    }
+
+    /// What a shard's vehicles' directives said per category: the zones they named (by number)
+    /// and the enters (one per entering fix and category). A value, one per shard.
+    struct CategoryFindings {
+        var zones = [Set<UInt32>](repeating: [], count: Category.allCases.count)
+        var enters = [Int](repeating: 0, count: Category.allCases.count)
     }
 
     /// One worker's vehicles and findings. A worker has it for a whole block as one inout
@@ -33,10 +50,13 @@ struct Evaluation {
         var pending: [Pending] = []
         /// Engine-rejected rows (usable fixes refused for their time): `file << 40 | row`.
         var rejected: [UInt64] = []
+        /// The directives of the fix being applied (kept for its capacity).
+        var emitted: [Directive] = []
+        var findings = CategoryFindings()
         var unordered = false
         var bounds = Bounds()
-        /// The `fix.rejected` directives of this worker's vehicles.
-        var rejects: RejectStore
+        /// The directives of this worker's vehicles, as their lines.
+        var lines: DirectiveStore
 
         /// The index in `vehicles` of `id` when worker `s` of `count` evaluates it (made on first
         /// sight), else nil. The worker is picked by Swift's string hash, which canonically
@@ -56,7 +76,7 @@ struct Evaluation {
     final class Shard: @unchecked Sendable {
         var state: ShardState
 
-        init(rejects: RejectStore) { state = ShardState(rejects: rejects) }
+        init(lines: DirectiveStore) { state = ShardState(lines: lines) }
 
         /// Runs `body` on the shard's state: one access for the whole call.
         func with<R>(_ body: (inout ShardState) -> R) -> R { body(&state) }
@@ -69,15 +89,15 @@ struct Evaluation {
     var bounds: Bounds { shards.reduce(Bounds()) { $0.union($1.state.bounds) } }
 
     /// `directory` and `rejectedMemoryBytes`: where and past what size each worker's
-    /// `fix.rejected` directives go to a temporary file (`RejectStore`).
+    /// `fix.rejected` directives go to a temporary file (`DirectiveStore`).
     init(zones: ZoneSnapshot, configuration: EngineConfiguration, threads: Int, directory: String, rejectedMemoryBytes: Int) {
         self.zones = zones
         self.configuration = configuration
-        self.shards = (0..<threads).map { _ in Shard(rejects: RejectStore(directory: directory, memoryBytes: rejectedMemoryBytes)) }
+        self.shards = (0..<threads).map { _ in Shard(lines: DirectiveStore(directory: directory, memoryBytes: rejectedMemoryBytes)) }
     }
 
-    /// Every worker's `fix.rejected` directives.
-    var rejectStores: [RejectStore] { shards.map(\.state.rejects) }
+    /// Every worker's directives, as their lines.
+    var directiveStores: [DirectiveStore] { shards.map(\.state.lines) }
 
     /// Applies a block's rows (in input order per vehicle); false when some vehicle's fix is
     /// earlier than its previous one (the caller then switches to sorted evaluation).
@@ -197,22 +217,54 @@ struct Evaluation {
         let fix = PositionFix(
             vehicleID: shard.vehicles[k].state.vehicleID, time: Timestamp(millisecondsSinceEpoch: row.time),
             coordinate: coordinate, accuracy: row.accuracy, speed: row.speed, heading: row.heading)
-        let before = shard.vehicles[k].directives.count
+        shard.emitted.removeAll(keepingCapacity: true)
         shard.vehicles.withUnsafeMutableBufferPointer { vehicles in
             VehicleTracker.apply(
-                fix, to: &vehicles[k].state, zones: zones, configuration: configuration, scratch: &shard.scratch,
-                into: &vehicles[k].directives)
+                fix, to: &vehicles[k].state, zones: zones, configuration: configuration, scratch: &shard.scratch, into: &shard.emitted)
         }
-        // A rejected fix gets exactly one directive, kept apart (there may be one per row).
-        if shard.vehicles[k].directives.count > before, shard.vehicles[k].directives[before].kind == .fixRejected {
-            let d = shard.vehicles[k].directives.removeLast()
+        // A rejected fix gets exactly one directive (there may be one per row).
+        if shard.emitted.first?.kind == .fixRejected {
+            let d = shard.emitted[0]
             shard.vehicles[k].rejectedCount += 1
-            shard.rejects.add(vehicle: d.vehicleID, seq: d.seq, line: d.jsonLine)
+            shard.lines.add(vehicle: d.vehicleID, seq: d.seq, line: d.jsonLine)
             if usable { shard.rejected.append(UInt64(file) << 40 | UInt64(number)) }
-        } else if usable {
-            shard.bounds.add(lat: row.lat, lon: row.lon)
+            return true
         }
+        if usable { shard.bounds.add(lat: row.lat, lon: row.lon) }
+        for d in shard.emitted { note(d, of: k, shard: &shard, zones: zones) }
         return true
+    }
+
+    /// Keeps a directive (not `fix.rejected`) of vehicle `k`: its line in the shard's store,
+    /// what the timeline needs in the vehicle, what the report needs in the vehicle and the
+    /// shard's category findings.
+    static func note(_ d: Directive, of k: Int, shard: inout ShardState, zones: ZoneSnapshot) {
+        shard.lines.add(vehicle: d.vehicleID, seq: d.seq, line: d.jsonLine)
+        let event = TimelineEvent(d)
+        let time = d.time.millisecondsSinceEpoch
+        let enter = d.reason == .enter && shard.vehicles[k].lastEnter != time
+        if enter { shard.vehicles[k].lastEnter = time }
+        shard.vehicles[k].events.append(event)
+        shard.vehicles[k].directiveCount += 1
+        shard.vehicles[k].categories |= event.categories
+        for id in d.zoneIDs {
+            guard let n = zones.number(of: id) else { continue }
+            // Ascending, each once (a vehicle meets a handful of zones).
+            let at = shard.vehicles[k].zones.firstIndex { $0 >= n } ?? shard.vehicles[k].zones.count
+            if at == shard.vehicles[k].zones.count || shard.vehicles[k].zones[at] != n { shard.vehicles[k].zones.insert(n, at: at) }
+            var bits = event.categories
+            while bits != 0 {
+                shard.findings.zones[bits.trailingZeroBitCount].insert(n)
+                bits &= bits - 1
+            }
+        }
+        if enter {
+            var bits = event.categories
+            while bits != 0 {
+                shard.findings.enters[bits.trailingZeroBitCount] += 1
+                bits &= bits - 1
+            }
+        }
     }
 
     /// Ascending engine-rejected row numbers of one input.
@@ -223,14 +275,29 @@ struct Evaluation {
         return rows
     }
 
-    /// What the steps after the engine need of a vehicle: its directives but the `fix.rejected`
-    /// ones, how many of its fixes were rejected, how often it entered, its last fix's time.
-    /// A value.
+    /// What the steps after the engine need of a vehicle: its timeline events, how many
+    /// directives it got (and of them `fix.rejected`), how often it entered, its last fix's
+    /// time, the zones (by number) and categories its directives named. A value.
     struct Finished {
-        var directives: [Directive]
+        var events: [TimelineEvent]
+        var directiveCount: Int
         var rejectedCount: Int
         var enters: Int
         var lastTime: Int64?
+        var zones: [UInt32]
+        var categories: UInt8
+    }
+
+    /// The shards' category findings together.
+    var categoryFindings: CategoryFindings {
+        var all = CategoryFindings()
+        for shard in shards {
+            for k in all.zones.indices {
+                all.zones[k].formUnion(shard.state.findings.zones[k])
+                all.enters[k] += shard.state.findings.enters[k]
+            }
+        }
+        return all
     }
 
     /// Every vehicle's outcome, by id. The engine states are released (a few hundred bytes
@@ -242,12 +309,10 @@ struct Evaluation {
         for shard in shards {
             var vehicles: [Vehicle] = []
             swap(&vehicles, &shard.state.vehicles)
-            for k in vehicles.indices {
-                var directives: [Directive] = []
-                swap(&directives, &vehicles[k].directives)  // moved, not shared with the state dropped below
-                let v = vehicles[k]
+            for v in vehicles {
                 all[v.state.vehicleID] = Finished(
-                    directives: directives, rejectedCount: v.rejectedCount, enters: v.state.enters, lastTime: v.lastTime)
+                    events: v.events, directiveCount: v.directiveCount + v.rejectedCount, rejectedCount: v.rejectedCount,
+                    enters: v.state.enters, lastTime: v.lastTime, zones: v.zones, categories: v.categories)
             }
         }
         return all

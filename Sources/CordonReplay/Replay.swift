@@ -95,7 +95,8 @@ public final class Replay {
         }
 
         // Pass 2: classify every row, write the redacted copies, count, draw.
-        let timelines = vehicles.mapValues { VehicleTimeline(directives: $0.directives, lastFix: $0.lastTime ?? 0) }
+        let timelines = vehicles.mapValues { VehicleTimeline(events: $0.events, lastFix: $0.lastTime ?? 0) }
+        let findings = evaluation.categoryFindings
         var map = TrackMap(bounds: evaluation.bounds, width: options.mapWidth)
         meter.phase("write")
         for input in inputs {
@@ -109,12 +110,12 @@ public final class Replay {
         let outputs = { (k: Int) in
             do throws(ReplayError) {
                 if k == 0 {
-                    try self.writeDirectives(vehicles, rejected: evaluation.rejectStores, directory: directory)
+                    try self.writeDirectives(vehicles, stores: evaluation.directiveStores, directory: directory)
                     let svg = try AtomicFile(path: directory + "/map.svg")
                     try svg.write(map.svg(zoneSet: self.zoneSet))
                     try svg.commit()
                 } else {
-                    reportBox.value.finish(vehicles: vehicles, timelines: timelines)
+                    reportBox.value.finish(vehicles: vehicles, timelines: timelines, findings: findings, zones: self.zones)
                     let order = naturalIDSorted(reportBox.value.vehicles.keys)
                     let json = try AtomicFile(path: directory + "/report.json")
                     try reportBox.value.json(vehicleOrder: order) { (piece: [UInt8]) throws(ReplayError) in try json.write(piece) }
@@ -143,32 +144,21 @@ public final class Replay {
     /// Writes `directives.ndjson`: by vehicle (natural id order) and sequence, each vehicle's
     /// own directives merged with its rejected-fix ones as those come back ordered from the
     /// workers' stores.
-    func writeDirectives(_ vehicles: [String: Evaluation.Finished], rejected: [RejectStore], directory: String) throws(ReplayError) {
+    /// `directives.ndjson`: every directive, by vehicle (in natural id order) and sequence
+    /// number, merged from the workers' line stores through sorted runs of bounded size.
+    func writeDirectives(_ vehicles: [String: Evaluation.Finished], stores: [DirectiveStore], directory: String) throws(ReplayError) {
         let directives = try AtomicFile(path: directory + "/directives.ndjson")
         let ids = naturalIDSorted(vehicles.keys)
         var rankOf: [String: Int] = [:]
         rankOf.reserveCapacity(ids.count)
         for (r, id) in ids.enumerated() { rankOf[id] = r }
-        var vehicle = 0, next = 0  // the first directive of `ids[vehicle]` not yet written
-        func write(upTo rank: Int, seq: Int) throws(ReplayError) {
-            while vehicle < min(rank + 1, ids.count) {
-                let own = vehicles[ids[vehicle]]?.directives ?? []
-                while next < own.count && (vehicle < rank || own[next].seq < seq) {
-                    try directives.write(own[next].jsonLine + "\n")
-                    next += 1
-                }
-                if vehicle == rank { return }
-                (vehicle, next) = (vehicle + 1, 0)
-            }
-        }
-        try RejectStore.merged(
-            rejected, rank: { rankOf[$0] ?? ids.count }, directory: directory, memoryBytes: 2 * options.rejectedMemoryBytes
-        ) { id, seq, line throws(ReplayError) in
-            try write(upTo: rankOf[id] ?? ids.count, seq: seq)
+        let newline: [UInt8] = [10]
+        try DirectiveStore.merged(
+            stores, rank: { rankOf[$0] ?? ids.count }, directory: directory, memoryBytes: 2 * options.rejectedMemoryBytes
+        ) { _, _, line throws(ReplayError) in
             try directives.write(line)
-            try directives.write("\n")
+            try directives.write(newline)
         }
-        try write(upTo: ids.count, seq: 0)
         try directives.commit()
     }
 

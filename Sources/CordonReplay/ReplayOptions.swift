@@ -13,9 +13,10 @@ public struct ReplayOptions: Sendable {
     /// Memory for sorting input that is not in time order per vehicle, before spilling runs
     /// to disk (in the output directory).
     public var sortMemoryBytes = 24 << 20
-    /// Memory for the `fix.rejected` directives (one per rejected row) of each worker, and
-    /// twice that for ordering them at the end, before they go to temporary files in the
-    /// output directory: a log of duplicate fixes must not grow the replay with its size.
+    /// Memory for the directives of each worker (as their lines: a `fix.rejected` one per
+    /// rejected row, the others per change of state), and twice that for ordering them at the
+    /// end, before they go to temporary files in the output directory: a long log, or one full
+    /// of duplicate fixes, must not grow the replay with its size.
     public var rejectedMemoryBytes = 16 << 20
     /// Only parse the inputs (the floor for benchmarks); nothing is evaluated or written.
     public var parseOnly = false

@@ -215,45 +215,31 @@ public struct ReplayReport: Sendable {
     }
 
     /// Adds what the engine found per vehicle (enters, directives, zones touched, suppressed
-    /// time) and per category. Each vehicle's zones are gathered and made unique before they go
-    /// into the category's sets, and the categories' suppressed times are summed in whole
-    /// milliseconds, so the result does not depend on the order `runs` is visited in (a
+    /// time) and per category (`findings`: the zones named and the enters, from the evaluation
+    /// workers). Zones come by number in `zones`. The categories' suppressed times are summed in
+    /// whole milliseconds, so the result does not depend on the order `runs` is visited in (a
     /// dictionary's order changes from one process to the next).
-    mutating func finish(vehicles runs: [String: Evaluation.Finished], timelines: [String: VehicleTimeline]) {
+    mutating func finish(
+        vehicles runs: [String: Evaluation.Finished], timelines: [String: VehicleTimeline], findings: Evaluation.CategoryFindings,
+        zones: ZoneSnapshot
+    ) {
         let all = Category.allCases
         var perCategory = all.map { categories[$0] ?? CategoryCounts() }
         var present = all.map { categories[$0] != nil }
         var suppressed = [Int64](repeating: 0, count: all.count)
-        var zonesHere: [String] = []
-        var zonesOf = [[String]](repeating: [], count: all.count)
         for (id, run) in runs {
             var v = vehicles[id] ?? VehicleCounts()
             v.enters = run.enters
-            v.directives = run.directives.count + run.rejectedCount
-            zonesHere.removeAll(keepingCapacity: true)
-            var mask = 0
-            var lastEnter: Timestamp?
-            for d in run.directives where d.kind != .fixRejected {
-                zonesHere.append(contentsOf: d.zoneIDs)
-                let enter = d.reason == .enter && d.time != lastEnter
-                if enter { lastEnter = d.time }
-                for c in d.categories {
-                    let k = c.position
-                    if mask & 1 << k == 0 { zonesOf[k].removeAll(keepingCapacity: true) }
-                    mask |= 1 << k
-                    zonesOf[k].append(contentsOf: d.zoneIDs)
-                    if enter { perCategory[k].enters += 1 }
-                }
-            }
+            v.directives = run.directiveCount
+            let named = run.zones.map { zones.rules[Int($0)].id }
             // A vehicle touches a handful of zones: the comparator's sort is cheaper there.
-            v.zonesTouched = Self.unique(zonesHere.count < 32 ? zonesHere.sorted(by: naturalIDOrder) : naturalIDSorted(zonesHere))
-            var bits = mask
+            v.zonesTouched = Self.unique(named.count < 32 ? named.sorted(by: naturalIDOrder) : naturalIDSorted(named))
+            var bits = Int(run.categories)
             while bits != 0 {
                 let k = bits.trailingZeroBitCount
                 bits &= bits - 1
                 present[k] = true
                 perCategory[k].vehicles.insert(id)
-                perCategory[k].zones.formUnion(zonesOf[k])
             }
             if let t = timelines[id] {
                 v.suppressedSeconds = Double(t.suppressedMilliseconds) / 1000
@@ -265,6 +251,8 @@ public struct ReplayReport: Sendable {
             vehicles[id] = v
         }
         for (k, c) in all.enumerated() where present[k] {
+            perCategory[k].zones.formUnion(findings.zones[k].map { zones.rules[Int($0)].id })
+            perCategory[k].enters += findings.enters[k]
             perCategory[k].suppressedSeconds += Double(suppressed[k]) / 1000
             categories[c] = perCategory[k]
         }

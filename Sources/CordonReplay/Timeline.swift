@@ -30,14 +30,20 @@ struct VehicleTimeline: Sendable {
         return m
     }
 
+    /// The timeline of a vehicle's directives (`fix.rejected` ones are ignored).
     init(directives: [Directive], lastFix: Int64) {
+        self.init(events: directives.filter { $0.kind != .fixRejected }.map(TimelineEvent.init), lastFix: lastFix)
+    }
+
+    /// The timeline of a vehicle's directives as the replay keeps them (`TimelineEvent`).
+    init(events: [TimelineEvent], lastFix: Int64) {
         var dataWindows: [Window] = []
         var cameraWindows: [Window] = []
         var openData: [(DataAction, Window)] = []
         var openCamera: Window?
-        for d in directives {
-            let t = d.effectiveAt.millisecondsSinceEpoch
-            let m = Self.mask(d.categories)
+        for d in events {
+            let t = d.effectiveAt
+            let m = d.categories
             switch d.kind {
             case .cameraDisable:
                 if openCamera == nil { openCamera = Window(start: t, end: .max, action: .none, categories: m) }
@@ -134,6 +140,35 @@ struct VehicleTimeline: Sendable {
     }
 }
 
+/// What a vehicle's timeline needs of one of its directives (not a `fix.rejected` one): a few
+/// bytes, where the directive with its texts and lists takes several hundred. The replay keeps
+/// these per vehicle and sends the directives themselves, as their lines, to the workers' line
+/// stores (`DirectiveStore`). A value.
+struct TimelineEvent {
+    var kind: Directive.Kind
+    /// `VehicleTimeline.mask` of the directive's categories.
+    var categories: UInt8
+    var effectiveAt: Int64
+    var precisionMeters: Double?
+
+    init(_ d: Directive) {
+        kind = d.kind
+        categories = VehicleTimeline.mask(d.categories)
+        effectiveAt = d.effectiveAt.millisecondsSinceEpoch
+        precisionMeters = d.precisionMeters
+    }
+
+    /// The data action a data directive begins or ends.
+    var dataAction: DataAction? {
+        switch kind {
+        case .dataDropBegin, .dataDropEnd: .drop
+        case .dataLocalOnlyBegin, .dataLocalOnlyEnd: .localOnly
+        case .dataCoarsenBegin, .dataCoarsenEnd: .coarsen(meters: precisionMeters ?? 0)
+        default: nil
+        }
+    }
+}
+
 extension Category {
     /// The category's place in `Category.allCases` (a bit in the replay's category masks).
     var position: Int {
@@ -142,18 +177,6 @@ extension Category {
         case .government: 1
         case .defenseIndustry: 2
         case .custom: 3
-        }
-    }
-}
-
-extension Directive {
-    /// The data action a data directive begins or ends.
-    var dataAction: DataAction? {
-        switch kind {
-        case .dataDropBegin, .dataDropEnd: .drop
-        case .dataLocalOnlyBegin, .dataLocalOnlyEnd: .localOnly
-        case .dataCoarsenBegin, .dataCoarsenEnd: .coarsen(meters: precisionMeters ?? 0)
-        default: nil
         }
     }
 }

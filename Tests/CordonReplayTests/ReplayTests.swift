@@ -305,10 +305,11 @@ import Testing
         #expect(left.isEmpty, "temporary files left: \(left)")
     }
 
-    /// A rejected fix gets one directive (a log of duplicates, one per row): those are kept
-    /// apart in bounded memory, spilled to temporary files and merged back in vehicle and
-    /// sequence order, giving exactly the engine API's directives whatever the thread count.
-    @Test func rejectedFixDirectivesSpillAndMergeBackInOrder() throws {
+    /// Every directive is kept as its line in bounded memory (a rejected fix gets one, so a log
+    /// of duplicates has one per row; the state changes theirs), spilled to temporary files and
+    /// merged back in vehicle and sequence order, giving exactly the engine API's directives
+    /// whatever the thread count.
+    @Test func directivesSpillAndMergeBackInOrder() throws {
         let dir = Fixtures.temporaryDirectory("replay")
         var fixes: [Fix] = []
         var repeats = 0
@@ -320,6 +321,7 @@ import Testing
         let trip = Self.write(Self.csv(fixes), "dups.csv", in: dir)
         let expected = Self.engineDirectives(fixes)
         #expect(expected.filter { $0.contains("\"kind\":\"fix.rejected\"") }.count == repeats)
+        #expect(expected.contains { $0.contains("\"kind\":\"data.drop.begin\"") } && expected.contains { $0.contains("\"kind\":\"data.drop.end\"") })
         for (threads, memory) in [(1, 1 << 24), (1, 1), (2, 1), (3, 1)] {
             var options = ReplayOptions()
             options.threads = threads

@@ -4,16 +4,16 @@ import Glibc
 import Darwin
 #endif
 
-/// The `fix.rejected` directives of one evaluation worker, kept apart from the vehicles' other
-/// directives: there is one per rejected fix, so a log full of duplicate or unusable fixes
-/// would otherwise hold a directive in memory for nearly every row. Each is kept as its wire
-/// line (vehicle id, sequence number, NDJSON line); past `memoryBytes` they go to a temporary
-/// file in the output directory, and `RejectStore.merged` reads them all back ordered by
+/// The directives of one evaluation worker's vehicles, as their wire lines (vehicle id,
+/// sequence number, NDJSON line), out of the vehicles' memory: a long log has a directive per
+/// change of state and a log full of duplicate or unusable fixes one per row, so holding them
+/// as values would grow the replay with the input. Past `memoryBytes` they go to a temporary
+/// file in the output directory, and `DirectiveStore.merged` reads them all back ordered by
 /// vehicle and sequence through sorted runs of bounded size.
 ///
 /// Owned by one worker while evaluating, then by `Replay.run`; not thread-safe. A class so that
 /// its temporary file is closed and removed with it; `merged` removes the runs it writes.
-final class RejectStore {
+final class DirectiveStore {
     let directory: String
     let memoryBytes: Int
     /// Records not yet written, as `Record.encode` lays them out.
@@ -33,7 +33,7 @@ final class RejectStore {
         if let path { unlink(path) }
     }
 
-    /// Keeps one rejected-fix directive (a write error is kept for `merged` to throw).
+    /// Keeps one directive's line (a write error is kept for `merged` to throw).
     func add(vehicle: String, seq: Int, line: String) {
         guard failure == nil else { return }
         var text = line
@@ -59,7 +59,7 @@ final class RejectStore {
     /// vehicle (smaller first) and then by sequence number, holding at most about `memoryBytes`
     /// of records at once (sorted runs in `directory`, merged).
     static func merged(
-        _ stores: [RejectStore], rank: (String) -> Int, directory: String, memoryBytes: Int,
+        _ stores: [DirectiveStore], rank: (String) -> Int, directory: String, memoryBytes: Int,
         _ body: (_ vehicle: String, _ seq: Int, _ line: UnsafeBufferPointer<UInt8>) throws(ReplayError) -> Void
     ) throws(ReplayError) {
         var runs = RunSet(directory: directory, memoryBytes: max(1 << 12, memoryBytes))
