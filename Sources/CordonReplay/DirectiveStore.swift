@@ -45,7 +45,7 @@ final class DirectiveStore {
 
     private func spill() throws(ReplayError) {
         if file == nil {
-            let p = directory + "/.rejected-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+            let p = directory + "/.directives-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
             guard let f = fopen(p, "w+b") else { throw .output(file: p, message: String(cString: strerror(errno))) }
             (file, path) = (f, p)
         }
@@ -149,7 +149,7 @@ final class DirectiveStore {
 
         mutating func spill() throws(ReplayError) {
             sortPending()
-            let path = directory + "/.rejected-run-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+            let path = directory + "/.directives-run-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
             guard let f = fopen(path, "wb") else { throw .output(file: path, message: String(cString: strerror(errno))) }
             paths.append(path)
             var out: [UInt8] = []

@@ -89,7 +89,7 @@ struct Evaluation {
     var bounds: Bounds { shards.reduce(Bounds()) { $0.union($1.state.bounds) } }
 
     /// `directory` and `rejectedMemoryBytes`: where and past what size each worker's
-    /// `fix.rejected` directives go to a temporary file (`DirectiveStore`).
+    /// directive lines go to a temporary file (`DirectiveStore`).
     init(zones: ZoneSnapshot, configuration: EngineConfiguration, threads: Int, directory: String, rejectedMemoryBytes: Int) {
         self.zones = zones
         self.configuration = configuration
