@@ -62,7 +62,7 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
         return (y, m, d, secOfDay, milli)
     }
 
-    /// Parses ISO 8601 / RFC 3339: `YYYY-MM-DDTHH:MM[:SS[.fff…]](Z|±HH[:]MM)`, or a bare date
+    /// Parses ISO 8601 / RFC 3339: `YYYY-MM-DDTHH:MM[:SS[.fff…]](Z|±HH[[:]MM])`, or a bare date
     /// `YYYY-MM-DD` meaning midnight UTC. A space may stand for `T`. Nil when malformed or
     /// when a field is out of range. Fractions beyond milliseconds are truncated.
     public init?(iso8601 text: String) {
@@ -141,9 +141,14 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
         } else if b[i] == 43 || b[i] == 45 {  // + -
             let sign: Int64 = b[i] == 45 ? -1 : 1
             i += 1
-            guard let oh = digits(2) else { return nil }
-            _ = expect(58)
-            guard let om = digits(2), oh <= 23, om <= 59 else { return nil }
+            guard let oh = digits(2), oh <= 23 else { return nil }
+            // `±HH:MM`, `±HHMM`, or `±HH` alone (ISO 8601; PostgreSQL writes `+00`).
+            var om: Int64 = 0
+            if i < n {
+                _ = expect(58)
+                guard let m = digits(2), m <= 59 else { return nil }
+                om = m
+            }
             offsetMinutes = sign * (oh * 60 + om)
         } else {
             return nil
