@@ -50,10 +50,13 @@ struct CSVScanner: Sendable {
         let at = best.mapValues(\.column)
         let missing = ColumnNames.required.filter { at[$0] == nil }
         guard missing.isEmpty, let v = at[.vehicleID], let t = at[.timestamp], let la = at[.lat], let lo = at[.lon] else {
+            // A file of another separator reads as one field: say so.
+            let separator = fields.count == 1 ? [";", "\t", "|"].first { fields[0].contains($0) } : nil
+            let hint = separator.map { " (fields are separated by commas, not \($0 == "\t" ? "tabs" : "\"\($0)\""))" } ?? ""
             throw .input(
                 file: file,
                 message: "line 1: the header lacks \(missing.map(\.rawValue).joined(separator: ", ")) "
-                    + "(found: \(fields.joined(separator: ","))); map other names with --columns ROLE=NAME")
+                    + "(found: \(fields.joined(separator: ",")))\(hint); map other names with --columns ROLE=NAME")
         }
         let scanner = CSVScanner(
             file: file, vehicle: v, time: t, lat: la, lon: lo, accuracy: at[.accuracy], speed: at[.speed],
@@ -163,6 +166,8 @@ struct CSVScanner: Sendable {
         ids: inout VehicleIDCache, into row: inout TripRow
     ) {
         func field(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[fields[c].start..<fields[c].end]) }
+        /// A number's or a time's field, without the spaces around it.
+        func value(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[Self.trimmed(b, fields[c])]) }
         let id = fields[vehicle]
         if !id.quoted, let (known, hash) = ids.id(b, id.start, id.end) {
             row.vehicle = known
@@ -174,16 +179,16 @@ struct CSVScanner: Sendable {
                 ids.remember(row.vehicle, hash: row.vehicleHash, b, id.start, id.end)
             }
         }
-        guard let t = times.time(field(time)) else {
+        let timeText = value(time)
+        guard let t = times.time(timeText) else {
             row.malformed = "timestamp \"\(FieldParse.preview(field(time)))\" is not ISO 8601 with a zone, nor epoch seconds or milliseconds"
             return
         }
-        guard row.takeTime(t, label: "timestamp", raw: field(time)) else { return }
-        row.latStart = fields[lat].start
-        row.latEnd = fields[lat].end
-        row.lonStart = fields[lon].start
-        row.lonEnd = fields[lon].end
-        let latText = field(lat), lonText = field(lon)
+        guard row.takeTime(t, label: "timestamp", raw: timeText) else { return }
+        let latRange = Self.trimmed(b, fields[lat]), lonRange = Self.trimmed(b, fields[lon])
+        (row.latStart, row.latEnd) = (latRange.lowerBound, latRange.upperBound)
+        (row.lonStart, row.lonEnd) = (lonRange.lowerBound, lonRange.upperBound)
+        let latText = UnsafeBufferPointer(rebasing: b[latRange]), lonText = UnsafeBufferPointer(rebasing: b[lonRange])
         if latText.isEmpty && lonText.isEmpty {
             row.hasPosition = false  // a lost fix: the engine reports it
         } else {
@@ -197,9 +202,9 @@ struct CSVScanner: Sendable {
         // The optional numbers (an absent column or an empty field is nil), kept only when all
         // three read.
         var a: Double?, s: Double?, h: Double?
-        if let c = accuracy { guard FieldParse.optionalNumber(field(c), "accuracy", into: &a, row: &row) else { return } }
-        if let c = speed { guard FieldParse.optionalNumber(field(c), "speed", into: &s, row: &row) else { return } }
-        if let c = heading { guard FieldParse.optionalNumber(field(c), "heading", into: &h, row: &row) else { return } }
+        if let c = accuracy { guard FieldParse.optionalNumber(value(c), "accuracy", into: &a, row: &row) else { return } }
+        if let c = speed { guard FieldParse.optionalNumber(value(c), "speed", into: &s, row: &row) else { return } }
+        if let c = heading { guard FieldParse.optionalNumber(value(c), "heading", into: &h, row: &row) else { return } }
         (row.accuracy, row.speed, row.heading) = (a, s, h)
     }
 }
@@ -212,6 +217,21 @@ struct CSVScanner: Sendable {
 struct ScanMemory {
     var times = TimeCache()
     var ids = VehicleIDCache()
+}
+
+extension CSVScanner {
+    /// The bytes of a field without the spaces and tabs around them: a number or a time
+    /// written `39.9, 116.4` (a space after each comma, as hand-made files have) reads as
+    /// itself. Vehicle ids are taken as written.
+    @inline(__always)
+    static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ f: CSVFields.Field) -> Range<Int> {
+        var start = f.start, end = f.end
+        // Most fields begin and end with neither: one test each.
+        guard start < end, b[start] <= 0x20 || b[end - 1] <= 0x20 else { return start..<end }
+        while start < end && (b[start] == 0x20 || b[start] == 0x09) { start += 1 }
+        while end > start && (b[end - 1] == 0x20 || b[end - 1] == 0x09) { end -= 1 }
+        return start..<end
+    }
 }
 
 /// A decimal number, or the spellings of non-finite values (`nan`, `inf`), which are numbers

@@ -434,6 +434,43 @@ import Testing
         }
     }
 
+    /// Hand-made CSV puts a space after each comma: times and numbers read as themselves (the
+    /// same directives and counts as the plain file), a coarsened row's lat and lon are
+    /// rewritten in place with the spaces around them kept, and a file separated by semicolons
+    /// is refused with what to do.
+    @Test func spacesAroundValuesAndOtherSeparators() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let plain = Self.write(Self.csv(Self.fixes), "plain.csv", in: dir)
+        let spaced = Self.csv(Self.fixes).split(separator: "\n").map { line in
+            // Every field but the vehicle id and the quoted note, spaced and tabbed around.
+            var fields = line.split(separator: ",", maxSplits: 6, omittingEmptySubsequences: false).map(String.init)
+            for k in 1..<6 { fields[k] = " " + fields[k] + (k % 2 == 0 ? "\t" : "  ") }
+            return fields.joined(separator: ",")
+        }.joined(separator: "\n") + "\n"
+        let spacedTrip = Self.write(spaced, "spaced.csv", in: dir)
+        let a = try Self.replay([plain], out: dir.appendingPathComponent("a"))
+        let b = try Self.replay([spacedTrip], out: dir.appendingPathComponent("b"))
+        #expect(b.totals == a.totals && b.totals.rejected == 0 && b.totals.coarsened > 0)
+        #expect(Self.lines(dir.appendingPathComponent("b/directives.ndjson")) == Self.lines(dir.appendingPathComponent("a/directives.ndjson")))
+        // Coarsened rows: the spaced copy's rows are the plain copy's with the same spaces.
+        let plainRows = Self.lines(dir.appendingPathComponent("a/plain.redacted.csv"))
+        let spacedRows = Self.lines(dir.appendingPathComponent("b/spaced.redacted.csv"))
+        #expect(plainRows.count == spacedRows.count)
+        for (p, q) in zip(plainRows, spacedRows) where !p.isEmpty {
+            let fields = q.split(separator: ",", maxSplits: 6, omittingEmptySubsequences: false).enumerated().map { k, f in
+                k >= 1 && k < 6 ? f.trimmingCharacters(in: .whitespaces) : String(f)
+            }
+            #expect(fields.joined(separator: ",") == p)
+        }
+
+        let semicolons = Self.write("vehicle_id;timestamp;lat;lon\nV1;2026-03-02T00:00:00Z;39,9;116,4\n", "semi.csv", in: dir)
+        #expect {
+            try Self.replay([semicolons], out: dir.appendingPathComponent("c"))
+        } throws: { error in
+            "\(error)".contains("(fields are separated by commas, not \";\")")
+        }
+    }
+
     /// Vehicle ids follow the HTTP routes' rule (1 to 128 bytes of UTF-8, no control
     /// characters) and times must lie in 1970–2199, in CSV and NDJSON alike: such rows are
     /// reported with their line and counted under no vehicle (a 2 MB id or bytes that are not
