@@ -50,9 +50,7 @@ struct CSVScanner: Sendable {
         let at = best.mapValues(\.column)
         let missing = ColumnNames.required.filter { at[$0] == nil }
         guard missing.isEmpty, let v = at[.vehicleID], let t = at[.timestamp], let la = at[.lat], let lo = at[.lon] else {
-            // A file of another separator reads as one field: say so.
-            let separator = fields.count == 1 ? [";", "\t", "|"].first { fields[0].contains($0) } : nil
-            let hint = separator.map { " (fields are separated by commas, not \($0 == "\t" ? "tabs" : "\"\($0)\""))" } ?? ""
+            let hint = CSVFields.separatorHint(fields)  // a file of another separator reads as one field
             throw .input(
                 file: file,
                 message: "line 1: the header lacks \(missing.map(\.rawValue).joined(separator: ", ")) "
@@ -166,8 +164,9 @@ struct CSVScanner: Sendable {
         ids: inout VehicleIDCache, into row: inout TripRow
     ) {
         func field(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[fields[c].start..<fields[c].end]) }
-        /// A number's or a time's field, without the spaces around it.
-        func value(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[Self.trimmed(b, fields[c])]) }
+        /// A number's or a time's field, without the spaces around it (vehicle ids are taken
+        /// as written).
+        func value(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[CSVFields.trimmed(b, fields[c])]) }
         let id = fields[vehicle]
         if !id.quoted, let (known, hash) = ids.id(b, id.start, id.end) {
             row.vehicle = known
@@ -185,7 +184,7 @@ struct CSVScanner: Sendable {
             return
         }
         guard row.takeTime(t, label: "timestamp", raw: timeText) else { return }
-        let latRange = Self.trimmed(b, fields[lat]), lonRange = Self.trimmed(b, fields[lon])
+        let latRange = CSVFields.trimmed(b, fields[lat]), lonRange = CSVFields.trimmed(b, fields[lon])
         (row.latStart, row.latEnd) = (latRange.lowerBound, latRange.upperBound)
         (row.lonStart, row.lonEnd) = (lonRange.lowerBound, lonRange.upperBound)
         let latText = UnsafeBufferPointer(rebasing: b[latRange]), lonText = UnsafeBufferPointer(rebasing: b[lonRange])
@@ -217,21 +216,6 @@ struct CSVScanner: Sendable {
 struct ScanMemory {
     var times = TimeCache()
     var ids = VehicleIDCache()
-}
-
-extension CSVScanner {
-    /// The bytes of a field without the spaces and tabs around them: a number or a time
-    /// written `39.9, 116.4` (a space after each comma, as hand-made files have) reads as
-    /// itself. Vehicle ids are taken as written.
-    @inline(__always)
-    static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ f: CSVFields.Field) -> Range<Int> {
-        var start = f.start, end = f.end
-        // Most fields begin and end with neither: one test each.
-        guard start < end, b[start] <= 0x20 || b[end - 1] <= 0x20 else { return start..<end }
-        while start < end && (b[start] == 0x20 || b[start] == 0x09) { start += 1 }
-        while end > start && (b[end - 1] == 0x20 || b[end - 1] == 0x09) { end -= 1 }
-        return start..<end
-    }
 }
 
 /// A decimal number, or the spellings of non-finite values (`nan`, `inf`), which are numbers

@@ -1,3 +1,4 @@
+import CordonCore
 import Testing
 
 @testable import CordonFormats
@@ -59,5 +60,27 @@ import Testing
         #expect(r.map(\.2) == [false, true, false, false])
         #expect(r.map(\.3) == [3, 4, 5, 6])  // the quoted line break counts as a line
         #expect(CSVFields.escape("a,1") == "\"a,1\"" && CSVFields.escape("say \"hi\"") == "\"say \"\"hi\"\"\"" && CSVFields.escape("V1") == "V1")
+    }
+}
+
+/// Query points: spaces and tabs around lat and lon are not part of them; a file separated by
+/// semicolons is refused saying so.
+@Suite struct PointsCSVTests {
+    @Test func spacesAroundNumbersAndOtherSeparators() throws {
+        let spaced = try PointsCSV.read(Array("id, lat ,lon\r\n1, 39.9,\t116.4 \r\n 2 ,-1e-3 , 0\n".utf8), file: "p.csv")
+        #expect(spaced.ids == ["1", " 2 "])
+        #expect(spaced.coordinates == [Coordinate(longitude: 116.4, latitude: 39.9), Coordinate(longitude: 0, latitude: -0.001)])
+        #expect {
+            try PointsCSV.read(Array("id,lat,lon\n1,39 .9,116\n".utf8), file: "p.csv")
+        } throws: { error in
+            "\(error)".contains("lat is not a number")
+        }
+        #expect {
+            try PointsCSV.read(Array("id;lat;lon\n1;39,9;116,4\n".utf8), file: "p.csv")
+        } throws: { error in
+            "\(error)".contains("(found: id;lat;lon) (fields are separated by commas, not \";\")")
+        }
+        #expect(CSVFields.separatorHint(["a\tb"]) == " (fields are separated by commas, not tabs)")
+        #expect(CSVFields.separatorHint(["a", "b;c"]).isEmpty)
     }
 }

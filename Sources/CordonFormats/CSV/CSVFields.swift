@@ -96,6 +96,25 @@ public enum CSVFields {
         return i
     }
 
+    /// The bytes of a field without the spaces and tabs around it, for a number or a time:
+    /// hand-made files write `39.9, 116.4` (a space after each comma).
+    @inline(__always)
+    public static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ f: Field) -> Range<Int> {
+        var start = f.start, end = f.end
+        // Most fields begin and end with neither: one test each.
+        guard start < end, b[start] <= 0x20 || b[end - 1] <= 0x20 else { return start..<end }
+        while start < end && (b[start] == 0x20 || b[start] == 0x09) { start += 1 }
+        while end > start && (b[end - 1] == 0x20 || b[end - 1] == 0x09) { end -= 1 }
+        return start..<end
+    }
+
+    /// What a header that is one field holding `;`, a tab or `|` says about its file, for an
+    /// error message ("" otherwise).
+    public static func separatorHint(_ names: [String]) -> String {
+        guard names.count == 1, let separator = [";", "\t", "|"].first(where: { names[0].contains($0) }) else { return "" }
+        return " (fields are separated by commas, not \(separator == "\t" ? "tabs" : "\"\(separator)\""))"
+    }
+
     /// A field's text, a doubled quote inside a quoted field standing for one.
     public static func text(_ b: UnsafeBufferPointer<UInt8>, _ f: Field) -> String {
         let raw = UnsafeBufferPointer(rebasing: b[f.start..<f.end])

@@ -2,7 +2,8 @@ public import CordonCore
 
 /// Query points from CSV: a header naming at least `id`, `lat` and `lon` (any order, other
 /// columns ignored; `latitude`/`longitude`/`lng` accepted, the short name preferred; one name twice is refused), one point per row. RFC 4180 fields
-/// (`CSVFields`), CRLF or LF line ends, an optional UTF-8 byte-order mark.
+/// (`CSVFields`), CRLF or LF line ends, an optional UTF-8 byte-order mark; spaces and tabs
+/// around lat and lon are not part of them, ids are taken as written.
 ///
 /// A value type; `Sendable`. Reads the whole input at once; coordinates are checked like every
 /// other input (finite, in range). A bad row is an error naming its line.
@@ -42,7 +43,10 @@ public struct PointsCSV: Sendable {
             let lonColumn = column(["lon", "lng", "longitude"])
             if let ambiguous { return .failure(.syntax(file: file, line: 1, column: 1, message: ambiguous)) }
             guard let idColumn, let latColumn, let lonColumn else {
-                return .failure(.syntax(file: file, line: 1, column: 1, message: "the header must name id, lat and lon columns (found: \(names.joined(separator: ",")))"))
+                return .failure(
+                    .syntax(
+                        file: file, line: 1, column: 1,
+                        message: "the header must name id, lat and lon columns (found: \(names.joined(separator: ",")))\(CSVFields.separatorHint(names))"))
             }
             line += 1
             let needed = max(idColumn, latColumn, lonColumn)
@@ -60,7 +64,8 @@ public struct PointsCSV: Sendable {
                 guard end.count > needed else {
                     return .failure(.syntax(file: file, line: rowLine, column: 1, message: "row has \(end.count) fields, the header has \(names.count)"))
                 }
-                func number(_ c: Int) -> Double? { parseDecimal(UnsafeBufferPointer(rebasing: b[fields[c].start..<fields[c].end])) }
+                // Spaces around a number are not part of it (`39.9, 116.4`).
+                func number(_ c: Int) -> Double? { parseDecimal(UnsafeBufferPointer(rebasing: b[CSVFields.trimmed(b, fields[c])])) }
                 let lat = number(latColumn), lon = number(lonColumn)
                 guard let lat, let lon else {
                     let c = lat == nil ? latColumn : lonColumn
