@@ -1,6 +1,6 @@
 import CordonCore
 
-/// One vehicle's data actions over time, made from its directives: for any instant, the
+/// One vehicle's data actions over time, made from its directives (`TimelineEvent`): for any instant, the
 /// strictest action in force and the categories that imposed it. Windows run from a begin's
 /// `effective_at` (pre-roll included) to the matching end's `effective_at`; a window still open
 /// at the end of the input runs to the end of time (fail-safe).
@@ -30,12 +30,8 @@ struct VehicleTimeline: Sendable {
         return m
     }
 
-    /// The timeline of a vehicle's directives (`fix.rejected` ones are ignored).
-    init(directives: [Directive], lastFix: Int64) {
-        self.init(events: directives.filter { $0.kind != .fixRejected }.map(TimelineEvent.init), lastFix: lastFix)
-    }
-
-    /// The timeline of a vehicle's directives as the replay keeps them (`TimelineEvent`).
+    /// The timeline of a vehicle's directives as the replay keeps them (`TimelineEvent`, in
+    /// sequence order).
     init(events: [TimelineEvent], lastFix: Int64) {
         var dataWindows: [Window] = []
         var cameraWindows: [Window] = []

@@ -364,4 +364,9 @@ import Testing
         for (k, c) in Category.allCases.enumerated() { #expect(c.position == k, "\(c)") }
         #expect(VehicleTimeline.mask(Category.allCases) == (1 << Category.allCases.count) - 1)
     }
+
+    /// What a replay keeps per state change of a vehicle (docs/replay.md says 32 bytes).
+    @Test func aTimelineEventTakes32Bytes() {
+        #expect(MemoryLayout<TimelineEvent>.stride <= 32)
+    }
 }
