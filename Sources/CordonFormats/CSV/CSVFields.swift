@@ -98,7 +98,7 @@ public enum CSVFields {
 
     /// The bytes of a field without the spaces and tabs around it, for a number or a time:
     /// hand-made files write `39.9, 116.4` (a space after each comma).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ f: Field) -> Range<Int> {
         var start = f.start, end = f.end
         // Most fields begin and end with neither: one test each.
