@@ -146,10 +146,15 @@ private struct FlatObject {
                 i += 1
                 guard let v = value() else { return "malformed JSON (\(at("expected a value")))" }
                 let key = kesc ? decodeJSONString(ks, ke) : String(decoding: UnsafeBufferPointer(rebasing: b[ks..<ke]), as: UTF8.self)
-                if let (role, rank) = names.match(key), rank < found[role.index]?.rank ?? .max {
-                    var v = v
-                    v.rank = rank
-                    found[role.index] = v
+                if let (role, rank) = names.match(key) {
+                    // The same name twice (letter case aside): which value to read would be a
+                    // guess, as for a CSV header. A less preferred name of the role gives way.
+                    if found[role.index]?.rank == rank { return "member \"\(key)\" is given twice" }
+                    if rank < found[role.index]?.rank ?? .max {
+                        var v = v
+                        v.rank = rank
+                        found[role.index] = v
+                    }
                 }
                 skipSpace()
                 guard i < end else { return "malformed JSON (\(at("unterminated object")))" }

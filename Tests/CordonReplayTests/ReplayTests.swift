@@ -240,11 +240,21 @@ import Testing
         json += #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:01Z","lat":39.9,"lon":116.3765,"accuracy":"x"}"# + "\n"
         json += #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:02Z","lat":39.9,"lon":116.3766,"speed":1,"heading":"east"}"# + "\n"
         json += #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:03Z","lat":39.9,"lon":116.3767,"speed":1.5,"heading":90}"# + "\n"
+        // A member given twice (letter case aside) is a guess, refused; a less preferred name of
+        // the same role gives way to the preferred one, wherever it stands.
+        json += #"{"vehicle_id":"V1","vehicle_id":"V2","timestamp":"2026-03-02T08:00:04Z","lat":39.9,"lon":116.3768}"# + "\n"
+        json += #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:05Z","LAT":39.9,"lat":40,"lon":116.3769}"# + "\n"
+        json += #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:06Z","latitude":0,"lat":39.9,"lon":116.377}"# + "\n"
         let ndjson = Self.write(json, "trip.ndjson", in: dir)
         let ndReport = try Self.replay([ndjson], out: dir.appendingPathComponent("out-ndjson"))
-        #expect(ndReport.issues.first.map(\.line) == [2, 3])
-        #expect(ndReport.issues.first.map(\.message) == ["accuracy \"x\" is not a number", "heading \"east\" is not a number"])
-        #expect(ndReport.totals.rejected == 2 && ndReport.totals.kept == 2)
+        #expect(ndReport.issues.first.map(\.line) == [2, 3, 5, 6])
+        #expect(
+            ndReport.issues.first.map(\.message) == [
+                "accuracy \"x\" is not a number", "heading \"east\" is not a number", "member \"vehicle_id\" is given twice",
+                "member \"lat\" is given twice",
+            ])
+        #expect(ndReport.totals.rejected == 4 && ndReport.totals.kept == 3)
+        #expect(ndReport.vehicles.keys.sorted() == ["V1"])
     }
 
     @Test func ndjsonGzipAndGPXGiveTheSameDirectivesAsCSV() throws {
