@@ -129,6 +129,9 @@ struct GPXScanner {
         var course: Range<Int>?
         var end = tag.end
         var l = line + Bytes.newlines(b, tag.start, tag.end)
+        // Which one to read would be a guess: an attribute given twice (not well-formed XML) or
+        // an element given twice in one point.
+        var twice = tag.repeatedAttribute(in: b).map { "<trkpt> gives attribute \($0) twice" }
         if tag.kind == .open {
             var capture: (String, Int)?
             var i = tag.end
@@ -144,11 +147,13 @@ struct GPXScanner {
                 case .close:
                     let local = inner.localName
                     if let (name, s) = capture, name == local {
+                        let seen: Bool
                         switch name {
-                        case "time": time = s..<lt
-                        case "speed": speed = s..<lt
-                        default: course = s..<lt
+                        case "time": (seen, time) = (time != nil, s..<lt)
+                        case "speed": (seen, speed) = (speed != nil, s..<lt)
+                        default: (seen, course) = (course != nil, s..<lt)
                         }
+                        if seen && twice == nil { twice = "<trkpt> has more than one <\(name)>" }
                         capture = nil
                     }
                     if local == "trkpt" {
@@ -168,6 +173,10 @@ struct GPXScanner {
             guard let r else { return .some(nil) }
             let t = trimmed(b, r)
             return FieldParse.optionalNumber(UnsafeBufferPointer(rebasing: b[t]))
+        }
+        if let twice {
+            row.malformed = twice
+            return (row, end, l)
         }
         guard let la = lat, let lo = lon else {
             row.malformed = "<trkpt> lacks a lat or lon attribute"
@@ -282,6 +291,31 @@ private struct Tag {
         let name = String(decoding: UnsafeBufferPointer(rebasing: b[ns..<ne]), as: UTF8.self)
         let empty = !closing && k > s && b[k - 1] == UInt8(ascii: "/")
         return Tag(kind: closing ? .close : (empty ? .empty : .open), start: s, end: e, name: name, attributes: ne..<k)
+    }
+
+    /// The name of an attribute the tag gives more than once, if any.
+    func repeatedAttribute(in b: UnsafeBufferPointer<UInt8>) -> String? {
+        var names: [Range<Int>] = []
+        var k = attributes.lowerBound
+        let n = attributes.upperBound
+        while k < n {
+            while k < n, b[k] == 32 || b[k] == 9 || b[k] == 10 || b[k] == 13 || b[k] == UInt8(ascii: "/") { k += 1 }
+            let ns = k
+            while k < n, b[k] != UInt8(ascii: "="), b[k] != 32, b[k] != 9, b[k] != 10, b[k] != 13 { k += 1 }
+            let name = ns..<k
+            while k < n, b[k] != UInt8(ascii: "\""), b[k] != UInt8(ascii: "'") { k += 1 }
+            guard k < n else { break }
+            let q = b[k]
+            k += 1
+            while k < n, b[k] != q { k += 1 }
+            k += 1
+            if name.isEmpty { continue }
+            for other in names where other.count == name.count && b[other].elementsEqual(b[name]) {
+                return String(decoding: UnsafeBufferPointer(rebasing: b[name]), as: UTF8.self)
+            }
+            names.append(name)
+        }
+        return nil
     }
 
     /// The value range (inside the quotes) of attribute `name`.

@@ -533,6 +533,30 @@ import Testing
     /// A GPX track is the vehicle `FILE/TRACK`, held to the same id rule: control characters
     /// in the name become spaces, and a name too long keeps what fits and ends in `…#N`, so
     /// two long names that share their start stay two vehicles.
+    /// A GPX point that says a thing twice (an attribute, which is not well-formed XML, or
+    /// `<time>`, `<speed>`, `<course>`) is refused with its line: which one to read would be a
+    /// guess. Spaces around values are not part of them.
+    @Test func gpxPointsThatSayAThingTwiceAreRefused() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let text = """
+            <?xml version="1.0"?>
+            <gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>
+            <trkpt lat="39.9" lat="10" lon="116.4"><time>2026-03-02T00:00:00Z</time></trkpt>
+            <trkpt lat="39.9" lon="116.4"><time>2026-03-02T00:00:01Z</time><time>2026-03-02T00:00:09Z</time></trkpt>
+            <trkpt lat="39.9" lon="116.4"><time>2026-03-02T00:00:02Z</time><extensions><speed>1</speed><speed>2</speed></extensions></trkpt>
+            <trkpt lat=" 39.9 " lon="116.4" lon2="x"><time> 2026-03-02T00:00:03Z </time><speed> 3 </speed></trkpt>
+            </trkseg></trk></gpx>
+
+            """
+        let report = try Self.replay([Self.write(text, "twice.gpx", in: dir)], out: dir.appendingPathComponent("out"))
+        #expect(report.issues.first.map(\.line) == [3, 4, 5])
+        #expect(
+            report.issues.first.map(\.message) == [
+                "<trkpt> gives attribute lat twice", "<trkpt> has more than one <time>", "<trkpt> has more than one <speed>",
+            ])
+        #expect(report.totals.rejected == 3 && report.totals.kept == 1)
+    }
+
     @Test func gpxTrackNamesMakeValidVehicleIds() throws {
         let dir = Fixtures.temporaryDirectory("replay")
         let fix = [Self.fixes[0]]
