@@ -70,8 +70,11 @@ public struct ZoneSet: Sendable, Hashable {
 /// Orders zone ids as people expect: integer ids first, numerically (ties by text), then the
 /// others by text. A strict total order; every listing of zone ids (CLI output, directives)
 /// uses it.
-public func naturalIDOrder(_ a: String, _ b: String) -> Bool {
-    switch (Int(a), Int(b)) {
+public func naturalIDOrder(_ a: String, _ b: String) -> Bool { naturalIDOrder(a, Int(a), b, Int(b)) }
+
+/// `naturalIDOrder` of `a` and `b` given their integer values (nil when not integers).
+private func naturalIDOrder(_ a: String, _ x: Int?, _ b: String, _ y: Int?) -> Bool {
+    switch (x, y) {
     case (let x?, let y?): return x != y ? x < y : a < b
     case (.some, nil): return true
     case (nil, .some): return false
@@ -84,14 +87,7 @@ public func naturalIDOrder(_ a: String, _ b: String) -> Bool {
 /// ids of every vehicle it saw, a few hundred thousand of them for a large fleet).
 public func naturalIDPermutation(_ ids: [String]) -> [Int] {
     let numbers = ids.map { Int($0) }
-    return ids.indices.sorted { i, j in
-        switch (numbers[i], numbers[j]) {
-        case (let x?, let y?): return x != y ? x < y : ids[i] < ids[j]
-        case (.some, nil): return true
-        case (nil, .some): return false
-        case (nil, nil): return ids[i] < ids[j]
-        }
-    }
+    return ids.indices.sorted { i, j in naturalIDOrder(ids[i], numbers[i], ids[j], numbers[j]) }
 }
 
 /// `ids` in `naturalIDOrder` (see `naturalIDPermutation`).

@@ -16,9 +16,8 @@ struct Evaluation {
     struct Vehicle {
         var state: VehicleState
         var events: [TimelineEvent] = []
-        /// Directives but the `fix.rejected` ones, and those.
+        /// Its directives, `fix.rejected` ones included.
         var directiveCount = 0
-        var rejectedCount = 0
         var lastTime: Int64?
         /// The numbers (in the snapshot) of the zones its directives named, ascending, and
         /// the categories they named (`VehicleTimeline.mask`).
@@ -225,7 +224,7 @@ struct Evaluation {
         // A rejected fix gets exactly one directive (there may be one per row).
         if shard.emitted.first?.kind == .fixRejected {
             let d = shard.emitted[0]
-            shard.vehicles[k].rejectedCount += 1
+            shard.vehicles[k].directiveCount += 1
             shard.lines.add(vehicle: d.vehicleID, seq: d.seq, line: d.jsonLine)
             if usable { shard.rejected.append(UInt64(file) << 40 | UInt64(number)) }
             return true
@@ -276,12 +275,11 @@ struct Evaluation {
     }
 
     /// What the steps after the engine need of a vehicle: its timeline events, how many
-    /// directives it got (and of them `fix.rejected`), how often it entered, its last fix's
+    /// directives it got (`fix.rejected` ones included), how often it entered, its last fix's
     /// time, the zones (by number) and categories its directives named. A value.
     struct Finished {
         var events: [TimelineEvent]
         var directiveCount: Int
-        var rejectedCount: Int
         var enters: Int
         var lastTime: Int64?
         var zones: [UInt32]
@@ -311,7 +309,7 @@ struct Evaluation {
             swap(&vehicles, &shard.state.vehicles)
             for v in vehicles {
                 all[v.state.vehicleID] = Finished(
-                    events: v.events, directiveCount: v.directiveCount + v.rejectedCount, rejectedCount: v.rejectedCount,
+                    events: v.events, directiveCount: v.directiveCount,
                     enters: v.state.enters, lastTime: v.lastTime, zones: v.zones, categories: v.categories)
             }
         }

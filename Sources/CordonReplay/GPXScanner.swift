@@ -295,57 +295,60 @@ private struct Tag {
 
     /// The name of an attribute the tag gives more than once, if any.
     func repeatedAttribute(in b: UnsafeBufferPointer<UInt8>) -> String? {
-        var names: [Range<Int>] = []
-        var k = attributes.lowerBound
-        let n = attributes.upperBound
-        while k < n {
-            while k < n, b[k] == 32 || b[k] == 9 || b[k] == 10 || b[k] == 13 || b[k] == UInt8(ascii: "/") { k += 1 }
-            let ns = k
-            while k < n, b[k] != UInt8(ascii: "="), b[k] != 32, b[k] != 9, b[k] != 10, b[k] != 13 { k += 1 }
-            let name = ns..<k
-            while k < n, b[k] != UInt8(ascii: "\""), b[k] != UInt8(ascii: "'") { k += 1 }
-            guard k < n else { break }
-            let q = b[k]
-            k += 1
-            while k < n, b[k] != q { k += 1 }
-            k += 1
-            if name.isEmpty { continue }
-            for other in names where other.count == name.count && b[other].elementsEqual(b[name]) {
-                return String(decoding: UnsafeBufferPointer(rebasing: b[name]), as: UTF8.self)
+        var repeated: Range<Int>?
+        var index = 0
+        forEachAttribute(in: b) { name, _ in
+            // Against the attributes before it (a tag has a few).
+            var earlier = 0
+            forEachAttribute(in: b) { other, _ in
+                guard earlier < index else { return false }
+                earlier += 1
+                if other.count == name.count && b[other].elementsEqual(b[name]) { repeated = name }
+                return repeated == nil
             }
-            names.append(name)
+            index += 1
+            return repeated == nil
         }
-        return nil
+        return repeated.map { String(decoding: UnsafeBufferPointer(rebasing: b[$0]), as: UTF8.self) }
     }
 
     /// The value range (inside the quotes) of attribute `name`.
     func attribute(_ name: StaticString, in b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
-        name.withUTF8Buffer { u in attribute(u, in: b) }
+        name.withUTF8Buffer { u in
+            var found: Range<Int>?
+            forEachAttribute(in: b) { n, value in
+                if n.count == u.count && b[n].elementsEqual(u) { found = value }
+                return found == nil
+            }
+            return found
+        }
     }
 
-    private func attribute(_ u: UnsafeBufferPointer<UInt8>, in b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+    /// Calls `body(name, value)` (the value inside its quotes) for the tag's attributes in
+    /// order, until it returns false or the attributes stop being well formed.
+    private func forEachAttribute(in b: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>, Range<Int>) -> Bool) {
         var k = attributes.lowerBound
         let n = attributes.upperBound
         while k < n {
             while k < n, b[k] == 32 || b[k] == 9 || b[k] == 10 || b[k] == 13 || b[k] == UInt8(ascii: "/") { k += 1 }
+            guard k < n else { return }
             let ns = k
             while k < n, b[k] != UInt8(ascii: "="), b[k] != 32, b[k] != 9, b[k] != 10, b[k] != 13 { k += 1 }
             let ne = k
             while k < n, b[k] == 32 || b[k] == 9 || b[k] == 10 || b[k] == 13 { k += 1 }
-            guard k < n, b[k] == UInt8(ascii: "=") else { return nil }
+            guard k < n, b[k] == UInt8(ascii: "=") else { return }
             k += 1
             while k < n, b[k] == 32 || b[k] == 9 || b[k] == 10 || b[k] == 13 { k += 1 }
-            guard k < n, b[k] == UInt8(ascii: "\"") || b[k] == UInt8(ascii: "'") else { return nil }
+            guard k < n, b[k] == UInt8(ascii: "\"") || b[k] == UInt8(ascii: "'") else { return }
             let q = b[k]
             k += 1
             let vs = k
             while k < n, b[k] != q { k += 1 }
-            guard k < n else { return nil }
+            guard k < n else { return }
             let ve = k
             k += 1
-            if ne - ns == u.count && (0..<u.count).allSatisfy({ b[ns + $0] == u[$0] }) { return vs..<ve }
+            guard ne > ns, body(ns..<ne, vs..<ve) else { return }
         }
-        return nil
     }
 }
 

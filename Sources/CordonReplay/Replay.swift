@@ -141,10 +141,7 @@ public final class Replay {
         return report
     }
 
-    /// Writes `directives.ndjson`: by vehicle (natural id order) and sequence, each vehicle's
-    /// own directives merged with its rejected-fix ones as those come back ordered from the
-    /// workers' stores.
-    /// `directives.ndjson`: every directive, by vehicle (in natural id order) and sequence
+    /// Writes `directives.ndjson`: every directive, by vehicle (in natural id order) and sequence
     /// number, merged from the workers' line stores through sorted runs of bounded size.
     func writeDirectives(_ vehicles: [String: Evaluation.Finished], stores: [DirectiveStore], directory: String) throws(ReplayError) {
         let directives = try AtomicFile(path: directory + "/directives.ndjson")

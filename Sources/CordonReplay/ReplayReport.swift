@@ -48,7 +48,25 @@ public struct ReplayReport: Sendable {
         }
 
         /// `in 10, kept 8, dropped 1, coarsened 0, rejected 1`.
-        var summary: String { "in \(rowsIn), kept \(kept), dropped \(dropped), coarsened \(coarsened), rejected \(rejected)" }
+        var summary: String {
+            var out: [UInt8] = []
+            writeSummary(into: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+
+        /// Appends `summary`'s bytes (a report line per vehicle: no string made for each).
+        func writeSummary(into out: inout [UInt8]) {
+            Self.write("in ", rowsIn, &out)
+            Self.write(", kept ", kept, &out)
+            Self.write(", dropped ", dropped, &out)
+            Self.write(", coarsened ", coarsened, &out)
+            Self.write(", rejected ", rejected, &out)
+        }
+
+        private static func write(_ label: StaticString, _ n: Int, _ out: inout [UInt8]) {
+            label.withUTF8Buffer { out.append(contentsOf: $0) }
+            JSONWriter.number(Double(n), into: &out)
+        }
     }
 
     /// One input file's rows.
@@ -409,16 +427,8 @@ public struct ReplayReport: Sendable {
             }
             raw("  ")
             out.append(contentsOf: id.utf8)
-            raw(": in ")
-            int(v.counts.rowsIn)
-            raw(", kept ")
-            int(v.counts.kept)
-            raw(", dropped ")
-            int(v.counts.dropped)
-            raw(", coarsened ")
-            int(v.counts.coarsened)
-            raw(", rejected ")
-            int(v.counts.rejected)
+            raw(": ")
+            v.counts.writeSummary(into: &out)
             raw(", enters ")
             int(v.enters)
             raw(", suppressed ")

@@ -38,6 +38,17 @@ import Testing
 
     static func iso(_ ms: Int64) -> String { Timestamp(millisecondsSinceEpoch: ms).iso8601 }
 
+    /// `copies` copies of the shared fixes, each copy's vehicles renamed `ID-k`, interleaved in
+    /// time order as a fleet stream arrives.
+    static func fleet(copies: Int) -> [Fix] {
+        var all: [Fix] = []
+        for copy in 0..<copies {
+            all += fixes.map { var f = $0; f.vehicle += "-\(copy)"; return f }
+        }
+        all.sort { $0.time < $1.time }
+        return all
+    }
+
     static func csv(_ fixes: [Fix]) -> String {
         var text = "vehicle_id,timestamp,lat,lon,speed,heading,note\n"
         for (k, f) in fixes.enumerated() {
@@ -244,7 +255,7 @@ import Testing
         // the same role gives way to the preferred one, wherever it stands.
         json += #"{"vehicle_id":"V1","vehicle_id":"V2","timestamp":"2026-03-02T08:00:04Z","lat":39.9,"lon":116.3768}"# + "\n"
         json += #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:05Z","LAT":39.9,"lat":40,"lon":116.3769}"# + "\n"
-        json += #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:06Z","latitude":0,"lat":39.9,"lon":116.377}"# + "\n"
+        json += #"{"vehicle_id":"V1","timestamp":"2026-03-02T08:00:06Z","latitude":95,"lat":39.9,"lon":116.377}"# + "\n"
         let ndjson = Self.write(json, "trip.ndjson", in: dir)
         let ndReport = try Self.replay([ndjson], out: dir.appendingPathComponent("out-ndjson"))
         #expect(ndReport.issues.first.map(\.line) == [2, 3, 5, 6])
@@ -350,11 +361,7 @@ import Testing
     @Test func outputDoesNotDependOnTheThreadCount() throws {
         let dir = Fixtures.temporaryDirectory("replay")
         // Enough rows for several blocks and both halves of each.
-        var many: [Fix] = []
-        for copy in 0..<20 {
-            many += Self.fixes.map { var f = $0; f.vehicle += "-\(copy)"; return f }
-        }
-        many.sort { $0.time < $1.time }
+        let many = Self.fleet(copies: 20)
         // A column of notes the CSV rules make hard to cut between rows: line breaks and commas
         // in quoted fields, doubled quotes, a quote inside an unquoted field (data), bytes after
         // a closing quote (skipped, quotes among them too), CRLF line ends.
@@ -380,6 +387,56 @@ import Testing
         // Every row was read as one row: the notes' line breaks did not cut any.
         let report = try Self.replay([trip], out: dir.appendingPathComponent("t"))
         #expect(report.totals.rowsIn == many.count && report.issues.count == 0)
+    }
+
+    /// The report's figures from the directives (kept per vehicle while evaluating, not as the
+    /// directives themselves): each vehicle's directive count and zones touched, each category's
+    /// zones, vehicles and enters (one per entering fix and category) must be what the written
+    /// directives say, on one thread and on two.
+    @Test func reportFiguresAreWhatTheDirectivesSay() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let trip = Self.write(Self.csv(Self.fleet(copies: 6)), "fleet.csv", in: dir)
+        for threads in [1, 2] {
+            var options = ReplayOptions()
+            options.threads = threads
+            let out = dir.appendingPathComponent("t\(threads)")
+            let report = try Self.replay([trip], options: options, out: out)
+            var count: [String: Int] = [:], zones: [String: Set<String>] = [:]
+            var categoryZones: [String: Set<String>] = [:], categoryVehicles: [String: Set<String>] = [:], enters: [String: Int] = [:]
+            var lastEnter: [String: String] = [:]
+            for line in Self.lines(out.appendingPathComponent("directives.ndjson")) where !line.isEmpty {
+                guard let value = try? JSONParser().parse(Array(line.utf8), file: ""), case .object(let m) = value else { continue }
+                func member(_ k: String) -> JSONValue? { m.first { $0.key == k }?.value }
+                func strings(_ k: String) -> [String] {
+                    guard case .array(let items)? = member(k) else { return [] }
+                    return items.compactMap { if case .string(let v) = $0 { v } else { nil } }
+                }
+                guard case .string(let v)? = member("vehicle_id"), case .string(let kind)? = member("kind"),
+                    case .string(let reason)? = member("reason"), case .string(let time)? = member("time")
+                else { continue }
+                count[v, default: 0] += 1
+                guard kind != "fix.rejected" else { continue }
+                zones[v, default: []].formUnion(strings("zone_ids"))
+                let enter = reason == "enter" && lastEnter[v] != time
+                if enter { lastEnter[v] = time }
+                for c in strings("categories") {
+                    categoryZones[c, default: []].formUnion(strings("zone_ids"))
+                    categoryVehicles[c, default: []].insert(v)
+                    if enter { enters[c, default: 0] += 1 }
+                }
+            }
+            #expect(!categoryZones.isEmpty && enters.values.reduce(0, +) > 6)
+            for (v, figures) in report.vehicles {
+                #expect(figures.directives == count[v] ?? 0, "\(v)")
+                #expect(figures.zonesTouched == (zones[v] ?? []).sorted(by: naturalIDOrder), "\(v)")
+            }
+            for (c, figures) in report.categories where categoryZones[c.rawValue] != nil {
+                #expect(figures.zones == categoryZones[c.rawValue], "\(c)")
+                #expect(figures.vehicles == categoryVehicles[c.rawValue], "\(c)")
+                #expect(figures.enters == enters[c.rawValue] ?? 0, "\(c)")
+            }
+            #expect(Set(report.categories.keys.map(\.rawValue)).isSuperset(of: categoryZones.keys))
+        }
     }
 
     /// Ids are compared as Swift strings are (canonical equivalence), on every thread: a vehicle
