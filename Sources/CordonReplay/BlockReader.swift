@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Reads one trip-log input block by block: reads bytes, keeps the whole rows (carrying an
 /// unfinished row over to the next block), and scans them into `TripRow`s, on two threads
@@ -140,6 +141,19 @@ final class BlockReader: @unchecked Sendable {
         }
     }
 
+    /// The first line of each chunk of a chunked block whose chunks span `lines[k]` lines,
+    /// counted from the reader's line; moves the reader past them. For a caller that leaves the
+    /// rows numbered from their chunk's start (`finish` numbers them instead).
+    func advance(over lines: [Int]) -> [Int] {
+        var firsts: [Int] = []
+        firsts.reserveCapacity(lines.count)
+        for n in lines {
+            firsts.append(line)
+            line += n
+        }
+        return firsts
+    }
+
     /// Scans the whole rows at the start of `b` into `rows` (and, when two threads scan
     /// halves, the second half's into `extra`), emptying both first; false when there is no
     /// block yet (the CSV header is not complete). With `chunks`, CSV and NDJSON rows are not
@@ -220,5 +234,88 @@ final class BlockReader: @unchecked Sendable {
             consumed = start + length
         }
         return true
+    }
+}
+
+/// One block being read (by one thread) and scanned chunk by chunk (by any threads that take
+/// chunks) from a `BlockReader` in chunked mode: the pipelined passes' unit of reading.
+///
+/// `@unchecked Sendable`: `publish` is called once, by the thread that reads, before it signals
+/// `ready`; each chunk's rows and line span are then written by the one thread that claims the
+/// chunk (an atomic counter); `take` is called after every thread is done with the block (a
+/// wait orders their writes before it). The reader is used by the reading thread only.
+final class ChunkScan: @unchecked Sendable {
+    let reader: BlockReader
+    private(set) var block: BlockReader.Block?
+    private var failure: ReplayError?
+    private let ready = DispatchSemaphore(value: 0)
+    private let next = Atomic<Int>(0)
+    private var rows: UnsafeMutableBufferPointer<[TripRow]> = .init(start: nil, count: 0)
+    private var lines: UnsafeMutableBufferPointer<Int> = .init(start: nil, count: 0)
+
+    init(reader: BlockReader) { self.reader = reader }
+
+    /// Reads the next block (cut into chunks of about `chunkBytes`), sets up its chunk slots
+    /// and marks it ready; a read error is kept for `take`.
+    func read(chunkBytes: Int) {
+        do throws(ReplayError) { publish(try reader.next(chunked: true, chunkBytes: chunkBytes)) } catch {
+            failure = error
+            publish(nil)
+        }
+    }
+
+    private func publish(_ made: BlockReader.Block?) {
+        block = made
+        let count = made?.chunks.count ?? 0
+        rows = .allocate(capacity: count)
+        rows.initialize(repeating: [])
+        lines = .allocate(capacity: count)
+        lines.initialize(repeating: 0)
+        ready.signal()
+    }
+
+    /// Waits until the block is read (for threads other than the reading one); any number of
+    /// threads may wait.
+    func waitUntilRead() {
+        ready.wait()
+        ready.signal()
+    }
+
+    /// Scans the chunks no thread has claimed yet. Chunk `k` takes `spares[k]` (an earlier
+    /// block's row array, emptied here, so its rows are destroyed on this thread) for its
+    /// capacity. Call after the block is read.
+    func scanChunks(spares: UnsafeMutableBufferPointer<[TripRow]>, memory: UnsafeMutableBox<ScanMemory>) {
+        guard let block else { return }
+        while true {
+            let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard k < block.chunks.count else { return }
+            var chunk = k < spares.count ? spares[k] : []
+            if k < spares.count { spares[k] = [] }
+            chunk.removeAll(keepingCapacity: true)
+            lines[k] = reader.scan(chunk: k, of: block, into: &chunk, memory: &memory.value)
+            rows[k] = chunk
+        }
+    }
+
+    /// The block with its chunks' rows (line numbers counted from 0 at each chunk's start) and
+    /// the lines each chunk spans, moved out of the slots; nil after the last block.
+    func take() throws(ReplayError) -> (block: BlockReader.Block, rows: [[TripRow]], lines: [Int])? {
+        if let failure { throw failure }
+        guard let block else { return nil }
+        self.block = nil  // the caller's alone, so that `BlockReader.recycle` can reuse its bytes
+        var taken: [[TripRow]] = []
+        taken.reserveCapacity(rows.count)
+        for k in rows.indices {
+            var chunk: [TripRow] = []
+            swap(&chunk, &rows[k])
+            taken.append(chunk)
+        }
+        return (block, taken, Array(lines))
+    }
+
+    deinit {
+        rows.deinitialize()
+        rows.deallocate()
+        lines.deallocate()
     }
 }

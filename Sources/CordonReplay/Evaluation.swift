@@ -45,8 +45,10 @@ struct Evaluation {
         var own: [Int32] = []
         var vehicles: [Vehicle] = []
         var scratch = VehicleTracker.Scratch()
-        /// A block's rows gathered for the engine (kept for its capacity).
+        /// What the engine reads of the worker's rows of a block, in input order (`mine`) and
+        /// grouped by vehicle (`pending`); both kept for their capacity.
         var pending: [Pending] = []
+        var mine: [Pending] = []
         /// Engine-rejected rows (usable fixes refused for their time): `file << 40 | row`.
         var rejected: [UInt64] = []
         /// The directives of the fix being applied (kept for its capacity).
@@ -98,73 +100,99 @@ struct Evaluation {
     /// Every worker's directives, as their lines.
     var directiveStores: [DirectiveStore] { shards.map(\.state.lines) }
 
-    /// Applies a block's rows (in input order per vehicle); false when some vehicle's fix is
-    /// earlier than its previous one (the caller then switches to sorted evaluation).
-    mutating func apply(_ rows: [TripRow], file: Int, firstRow: Int) -> Bool {
-        let shards = self.shards
-        let zones = self.zones, configuration = self.configuration
-        let work = { (s: Int) in
-            shards[s].with { shard in
-                rows.withUnsafeBufferPointer { rows in
-                    guard let base = rows.baseAddress else { return }
-                    // The worker's rows grouped by vehicle, each vehicle's in input order
-                    // (vehicles are independent): a vehicle's state, holds and index leaf
-                    // stay in the cache from one of its fixes to the next, where a fleet
-                    // stream interleaves a thousand vehicles between them.
-                    // Keys `slot << 32 | row` in ascending order: counted by vehicle when the
-                    // worker has few vehicles against the block's rows, else sorted, O(m log m)
-                    // in the block's own rows whatever the number of vehicles seen so far.
-                    var keys: [UInt64] = []
-                    keys.reserveCapacity(rows.count / shards.count + 16)
-                    for k in rows.indices where rows[k].malformed == nil {
-                        guard let v = shard.vehicle(rows[k].vehicle, hash: rows[k].vehicleHash, worker: s, of: shards.count) else { continue }
-                        keys.append(UInt64(v) << 32 | UInt64(k))
-                    }
-                    let grouped = Self.groupedByVehicle(keys, vehicles: shard.vehicles.count)
-                    // The fields the engine reads, gathered in that order first: the rows lie
-                    // far apart (a thousand vehicles between two of one vehicle's), and a loop
-                    // that only copies overlaps their cache misses, where the engine's work
-                    // between two rows would wait for each.
-                    var pending = shard.pending
-                    shard.pending = []
-                    pending.removeAll(keepingCapacity: true)
-                    pending.reserveCapacity(grouped.count)
-                    for key in grouped { pending.append(Pending(base + Int(key & 0xFFFF_FFFF), vehicle: Int(key >> 32))) }
-                    for (n, key) in grouped.enumerated() {
-                        let k = Int(key & 0xFFFF_FFFF)
-                        if !Self.step(pending[n], file: file, row: firstRow + k, shard: &shard, zones: zones, configuration: configuration, ordered: true) {
-                            shard.unordered = true
-                            break
-                        }
-                    }
-                    shard.pending = pending
-                }
-            }
-        }
+    /// Applies a block's rows (in input order per vehicle), its shards on their own threads;
+    /// false when some vehicle's fix is earlier than its previous one (the caller then switches
+    /// to sorted evaluation).
+    func apply(_ rows: [TripRow], file: Int, firstRow: Int) -> Bool {
+        let chunks = [rows]
         if shards.count > 1 && rows.count > 256 {
-            let rows = UnsafeSendable(work)
-            DispatchQueue.concurrentPerform(iterations: shards.count) { s in rows.value(s) }
+            let this = UnsafeSendable(self)
+            DispatchQueue.concurrentPerform(iterations: shards.count) { s in this.value.evaluate(shard: s, chunks: chunks, file: file, firstRow: firstRow) }
         } else {
-            for s in 0..<shards.count { work(s) }
+            for s in shards.indices { evaluate(shard: s, chunks: chunks, file: file, firstRow: firstRow) }
         }
-        return !shards.contains { $0.state.unordered }
+        return isOrdered
     }
 
-    /// `keys` (`vehicle << 32 | row`, rows ascending) in ascending order: by a counting sort on
-    /// the vehicle, which keeps each vehicle's rows in order, when there are not many more
-    /// vehicles than keys; else by sorting.
-    static func groupedByVehicle(_ keys: [UInt64], vehicles: Int) -> [UInt64] {
-        guard vehicles <= 4 * keys.count else { return keys.sorted() }
-        var starts = [Int](repeating: 0, count: vehicles + 1)
-        for key in keys { starts[Int(key >> 32) + 1] += 1 }
-        for v in 0..<vehicles { starts[v + 1] += starts[v] }
-        var grouped = [UInt64](repeating: 0, count: keys.count)
-        for key in keys {
-            let v = Int(key >> 32)
-            grouped[starts[v]] = key
-            starts[v] += 1
+    /// False once some vehicle's fix was earlier than its previous one.
+    var isOrdered: Bool { !shards.contains { $0.state.unordered } }
+
+    /// Applies shard `s`'s rows of a block given in `chunks` (in input order; the block's first
+    /// row is number `firstRow` of input `file`). Touches shard `s` only, so the shards of one
+    /// block may run on different threads at once; a shard that found a fix out of order
+    /// (`isOrdered`) applies nothing more.
+    func evaluate(shard s: Int, chunks: [[TripRow]], file: Int, firstRow: Int) {
+        let zones = self.zones, configuration = self.configuration
+        let count = shards.count
+        shards[s].with { shard in
+            guard !shard.unordered else { return }
+            // The worker's rows grouped by vehicle, each vehicle's in input order (vehicles
+            // are independent): a vehicle's state, holds and index leaf stay in the cache from
+            // one of its fixes to the next, where a fleet stream interleaves a thousand
+            // vehicles between them. Keys `slot << 32 | n` for the worker's n-th row of the
+            // block, in ascending order: counted by vehicle when the worker has few vehicles
+            // against the block's rows, else sorted, O(m log m) in the block's own rows
+            // whatever the number of vehicles seen so far.
+            // The fields the engine reads of the worker's rows, copied in input order first: a
+            // sequential read of the rows, where reading them in the grouped order would miss
+            // the cache at nearly every row (a block's rows are several megabytes, and the
+            // engine's queries between two rows evict them). The grouping then moves these
+            // smaller copies, which the cache still holds.
+            var mine = shard.mine
+            shard.mine = []
+            mine.removeAll(keepingCapacity: true)
+            var number = firstRow
+            for chunk in chunks {
+                chunk.withUnsafeBufferPointer { rows in
+                    guard let base = rows.baseAddress else { return }
+                    for k in rows.indices {
+                        defer { number += 1 }
+                        guard rows[k].malformed == nil,
+                            let v = shard.vehicle(rows[k].vehicle, hash: rows[k].vehicleHash, worker: s, of: count)
+                        else { continue }
+                        mine.append(Pending(base + k, vehicle: v, number: number))
+                    }
+                }
+            }
+            var pending = shard.pending
+            shard.pending = []
+            Self.group(mine, vehicles: shard.vehicles.count, by: \.vehicle, into: &pending)
+            for p in pending {
+                if !Self.step(p, file: file, shard: &shard, zones: zones, configuration: configuration, ordered: true) {
+                    shard.unordered = true
+                    break
+                }
+            }
+            shard.pending = pending
+            shard.mine = mine
         }
-        return grouped
+    }
+
+    /// `items` (in input order) grouped by `vehicle` (in `0..<vehicles`), ascending, each
+    /// vehicle's items in input order, into `grouped` (emptied first, kept for its capacity): by
+    /// a counting sort that moves each item once when there are not many more vehicles than
+    /// items, else by sorting `vehicle << 32 | position` keys, O(m log m) in the items whatever
+    /// the number of vehicles.
+    static func group<Item>(_ items: [Item], vehicles: Int, by vehicle: (Item) -> Int, into grouped: inout [Item]) {
+        grouped.removeAll(keepingCapacity: true)
+        guard vehicles <= 4 * items.count else {
+            var keys = items.indices.map { UInt64(vehicle(items[$0])) << 32 | UInt64($0) }
+            keys.sort()
+            grouped.reserveCapacity(items.count)
+            for key in keys { grouped.append(items[Int(key & 0xFFFF_FFFF)]) }
+            return
+        }
+        var starts = [Int](repeating: 0, count: vehicles + 1)
+        for item in items { starts[vehicle(item) + 1] += 1 }
+        for v in 0..<vehicles { starts[v + 1] += starts[v] }
+        grouped.append(contentsOf: items)  // the places, overwritten in grouped order
+        grouped.withUnsafeMutableBufferPointer { out in
+            for item in items {
+                let v = vehicle(item)
+                out[starts[v]] = item
+                starts[v] += 1
+            }
+        }
     }
 
     /// Applies one record of the sorted stream.
@@ -174,22 +202,29 @@ struct Evaluation {
             withUnsafePointer(to: record.row) { row in
                 guard let v = shard.vehicle(row.pointee.vehicle, worker: 0, of: 1) else { return }
                 _ = Self.step(
-                    Pending(row, vehicle: v), file: record.file, row: record.rowNumber, shard: &shard, zones: zones,
+                    Pending(row, vehicle: v, number: record.rowNumber), file: record.file, shard: &shard, zones: zones,
                     configuration: configuration, ordered: false)
             }
         }
     }
 
-    /// What the engine reads of a row, and the row's vehicle (`vehicles[vehicle]`).
+    /// What the engine reads of a row, the row's vehicle (`vehicles[vehicle]`) and its number
+    /// in its input.
+    /// 64 bytes: the optional numbers as `TripRow` keeps them.
     struct Pending {
-        var vehicle: Int
         var time: Int64
         var lat: Double, lon: Double
+        @CompactNumber var accuracy: Double?
+        @CompactNumber var speed: Double?
+        @CompactNumber var heading: Double?
+        var number: Int
+        private var slot: Int32
         var hasPosition: Bool
-        var accuracy: Double?, speed: Double?, heading: Double?
+        var vehicle: Int { Int(slot) }
 
-        init(_ row: UnsafePointer<TripRow>, vehicle: Int) {
-            self.vehicle = vehicle
+        init(_ row: UnsafePointer<TripRow>, vehicle: Int, number: Int) {
+            slot = Int32(truncatingIfNeeded: vehicle)
+            self.number = number
             time = row.pointee.time
             lat = row.pointee.lat
             lon = row.pointee.lon
@@ -203,7 +238,7 @@ struct Evaluation {
     /// One row through its vehicle's state machine. False when `ordered` and the row is
     /// earlier than the vehicle's last row.
     static func step(
-        _ row: Pending, file: Int, row number: Int, shard: inout ShardState, zones: ZoneSnapshot, configuration: EngineConfiguration,
+        _ row: Pending, file: Int, shard: inout ShardState, zones: ZoneSnapshot, configuration: EngineConfiguration,
         ordered: Bool
     ) -> Bool {
         let k = row.vehicle
@@ -226,7 +261,7 @@ struct Evaluation {
             let d = shard.emitted[0]
             shard.vehicles[k].directiveCount += 1
             shard.lines.add(vehicle: d.vehicleID, seq: d.seq, line: d.jsonLine)
-            if usable { shard.rejected.append(UInt64(file) << 40 | UInt64(number)) }
+            if usable { shard.rejected.append(UInt64(file) << 40 | UInt64(row.number)) }
             return true
         }
         if usable { shard.bounds.add(lat: row.lat, lon: row.lon) }

@@ -22,11 +22,12 @@ public struct IssueLog: Sendable {
 
     /// Logs the unusable rows of a block of input `input` (named `file`) whose first row is
     /// number `firstRow`: malformed ones (skipped) and fixes the engine will refuse for their
-    /// values (no position, out of range). Strict: throws at the first.
-    mutating func check(_ rows: [TripRow], file: String, input: Int, firstRow: Int) throws(ReplayError) {
+    /// values (no position, out of range). Strict: throws at the first. `lineOffset` is added
+    /// to the rows' lines (for rows numbered from their chunk's start).
+    mutating func check(_ rows: [TripRow], file: String, input: Int, firstRow: Int, lineOffset: Int = 0) throws(ReplayError) {
         for k in rows.indices where !rows[k].isUsable {
             guard let message = rows[k].problem else { continue }
-            let issue = RowIssue(file: file, line: rows[k].line, message: message)
+            let issue = RowIssue(file: file, line: lineOffset + rows[k].line, message: message)
             if strict { throw .malformedRow(issue) }
             count += 1
             if first.count < Self.kept { first.append(issue) }

@@ -225,75 +225,27 @@ public final class Replay {
         let reader = try BlockReader(
             input, options: options, meter: meter, blockBytes: options.blockBytes / 4, parallelScan: false, positionsOnly: positionsOnly)
         defer { reader.close() }
-        /// One block being read and scanned by both threads: each chunk's rows and line span are
-        /// written by the one thread that claimed the chunk; `ready` tells that `block` is set.
-        final class Work: @unchecked Sendable {
-            var block: BlockReader.Block?
-            var failure: ReplayError?
-            let ready = DispatchSemaphore(value: 0)
-            let next = Atomic<Int>(0)
-            var rows: UnsafeMutableBufferPointer<[TripRow]> = .init(start: nil, count: 0)
-            var lines: UnsafeMutableBufferPointer<Int> = .init(start: nil, count: 0)
-
-            /// Scans the chunks no thread has claimed yet.
-            func scanChunks(_ reader: BlockReader, spares: UnsafeMutableBufferPointer<[TripRow]>, memory: UnsafeMutableBox<ScanMemory>) {
-                guard let block else { return }
-                while true {
-                    let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard k < block.chunks.count else { return }
-                    var chunk = k < spares.count ? spares[k] : []
-                    if k < spares.count { spares[k] = [] }
-                    chunk.removeAll(keepingCapacity: true)  // an earlier block's rows, destroyed on this thread
-                    lines[k] = reader.scan(chunk: k, of: block, into: &chunk, memory: &memory.value)
-                    rows[k] = chunk
-                }
-            }
-
-            /// Sets up `block`'s chunk slots; then marks it ready.
-            func publish(_ made: BlockReader.Block?) {
-                block = made
-                let count = made?.chunks.count ?? 0
-                rows = .allocate(capacity: count)
-                rows.initialize(repeating: [])
-                lines = .allocate(capacity: count)
-                lines.initialize(repeating: 0)
-                ready.signal()
-            }
-
-            deinit {
-                rows.deinitialize()
-                rows.deallocate()
-                lines.deallocate()
-            }
-        }
         // Row arrays of the last block, kept for their capacity: the chunk slots of the next block
         // take them (the thread scanning a chunk empties its array first).
         var spares: [[TripRow]] = []
-        func scanned(_ work: Work) throws(ReplayError) -> (BlockReader.Block, [[TripRow]])? {
-            if let failure = work.failure { throw failure }
-            guard let block = work.block else { return nil }
-            // Moved out of the slots (not copied), so that numbering the rows copies nothing.
-            var rows: [[TripRow]] = []
-            for k in work.rows.indices {
-                var chunk: [TripRow] = []
-                swap(&chunk, &work.rows[k])
-                rows.append(chunk)
-            }
-            reader.finish(&rows, lines: Array(work.lines))
-            return (block, rows)
+        func scanned(_ work: ChunkScan) throws(ReplayError) -> (BlockReader.Block, [[TripRow]])? {
+            guard let (block, rows, lines) = try work.take() else { return nil }
+            var numbered = rows
+            reader.finish(&numbered, lines: lines)
+            return (block, numbered)
         }
         // What each side's scans remember from chunk to chunk: [0] the reading side's, [1] the
         // side that runs `body`.
         let memories = [UnsafeMutableBox(ScanMemory()), UnsafeMutableBox(ScanMemory())]
         // The first block: both threads scan it.
-        let first = Work()
+        let first = ChunkScan(reader: reader)
         // About eight chunks a block (128 KiB with the default blocks).
         let chunkBytes = max(4096, options.blockBytes / 32)
-        first.publish(try reader.next(chunked: true, chunkBytes: chunkBytes))
-        DispatchQueue.concurrentPerform(iterations: 2) { k in first.scanChunks(reader, spares: .init(start: nil, count: 0), memory: memories[k]) }
+        first.read(chunkBytes: chunkBytes)
+        DispatchQueue.concurrentPerform(iterations: 2) { k in first.scanChunks(spares: .init(start: nil, count: 0), memory: memories[k]) }
         guard var (block, rows) = try scanned(first) else { return }
         while true {
-            let work = Work()
+            let work = ChunkScan(reader: reader)
             let group = DispatchGroup()
             let slots = UnsafeMutableBufferPointer<[TripRow]>.allocate(capacity: spares.count)
             _ = slots.initialize(from: spares)
@@ -305,20 +257,18 @@ public final class Replay {
             // Each thread takes the spare arrays of the chunks it claims only.
             let shared = UnsafeSendable(slots)
             DispatchQueue.global().async(group: group) {
-                do throws(ReplayError) { work.publish(try reader.next(chunked: true, chunkBytes: chunkBytes)) } catch {
-                    work.failure = error
-                    work.publish(nil)
-                }
-                work.scanChunks(reader, spares: shared.value, memory: memories[0])
+                work.read(chunkBytes: chunkBytes)
+                work.scanChunks(spares: shared.value, memory: memories[0])
             }
             let outcome = Result { () throws(ReplayError) in
                 try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, rows, block.consumed) }
             }
-            work.ready.wait()
-            if (try? outcome.get()) != nil { work.scanChunks(reader, spares: slots, memory: memories[1]) }
+            work.waitUntilRead()
+            if (try? outcome.get()) != nil { work.scanChunks(spares: slots, memory: memories[1]) }
             group.wait()
             try outcome.get()
             swap(&spares, &rows)  // emptied by the threads that take them
+            reader.recycle(&block)
             guard let next = try scanned(work) else { return }
             (block, rows) = next
         }
@@ -331,6 +281,11 @@ public final class Replay {
     func evaluateInOrder(_ inputs: [Input], into evaluation: inout Evaluation, issues: inout IssueLog, meter: ProgressMeter) throws(ReplayError) -> Bool {
         var ordered = true
         for input in inputs where ordered {
+            if evaluation.shards.count > 1 && input.format != .gpx && !options.parseOnly {
+                ordered = try evaluatePipelined(input, into: evaluation, issues: &issues, meter: meter)
+                meter.finishFile()
+                continue
+            }
             var rowNumber = 0
             try forEachBlock(input, meter: meter) { _, chunks, _ throws(ReplayError) in
                 for rows in chunks where ordered && !rows.isEmpty {
@@ -344,6 +299,80 @@ public final class Replay {
             meter.finishFile()
         }
         return ordered
+    }
+
+    /// Evaluates one CSV or NDJSON input in order on as many threads as `evaluation` has shards,
+    /// as one pool of work per block: while the shards evaluate a block (shard k on thread k),
+    /// the next block is read (by thread 0, before its shard) and scanned chunk by chunk, and the
+    /// block's rows are checked for the issue log, each by whichever thread is free. A thread done
+    /// with its shard takes the check, then chunks, so a step ends when its work does, not when
+    /// the slower shard does, and no thread waits between the scan and the evaluation. Rows keep
+    /// lines counted from their chunk's start (`IssueLog.check` adds the chunk's first line).
+    /// False (and nothing kept) as soon as a vehicle's fix is earlier than its previous one.
+    func evaluatePipelined(_ input: Input, into evaluation: Evaluation, issues: inout IssueLog, meter: ProgressMeter) throws(ReplayError) -> Bool {
+        let threads = evaluation.shards.count
+        let reader = try BlockReader(input, options: options, meter: meter, blockBytes: options.blockBytes, parallelScan: false)
+        defer { reader.close() }
+        let chunkBytes = max(4096, options.blockBytes / 32)
+        // What each thread's scans remember from chunk to chunk.
+        let memories = (0..<threads).map { _ in UnsafeMutableBox(ScanMemory()) }
+        let first = ChunkScan(reader: reader)
+        first.read(chunkBytes: chunkBytes)
+        DispatchQueue.concurrentPerform(iterations: threads) { k in first.scanChunks(spares: .init(start: nil, count: 0), memory: memories[k]) }
+        guard var current = try first.take() else { return true }
+        /// The step's check of the issue log: claimed by one thread.
+        final class Check: @unchecked Sendable {
+            let claimed = Atomic<Bool>(false)
+            var issues: IssueLog
+            var failure: ReplayError?
+            init(_ issues: IssueLog) { self.issues = issues }
+        }
+        var rowNumber = 0
+        // Row arrays of the last block, kept for their capacity (as in `forEachChunkedBlock`).
+        var spares: [[TripRow]] = []
+        while true {
+            let lines = reader.advance(over: current.lines)
+            let next = ChunkScan(reader: reader)
+            // The log moves into the step and back (a copy would be copied again on write).
+            let check = Check(IssueLog(strict: issues.strict))
+            swap(&check.issues, &issues)
+            let slots = UnsafeMutableBufferPointer<[TripRow]>.allocate(capacity: spares.count)
+            _ = slots.initialize(from: spares)
+            spares = []
+            defer {
+                slots.deinitialize()
+                slots.deallocate()
+            }
+            let (rows, firstRow) = (current.rows, rowNumber)
+            let work = UnsafeSendable { (k: Int) in
+                if k == 0 { next.read(chunkBytes: chunkBytes) }
+                evaluation.evaluate(shard: k, chunks: rows, file: input.index, firstRow: firstRow)
+                if !check.claimed.exchange(true, ordering: .relaxed) {
+                    var number = firstRow
+                    do throws(ReplayError) {
+                        for (c, chunk) in rows.enumerated() {
+                            try check.issues.check(chunk, file: input.path, input: input.index, firstRow: number, lineOffset: lines[c])
+                            number += chunk.count
+                        }
+                    } catch {
+                        check.failure = error
+                    }
+                }
+                if k != 0 { next.waitUntilRead() }
+                next.scanChunks(spares: slots, memory: memories[k])
+            }
+            DispatchQueue.concurrentPerform(iterations: threads) { k in work.value(k) }
+            swap(&issues, &check.issues)
+            if let failure = check.failure { throw failure }
+            guard evaluation.isOrdered else { return false }
+            let count = current.rows.reduce(0) { $0 + $1.count }
+            meter.add(rows: count)
+            rowNumber += count
+            swap(&spares, &current.rows)  // emptied by the threads that take them
+            reader.recycle(&current.block)
+            guard let taken = try next.take() else { return true }
+            current = taken
+        }
     }
 
     /// Evaluates the inputs sorted by vehicle and time (stable: equal times keep input order),

@@ -227,8 +227,9 @@ import Testing
     }
 }
 
-/// The replay's first pass takes a block's rows vehicle by vehicle (`groupedByVehicle`), each
-/// vehicle's in input order: the counting sort must equal sorting the keys.
+/// The replay's first pass takes a block's rows vehicle by vehicle (`Evaluation.group`), each
+/// vehicle's in input order: the counting sort and the sorted keys must both equal sorting by
+/// vehicle and position.
 @Suite struct GroupedByVehicleTests {
     @Test func equalsSortingTheKeys() {
         var r = TimeCacheTests.Mix(state: 5)
@@ -236,7 +237,9 @@ import Testing
             for count in [0, 1, 100, 10_000] {
                 var keys: [UInt64] = []
                 for row in 0..<count where r.below(5) != 0 { keys.append(UInt64(r.below(vehicles)) << 32 | UInt64(row)) }
-                #expect(Evaluation.groupedByVehicle(keys, vehicles: vehicles) == keys.sorted(), "\(vehicles) vehicles, \(count) rows")
+                var grouped: [UInt64] = [7, 8]  // emptied first
+                Evaluation.group(keys, vehicles: vehicles, by: { Int($0 >> 32) }, into: &grouped)
+                #expect(grouped == keys.sorted(), "\(vehicles) vehicles, \(count) rows")
             }
         }
     }
