@@ -168,9 +168,10 @@ struct CSVScanner: Sendable {
         /// as written).
         func value(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[CSVFields.trimmed(b, fields[c])]) }
         let id = fields[vehicle]
-        if !id.quoted, let (known, hash) = ids.id(b, id.start, id.end) {
+        if !id.quoted, let (known, hash, worker) = ids.id(b, id.start, id.end) {
             row.vehicle = known
             row.vehicleHash = hash
+            row.worker = worker
         } else {
             guard row.takeVehicle(CSVFields.text(b, id), raw: field(vehicle)) else { return }
             if !id.quoted {
@@ -215,7 +216,12 @@ struct CSVScanner: Sendable {
 /// A value, owned by one thread at a time.
 struct ScanMemory {
     var times = TimeCache()
-    var ids = VehicleIDCache()
+    var ids: VehicleIDCache
+
+    /// `workers`: the evaluation workers the rows' vehicles are split between (0 when the scan
+    /// is not for the evaluation), so that each remembered id also gives its worker
+    /// (`TripRow.worker`).
+    init(workers: Int = 0) { ids = VehicleIDCache(workers: workers) }
 }
 
 /// A decimal number, or the spellings of non-finite values (`nan`, `inf`), which are numbers
@@ -248,7 +254,13 @@ struct VehicleIDCache {
     private var ids = [String](repeating: "", count: capacity)
     /// `VehicleSlots.hash` of each id.
     private var hashes = [UInt64](repeating: 0, count: capacity)
+    /// `Evaluation.worker(of:among:)` of each id, or `TripRow.anyWorker`.
+    private var workers = [UInt8](repeating: TripRow.anyWorker, count: capacity)
     private var count = 0
+    private let workerCount: Int
+
+    /// `workers`: how many evaluation workers split the vehicles (0: not asked).
+    init(workers: Int = 0) { workerCount = workers }
 
     /// The key of `b[start..<end]` and its first bucket, or nil when it does not fit a key.
     @inline(__always)
@@ -269,13 +281,14 @@ struct VehicleIDCache {
         return (lo, hi, n, Int(truncatingIfNeeded: h) & (capacity - 1))
     }
 
-    /// The remembered id whose bytes are `b[start..<end]` and its `VehicleSlots.hash`, or nil.
+    /// The remembered id whose bytes are `b[start..<end]`, its `VehicleSlots.hash` and its
+    /// evaluation worker (`TripRow.anyWorker` when not asked), or nil.
     @inline(__always)
-    func id(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (String, UInt64)? {
+    func id(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (String, UInt64, UInt8)? {
         guard let (lo, hi, n, first) = Self.key(b, start, end) else { return nil }
         var slot = first
         while lengths[slot] != 0 {
-            if lengths[slot] == n && low[slot] == lo && high[slot] == hi { return (ids[slot], hashes[slot]) }
+            if lengths[slot] == n && low[slot] == lo && high[slot] == hi { return (ids[slot], hashes[slot], workers[slot]) }
             slot = (slot + 1) & (Self.capacity - 1)
         }
         return nil
@@ -288,6 +301,9 @@ struct VehicleIDCache {
         var slot = first
         while lengths[slot] != 0 { slot = (slot + 1) & (Self.capacity - 1) }
         (low[slot], high[slot], lengths[slot], ids[slot], hashes[slot]) = (lo, hi, n, id, hash)
+        if workerCount > 0 && workerCount < Int(TripRow.anyWorker) {
+            workers[slot] = UInt8(Evaluation.worker(of: id, among: workerCount))
+        }
         count += 1
     }
 }

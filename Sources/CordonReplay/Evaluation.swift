@@ -65,7 +65,7 @@ struct Evaluation {
         mutating func vehicle(_ id: String, hash: UInt64 = 0, worker s: Int, of count: Int) -> Int? {
             let (g, isNew) = seen.slot(of: id, hash: hash)
             if isNew {
-                let mine = count == 1 || Int(UInt(bitPattern: id.hashValue) % UInt(count)) == s
+                let mine = count == 1 || Evaluation.worker(of: id, among: count) == s
                 if mine { vehicles.append(Vehicle(state: VehicleState(vehicleID: id))) }
                 own.append(mine ? Int32(vehicles.count - 1) : -1)
             }
@@ -73,6 +73,10 @@ struct Evaluation {
             return v < 0 ? nil : Int(v)
         }
     }
+
+    /// The worker (of `count`) that evaluates vehicle `id`: by Swift's string hash, which
+    /// canonically equal spellings share, so one vehicle has one worker.
+    static func worker(of id: String, among count: Int) -> Int { Int(UInt(bitPattern: id.hashValue) % UInt(count)) }
 
     final class Shard: @unchecked Sendable {
         var state: ShardState
@@ -147,7 +151,8 @@ struct Evaluation {
                     guard let base = rows.baseAddress else { return }
                     for k in rows.indices {
                         defer { number += 1 }
-                        guard rows[k].malformed == nil,
+                        let worker = rows[k].worker
+                        guard rows[k].malformed == nil, worker == s || worker == TripRow.anyWorker,
                             let v = shard.vehicle(rows[k].vehicle, hash: rows[k].vehicleHash, worker: s, of: count)
                         else { continue }
                         mine.append(Pending(base + k, vehicle: v, number: number))

@@ -315,7 +315,7 @@ public final class Replay {
         defer { reader.close() }
         let chunkBytes = max(4096, options.blockBytes / 32)
         // What each thread's scans remember from chunk to chunk.
-        let memories = (0..<threads).map { _ in UnsafeMutableBox(ScanMemory()) }
+        let memories = (0..<threads).map { _ in UnsafeMutableBox(ScanMemory(workers: threads)) }
         let first = ChunkScan(reader: reader)
         first.read(chunkBytes: chunkBytes)
         DispatchQueue.concurrentPerform(iterations: threads) { k in first.scanChunks(spares: .init(start: nil, count: 0), memory: memories[k]) }

@@ -168,7 +168,11 @@ public struct ReplayReport: Sendable {
         /// Decision.code]`, after the rows of no vehicle (`decisions[0..<5]`, slot −1).
         var slots = VehicleSlots()
         var decisions = [Int](repeating: 0, count: 5)
-        var timelines: [VehicleTimeline?] = []
+        /// (An empty timeline for a vehicle without one: an optional's copy at every row would
+        /// retain and release its arrays.)
+        var timelines: [VehicleTimeline] = []
+        /// Per slot, the timeline segment of its last row (`VehicleTimeline.action(at:segment:)`).
+        var segments: [Int] = []
         /// Dropped and coarsened rows by category (`Category.allCases` order).
         var dropped = [Int](repeating: 0, count: Category.allCases.count)
         var coarsened = [Int](repeating: 0, count: Category.allCases.count)
@@ -182,14 +186,18 @@ public struct ReplayReport: Sendable {
             let (k, isNew) = slots.slot(of: vehicle, hash: hash)
             if isNew {
                 decisions.append(contentsOf: repeatElement(0, count: 5))
-                timelines.append(all[vehicle])
+                timelines.append(all[vehicle] ?? VehicleTimeline(events: [], lastFix: 0))
+                segments.append(0)
             }
             return k
         }
 
-        /// The data action in force for slot `k`'s vehicle at `time` and its categories.
-        func action(slot k: Int, at time: Int64) -> (DataAction, UInt8) {
-            timelines.withUnsafeBufferPointer { t in t[k]?.action(at: time) ?? (.none, 0) }
+        /// The data action in force for slot `k`'s vehicle at `time` and its categories (found
+        /// from the segment of the slot's last row).
+        mutating func action(slot k: Int, at time: Int64) -> (DataAction, UInt8) {
+            timelines.withUnsafeBufferPointer { t in
+                segments.withUnsafeMutableBufferPointer { s in t[k].action(at: time, segment: &s[k]) }
+            }
         }
 
         mutating func count(slot k: Int?, decision: Decision, categories mask: UInt8) {

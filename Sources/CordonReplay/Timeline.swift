@@ -126,12 +126,33 @@ struct VehicleTimeline: Sendable {
 
     /// The action in force at `t` and the categories behind it.
     func action(at t: Int64) -> (DataAction, UInt8) {
-        guard let first = times.first, t >= first else { return (.none, 0) }
-        var lo = 0, hi = times.count
-        while hi - lo > 1 {
-            let mid = (lo + hi) >> 1
-            if times[mid] <= t { lo = mid } else { hi = mid }
+        var segment = 0
+        return action(at: t, segment: &segment)
+    }
+
+    /// The same, starting from `segment`, the index of the segment found for an earlier time
+    /// (0 at first), which it then sets to `t`'s: a vehicle's rows come in time order, so its
+    /// next row is nearly always in the same segment or the next, and the binary search runs
+    /// only when it is not. Any starting index gives the same answer.
+    @inline(__always)
+    func action(at t: Int64, segment: inout Int) -> (DataAction, UInt8) {
+        let n = times.count
+        guard n > 0, t >= times[0] else { return (.none, 0) }
+        // The last segment starting at or before `t`.
+        func starts(_ k: Int) -> Bool { k >= 0 && k < n && times[k] <= t && (k + 1 == n || t < times[k + 1]) }
+        var lo = segment
+        if !starts(lo) {
+            lo += 1
+            if !starts(lo) {
+                lo = 0
+                var hi = n
+                while hi - lo > 1 {
+                    let mid = (lo + hi) >> 1
+                    if times[mid] <= t { lo = mid } else { hi = mid }
+                }
+            }
         }
+        segment = lo
         return (actions[lo], categories[lo])
     }
 }
@@ -148,10 +169,16 @@ struct TimelineEvent {
     var precisionMeters: Double?
 
     init(_ d: Directive) {
-        kind = d.kind
-        categories = VehicleTimeline.mask(d.categories)
-        effectiveAt = d.effectiveAt.millisecondsSinceEpoch
-        precisionMeters = d.precisionMeters
+        self.init(
+            kind: d.kind, categories: VehicleTimeline.mask(d.categories), effectiveAt: d.effectiveAt.millisecondsSinceEpoch,
+            precisionMeters: d.precisionMeters)
+    }
+
+    init(kind: Directive.Kind, categories: UInt8, effectiveAt: Int64, precisionMeters: Double? = nil) {
+        self.kind = kind
+        self.categories = categories
+        self.effectiveAt = effectiveAt
+        self.precisionMeters = precisionMeters
     }
 
     /// The data action a data directive begins or ends.

@@ -146,7 +146,14 @@ struct CompactNumber: Sendable {
 /// "absent" pattern, and the byte offsets are 32-bit (a block stays under 2 GiB: rows of at
 /// most 1 GiB, `BlockReader`).
 struct TripRow {
-    var vehicle = "" { didSet { vehicleHash = 0 } }
+    var vehicle = "" {
+        didSet {
+            vehicleHash = 0
+            worker = Self.anyWorker
+        }
+    }
+    /// `worker` when the row's worker is not known.
+    static let anyWorker: UInt8 = .max
     /// `VehicleSlots.hash(vehicle)` when a scanner had it at hand, else 0 (set again with
     /// every change of `vehicle`, so it is never another id's).
     var vehicleHash: UInt64 = 0
@@ -156,6 +163,10 @@ struct TripRow {
     @CompactNumber var speed: Double? = nil
     @CompactNumber var heading: Double? = nil
     var hasPosition = false
+    /// The evaluation worker of `vehicle` when the scanner had it at hand
+    /// (`Evaluation.worker(of:among:)`), else `anyWorker`: a worker skips the rows of another
+    /// without looking their vehicle up. (In the padding after `hasPosition`: no byte more.)
+    var worker = Self.anyWorker
     /// Set when the row cannot form a fix at all (it is skipped before the engine).
     var malformed: String?
     /// 1-based line of the row's first byte.

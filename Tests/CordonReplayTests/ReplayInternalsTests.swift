@@ -368,6 +368,37 @@ import Testing
         #expect(VehicleTimeline.mask(Category.allCases) == (1 << Category.allCases.count) - 1)
     }
 
+    /// The redaction pass finds each row's timeline segment from the one of its vehicle's last
+    /// row (`action(at:segment:)`): from any starting segment, for times in order, at random or
+    /// before the first breakpoint, the answer must be the segment a scan of the breakpoints
+    /// finds (fails when the hint is trusted without checking the segment's end, checked).
+    @Test func aTimelineSegmentFoundFromAnyStartIsTheOneInForce() {
+        var r = TimeCacheTests.Mix(state: 11)
+        let kinds: [Directive.Kind] = [.dataDropBegin, .dataDropEnd, .dataLocalOnlyBegin, .dataLocalOnlyEnd, .dataCoarsenBegin, .dataCoarsenEnd]
+        for _ in 0..<200 {
+            var events: [TimelineEvent] = []
+            var t: Int64 = 1_000
+            for _ in 0..<r.below(30) {
+                t += Int64(r.below(3) * 500)  // equal times too
+                events.append(TimelineEvent(kind: kinds[r.below(kinds.count)], categories: UInt8(1 << r.below(4)), effectiveAt: t, precisionMeters: 500))
+            }
+            let timeline = VehicleTimeline(events: events, lastFix: t)
+            func expected(_ q: Int64) -> (DataAction, UInt8) {
+                guard let k = timeline.times.lastIndex(where: { $0 <= q }) else { return (.none, 0) }
+                return (timeline.actions[k], timeline.categories[k])
+            }
+            var segment = 0
+            var q: Int64 = 0
+            for step in 0..<60 {
+                q = step % 10 == 9 ? Int64(r.below(Int(t) + 2_000)) : q + Int64(r.below(700))
+                if step % 13 == 12 { segment = r.below(timeline.times.count + 3) - 1 }  // any start, even out of range
+                let got = timeline.action(at: q, segment: &segment)
+                #expect(got.0 == expected(q).0 && got.1 == expected(q).1, "at \(q) of \(timeline.times)")
+                #expect(timeline.action(at: q) == got)
+            }
+        }
+    }
+
     /// What a replay keeps per state change of a vehicle (docs/replay.md says 32 bytes).
     @Test func aTimelineEventTakes32Bytes() {
         #expect(MemoryLayout<TimelineEvent>.stride <= 32)
