@@ -13,6 +13,10 @@ final class BlockReader: @unchecked Sendable {
     /// the CSV header), the rows located in them, and how many bytes they span.
     struct Block {
         var bytes: [UInt8]
+        /// The block's bytes in the mapped file instead of `bytes` (which is then empty), from
+        /// offset `origin` of the file.
+        var view: UnsafeBufferPointer<UInt8>? = nil
+        var origin = 0
         var rows: [TripRow]
         /// The second half's rows when the block was scanned in halves on two threads (after
         /// `rows`; kept apart rather than appended, which copied every row on one thread).
@@ -21,6 +25,12 @@ final class BlockReader: @unchecked Sendable {
         /// Read by `next(chunked: true)`: the byte ranges of its rows in order, each scanned
         /// by `scan(chunk:of:)` (`rows` is then empty).
         var chunks: [Range<Int>] = []
+
+        /// Calls `body` with the block's bytes (the view into the mapped file, or `bytes`).
+        func withBytes<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+            if let view { return try body(view) }
+            return try bytes.withUnsafeBufferPointer(body)
+        }
     }
 
     private let input: Replay.Input
@@ -39,6 +49,8 @@ final class BlockReader: @unchecked Sendable {
     private let ndjson: NDJSONScanner
     private var line = 1
     private var atEnd = false
+    /// Where the next block starts in a mapped file.
+    private var offset = 0
     private var want: Int
     /// The halves' row arrays while two threads scan them (empty otherwise).
     private let halves = [UnsafeMutableBox([TripRow]()), UnsafeMutableBox([TripRow]())]
@@ -58,7 +70,7 @@ final class BlockReader: @unchecked Sendable {
         self.meter = meter
         self.blockBytes = max(1, blockBytes)
         self.parallelScan = parallelScan
-        source = try ByteSource(path: input.path)
+        source = try ByteSource(path: input.path, mapped: true)
         gpx = GPXScanner(file: input.path)
         ndjson = NDJSONScanner(file: input.path, names: options.columns)
         want = self.blockBytes
@@ -71,6 +83,10 @@ final class BlockReader: @unchecked Sendable {
     /// only reference to it, as `Replay.forEachBlock` makes sure). The rows are not destroyed
     /// here but by the scan that fills the arrays again.
     func recycle(_ block: inout Block) {
+        if block.view != nil {
+            source.discard(upTo: block.origin + block.consumed)
+            block.view = nil
+        }
         block.bytes.removeAll(keepingCapacity: true)
         if spareBytes.isEmpty { spareBytes.append(block.bytes) }
         if spareRows.count < 2 { spareRows.append(block.rows) }
@@ -85,6 +101,7 @@ final class BlockReader: @unchecked Sendable {
     /// its rows are not scanned but cut into `chunks` of about `chunkBytes`, for
     /// `scan(chunk:of:into:)` on any thread, then `finish(_:lines:)`.
     func next(chunked: Bool = false, chunkBytes: Int = 1 << 17) throws(ReplayError) -> Block? {
+        if let mapping = source.mapping { return try next(in: mapping, chunked: chunked, chunkBytes: chunkBytes) }
         while !atEnd {
             let n = try source.read(into: &buffer, count: want)
             atEnd = n == 0
@@ -118,12 +135,46 @@ final class BlockReader: @unchecked Sendable {
         return nil
     }
 
+    /// `next` for a mapped file: each block is a window of the mapping from the end of the
+    /// last one (`offset`), read in place; the unfinished row at its end starts the next
+    /// window, so nothing is carried over.
+    private func next(in mapping: UnsafeBufferPointer<UInt8>, chunked: Bool, chunkBytes: Int) throws(ReplayError) -> Block? {
+        while !atEnd {
+            let end = min(mapping.count, offset + want)
+            atEnd = end == mapping.count
+            source.prefault(offset..<end)
+            meter.set(done: Int64(end))
+            let window = UnsafeBufferPointer(rebasing: mapping[offset..<end])
+            var rows = spareRows.popLast() ?? [], extra = spareRows.popLast() ?? []
+            var consumed = 0
+            var chunks: [Range<Int>] = []
+            let complete = try scan(window, into: &rows, &extra, consumed: &consumed, chunks: chunked ? max(1, chunkBytes) : nil, ranges: &chunks)
+            if atEnd, consumed < window.count, input.format == .csv, csv == nil {
+                throw .input(file: input.path, message: "line 1: no header")
+            }
+            guard complete, consumed > 0 || atEnd else {
+                // One row (or the header) longer than the window: a longer window.
+                spareRows.append(rows)
+                spareRows.append(extra)
+                atEnd = false
+                want *= 2
+                guard want <= 1 << 30 else { throw .input(file: input.path, message: "line \(line): a row longer than 1 GiB") }
+                continue
+            }
+            let block = Block(bytes: [], view: window, origin: offset, rows: rows, extra: extra, consumed: consumed, chunks: chunks)
+            offset += consumed
+            if !atEnd { want = blockBytes }
+            return block
+        }
+        return nil
+    }
+
     /// The rows of chunk `k` of `block` (from `next(chunked: true)`), with line numbers counted
     /// from 0 at the chunk's start, and the lines it spans. Reads only the scanners' settings:
     /// different chunks may be scanned on different threads at once, each with its own `memory`.
     func scan(chunk k: Int, of block: Block, into rows: inout [TripRow], memory: inout ScanMemory) -> Int {
         let range = block.chunks[k]
-        return block.bytes.withUnsafeBufferPointer { b in
+        return block.withBytes { b in
             if let csv { return csv.scan(b, range, firstLine: 0, into: &rows, memory: &memory) }
             return ndjson.scan(b, range, firstLine: 0, into: &rows, memory: &memory)
         }

@@ -182,7 +182,7 @@ public final class Replay {
         while var block = current {
             current = nil  // `block` holds the only reference: `recycle` reuses its storage in place
             if !overlap {
-                try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, [block.rows, block.extra], block.consumed) }
+                try block.withBytes { b throws(ReplayError) in try body(b, [block.rows, block.extra], block.consumed) }
                 reader.recycle(&block)
                 current = try reader.next()
                 continue
@@ -195,7 +195,7 @@ public final class Replay {
                 next.value = Result { () throws(ReplayError) in try reader.next() }
             }
             let outcome = Result { () throws(ReplayError) in
-                try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, [block.rows, block.extra], block.consumed) }
+                try block.withBytes { b throws(ReplayError) in try body(b, [block.rows, block.extra], block.consumed) }
             }
             group.wait()
             try outcome.get()
@@ -261,7 +261,7 @@ public final class Replay {
                 work.scanChunks(spares: shared.value, memory: memories[0])
             }
             let outcome = Result { () throws(ReplayError) in
-                try block.bytes.withUnsafeBufferPointer { b throws(ReplayError) in try body(b, rows, block.consumed) }
+                try block.withBytes { b throws(ReplayError) in try body(b, rows, block.consumed) }
             }
             work.waitUntilRead()
             if (try? outcome.get()) != nil { work.scanChunks(spares: slots, memory: memories[1]) }

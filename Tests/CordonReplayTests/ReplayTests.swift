@@ -268,6 +268,55 @@ import Testing
         #expect(ndReport.vehicles.keys.sorted() == ["V1"])
     }
 
+    /// A plain file is read in place from a mapping (`ByteSource`, mapped windows that grow for
+    /// a row longer than a block and end without a line feed); a gzip file through buffers. The
+    /// same bytes must give the same directives, redacted copy and issue lines either way, on
+    /// one thread and on two, with rows longer than a block among them.
+    @Test func aMappedFileReadsAsTheSameBytesRead() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        var text = ""
+        var line = 1
+        var badLines: [Int] = []
+        for (k, row) in Self.csv(Self.fleet(copies: 8)).split(separator: "\n").enumerated() {
+            var written = row + "\n"
+            if k > 0 && k % 500 == 250 {
+                // A note of 150 KB with line breaks: longer than a block of 64 KiB.
+                let fields = row.split(separator: ",", maxSplits: 6).map(String.init)
+                let note = "\"" + String(repeating: "long note, \n", count: 12_000) + "\""
+                written = fields.prefix(6).joined(separator: ",") + "," + note + "\n"
+            }
+            if k > 0 && k % 333 == 100 {
+                badLines.append(line)
+                written = "V1-0,not a time,39.9,116.4,1,1,x\n"
+            }
+            text += written
+            line += written.utf8.filter { $0 == 10 }.count
+        }
+        text.removeLast()  // the last row ends without a line feed
+        let plain = Self.write(text, "fleet.csv", in: dir)
+        let gzDir = dir.appendingPathComponent("gz")
+        try FileManager.default.createDirectory(at: gzDir, withIntermediateDirectories: true)
+        let packed = Self.write(text, "fleet.csv", in: gzDir)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-f", packed]
+        try gzip.run()
+        gzip.waitUntilExit()
+        var outputs: [[String]] = []
+        for (k, input) in [plain, plain, packed + ".gz", packed + ".gz"].enumerated() {
+            var options = ReplayOptions()
+            options.threads = k % 2 + 1
+            options.blockBytes = 64 << 10
+            let out = dir.appendingPathComponent("out\(k)")
+            let report = try Self.replay([input], options: options, out: out)
+            #expect(report.issues.first.map(\.line) == badLines, "\(input), \(options.threads) threads")
+            #expect(report.totals.rowsIn == Self.fleet(copies: 8).count)
+            outputs.append(["directives.ndjson", "fleet.redacted.csv"].flatMap { Self.lines(out.appendingPathComponent($0)) })
+        }
+        #expect(badLines.count > 3 && outputs[0].count > 100)
+        for k in 1..<outputs.count { #expect(outputs[k] == outputs[0], "output \(k)") }
+    }
+
     @Test func ndjsonGzipAndGPXGiveTheSameDirectivesAsCSV() throws {
         let dir = Fixtures.temporaryDirectory("replay")
         let csvOut = dir.appendingPathComponent("csv")
