@@ -231,14 +231,64 @@ public final class ZoneStore: Sendable {
     /// A stored version with every zone and approach polygon, in import order.
     public func zoneSet(setName: String, version: Int? = nil) throws(StoreError) -> ZoneSet {
         let v = try resolveVersion(setName: setName, version: version)
-        let rows: [StoredZone] = try read { db in
-            try Array(
-                Row.fetchCursor(
-                    db, sql: "SELECT properties, core, approach FROM zone WHERE set_name = ? AND version = ? ORDER BY position",
-                    arguments: [setName, v]
-                ).map(StoredZone.init))
+        // Rows are decoded in batches on other threads while the next ones are fetched (SQLite
+        // reads them on this thread, one after another).
+        let decoding = BatchDecoding()
+        try read { db in
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT properties, core, approach FROM zone WHERE set_name = ? AND version = ? ORDER BY position",
+                arguments: [setName, v])
+            var batch: [StoredZone] = []
+            while let row = try cursor.next() {
+                batch.append(StoredZone(row))
+                if batch.count == BatchDecoding.batchSize {
+                    decoding.submit(batch)
+                    batch = []
+                }
+            }
+            if !batch.isEmpty { decoding.submit(batch) }
         }
-        return ZoneSet(name: setName, version: v, entries: try Self.entries(rows))
+        return ZoneSet(name: setName, version: v, entries: try decoding.entries())
+    }
+
+    /// Zone rows decoded batch by batch on other threads as they are fetched: `submit` each
+    /// batch in order (one thread), then `entries` waits for all and gives them in order, or
+    /// the first row's error, in order. `@unchecked Sendable`: each decoding task writes only
+    /// its own batch's slot, under the lock; `entries` reads after the group's wait.
+    final class BatchDecoding: @unchecked Sendable {
+        static let batchSize = 256
+        private let group = DispatchGroup()
+        private let lock = NSLock()
+        private var batches: [[Result<ZoneSet.Entry, StoreError>]?] = []
+
+        func submit(_ rows: [StoredZone]) {
+            lock.lock()
+            let k = batches.count
+            batches.append(nil)
+            lock.unlock()
+            DispatchQueue.global().async(group: group) {
+                let decoded = rows.map { row in Result { () throws(StoreError) in try ZoneStore.entry(row) } }
+                self.lock.lock()
+                self.batches[k] = decoded
+                self.lock.unlock()
+            }
+        }
+
+        func entries() throws(StoreError) -> [ZoneSet.Entry] {
+            group.wait()
+            var entries: [ZoneSet.Entry] = []
+            entries.reserveCapacity(batches.count * Self.batchSize)
+            for batch in batches {
+                guard let batch else { throw .corrupt("a zone row was not decoded") }
+                for result in batch {
+                    switch result {
+                    case .success(let entry): entries.append(entry)
+                    case .failure(let error): throw error
+                    }
+                }
+            }
+            return entries
+        }
     }
 
     /// One zone of a stored version, or nil when the version has no zone with that id.
@@ -266,33 +316,7 @@ public final class ZoneStore: Sendable {
         }
     }
 
-    /// Decodes rows into entries, in order: on two threads for a large set (rows are
-    /// independent; a set of 10,000 zones and 2 M vertices spends most of its load here). The
-    /// first row that fails, in order, is the error.
-    static func entries(_ rows: [StoredZone]) throws(StoreError) -> [ZoneSet.Entry] {
-        let threads = rows.count >= 256 ? 2 : 1
-        var results = [Result<ZoneSet.Entry, StoreError>?](repeating: nil, count: rows.count)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let slots = DecodeSlots(buffer: buffer)
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                for k in stride(from: t, to: rows.count, by: threads) {
-                    slots.buffer[k] = Result { () throws(StoreError) in try entry(rows[k]) }
-                }
-            }
-        }
-        var entries: [ZoneSet.Entry] = []
-        entries.reserveCapacity(rows.count)
-        for result in results {
-            switch result {
-            case .success(let entry)?: entries.append(entry)
-            case .failure(let error)?: throw error
-            case nil: throw .corrupt("a zone row was not decoded")
-            }
-        }
-        return entries
-    }
-
-    private static func entry(_ row: StoredZone) throws(StoreError) -> ZoneSet.Entry {
+    fileprivate static func entry(_ row: StoredZone) throws(StoreError) -> ZoneSet.Entry {
         do {
             let core = try row.core.withUnsafeBytes { bytes throws(WKB.Error) in try WKB.decode(bytes) }
             let approach = try row.approach.withUnsafeBytes { bytes throws(WKB.Error) in try WKB.decode(bytes) }
@@ -323,12 +347,4 @@ public final class ZoneStore: Sendable {
     public func integrityCheck() throws(StoreError) -> String {
         try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
     }
-}
-
-/// The result slots of `ZoneStore.entries`, one per row.
-///
-/// `@unchecked Sendable` is safe: each worker writes only the slots of its own rows (k ≡ t mod
-/// threads), and the slots are read after `concurrentPerform` returns.
-private struct DecodeSlots: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<Result<ZoneSet.Entry, StoreError>?>
 }

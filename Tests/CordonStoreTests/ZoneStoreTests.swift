@@ -7,9 +7,11 @@ import Testing
 @Suite struct ZoneStoreTests {
     static func entries(_ ids: [String]) throws -> [ZoneSet.Entry] {
         try ids.enumerated().map { k, id in
-            let x = 116 + Double(k) * 0.1
-            let zone = try #require(Fixtures.zone(id, "POLYGON ((\(x) 39, \(x + 0.01) 39, \(x + 0.01) 39.01, \(x) 39))"))
-            let approach = try #require(Fixtures.geometry("POLYGON ((\(x - 0.01) 38.99, \(x + 0.02) 38.99, \(x + 0.02) 39.02, \(x - 0.01) 39.02, \(x - 0.01) 38.99))"))
+            let x = 116 + Double(k % 500) * 0.1, y = 39 + Double(k / 500) * 0.1  // rows of 500
+            let zone = try #require(Fixtures.zone(id, "POLYGON ((\(x) \(y), \(x + 0.01) \(y), \(x + 0.01) \(y + 0.01), \(x) \(y)))"))
+            let approach = try #require(
+                Fixtures.geometry(
+                    "POLYGON ((\(x - 0.01) \(y - 0.01), \(x + 0.02) \(y - 0.01), \(x + 0.02) \(y + 0.02), \(x - 0.01) \(y + 0.02), \(x - 0.01) \(y - 0.01)))"))
             return ZoneSet.Entry(zone: zone, approach: approach)
         }
     }
@@ -52,6 +54,17 @@ import Testing
         #expect(loaded.entries == entries)
         #expect(try store.entry(setName: "s", id: "y") == entries[1])
         #expect(try store.entry(setName: "s", id: "zz") == nil)
+    }
+
+    /// A set of several decoding batches (`ZoneStore.BatchDecoding`: rows decoded on other
+    /// threads while the next are fetched) comes back whole and in order.
+    @Test func aLargeSetComesBackWholeAndInOrder() throws {
+        let store = try store()
+        let ids = (0..<1_000).map { "z\(1_000 - $0)" }  // not in id order: the stored order counts
+        let entries = try Self.entries(ids)
+        try store.createVersion(setName: "s", entries: entries, source: "x", checksum: "sha256:x", actor: "t", activate: true)
+        let loaded = try store.zoneSet(setName: "s")
+        #expect(loaded.entries.count == entries.count && loaded.entries == entries)
     }
 
     @Test func versionsAreImmutableAndTheAuditLogAppendOnly() throws {
