@@ -184,22 +184,24 @@ package struct ZoneInterpreter: Sendable {
         let idKey = options.idProperty ?? "id"
         let raw = properties.first(where: { $0.key == idKey })?.value
             ?? options.defaultProperties.first(where: { $0.key == idKey })?.value
-        let made = "\(Self.baseName(file))-\(index)"
+        // Made only when it is used (most zones name their own id).
+        func made() -> String { "\(Self.baseName(file))-\(index)" }
         if let raw, raw != .null {
             switch raw {
             case .string(let s) where !s.isEmpty:
-                if let defect = Self.idDefect(s) { return (made, .invalid("\(defect) (property \"\(idKey)\")")) }
+                if let defect = Self.idDefect(s) { return (made(), .invalid("\(defect) (property \"\(idKey)\")")) }
                 return (s, nil)
             case .number(let n) where n.isFinite: return (JSONWriter.number(n), nil)
             default:
-                return (made, .invalid("property \"\(idKey)\" must be a non-empty string or a number, found \(raw.typeName)"))
+                return (made(), .invalid("property \"\(idKey)\" must be a non-empty string or a number, found \(raw.typeName)"))
             }
         }
         if let fallbackID, !fallbackID.isEmpty {
-            if let defect = Self.idDefect(fallbackID) { return (made, .invalid("\(defect) (feature id)")) }
+            if let defect = Self.idDefect(fallbackID) { return (made(), .invalid("\(defect) (feature id)")) }
             return (fallbackID, nil)
         }
-        return (made, .missing("no id (property \"\(idKey)\" or feature id); using \"\(made)\""))
+        let fallback = made()
+        return (fallback, .missing("no id (property \"\(idKey)\" or feature id); using \"\(fallback)\""))
     }
 
     /// The longest zone id accepted, in UTF-8 bytes.
