@@ -78,7 +78,9 @@ public final class FleetEngine: Sendable {
         results.reserveCapacity(fixes.count)
         var out: [Directive] = []
         for fix in fixes {
-            out.removeAll(keepingCapacity: true)
+            // The last fix's directives went to `results` with their array: start a new one
+            // (and leave an empty one alone, most fixes emit nothing).
+            if !out.isEmpty { out = [] }
             if let saved = apply(fix, zones: snapshot, into: &out, capturing: capturing) { changed.append(saved) }
             results.append(out)
         }

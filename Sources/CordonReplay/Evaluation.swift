@@ -256,7 +256,9 @@ struct Evaluation {
         let fix = PositionFix(
             vehicleID: shard.vehicles[k].state.vehicleID, time: Timestamp(millisecondsSinceEpoch: row.time),
             coordinate: coordinate, accuracy: row.accuracy, speed: row.speed, heading: row.heading)
-        shard.emitted.removeAll(keepingCapacity: true)
+        // (Most fixes emit nothing: an empty array is not emptied again, which is a generic
+        // range replacement.)
+        if !shard.emitted.isEmpty { shard.emitted.removeAll(keepingCapacity: true) }
         shard.vehicles.withUnsafeMutableBufferPointer { vehicles in
             VehicleTracker.apply(
                 fix, to: &vehicles[k].state, zones: zones, configuration: configuration, scratch: &shard.scratch, into: &shard.emitted)
