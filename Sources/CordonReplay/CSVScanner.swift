@@ -168,15 +168,15 @@ struct CSVScanner: Sendable {
         /// as written).
         func value(_ c: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[CSVFields.trimmed(b, fields[c])]) }
         let id = fields[vehicle]
-        if !id.quoted, let (known, hash, worker) = ids.id(b, id.start, id.end) {
+        if !id.quoted, let (known, hash, slot) = ids.id(b, id.start, id.end) {
             row.vehicle = known
             row.vehicleHash = hash
-            row.worker = worker
+            row.idKey = ids.key(slot: slot)
         } else {
             guard row.takeVehicle(CSVFields.text(b, id), raw: field(vehicle)) else { return }
             if !id.quoted {
                 row.vehicleHash = VehicleSlots.hash(row.vehicle)
-                ids.remember(row.vehicle, hash: row.vehicleHash, b, id.start, id.end)
+                if let slot = ids.remember(row.vehicle, hash: row.vehicleHash, b, id.start, id.end) { row.idKey = ids.key(slot: slot) }
             }
         }
         let timeText = value(time)
@@ -218,10 +218,10 @@ struct ScanMemory {
     var times = TimeCache()
     var ids: VehicleIDCache
 
-    /// `workers`: the evaluation workers the rows' vehicles are split between (0 when the scan
-    /// is not for the evaluation), so that each remembered id also gives its worker
-    /// (`TripRow.worker`).
-    init(workers: Int = 0) { ids = VehicleIDCache(workers: workers) }
+    /// `index`: which of a pass's scanning threads' memories this is (0 to 14), so that its
+    /// rows carry scan keys (`TripRow.idKey`) no other memory of the pass gives; nil for a
+    /// scan whose keys nobody reads.
+    init(index: Int? = nil) { ids = VehicleIDCache(index: index) }
 }
 
 /// A decimal number, or the spellings of non-finite values (`nan`, `inf`), which are numbers
@@ -254,13 +254,15 @@ struct VehicleIDCache {
     private var ids = [String](repeating: "", count: capacity)
     /// `VehicleSlots.hash` of each id.
     private var hashes = [UInt64](repeating: 0, count: capacity)
-    /// `Evaluation.worker(of:among:)` of each id, or `TripRow.anyWorker`.
-    private var workers = [UInt8](repeating: TripRow.anyWorker, count: capacity)
     private var count = 0
-    private let workerCount: Int
+    /// The scan keys' high bits (`ScanMemory(index:)`), or nil: no keys.
+    private let keyBase: UInt16?
 
-    /// `workers`: how many evaluation workers split the vehicles (0: not asked).
-    init(workers: Int = 0) { workerCount = workers }
+    init(index: Int? = nil) { keyBase = index.flatMap { $0 >= 0 && $0 < 15 ? UInt16($0 << 12) : nil } }
+
+    /// The scan key of the id in `slot` (`TripRow.idKey`): the memory's index and the slot.
+    @inline(__always)
+    func key(slot: Int) -> UInt16 { keyBase.map { $0 | UInt16(truncatingIfNeeded: slot) } ?? TripRow.noKey }
 
     /// The key of `b[start..<end]` and its first bucket, or nil when it does not fit a key.
     @inline(__always)
@@ -281,29 +283,30 @@ struct VehicleIDCache {
         return (lo, hi, n, Int(truncatingIfNeeded: h) & (capacity - 1))
     }
 
-    /// The remembered id whose bytes are `b[start..<end]`, its `VehicleSlots.hash` and its
-    /// evaluation worker (`TripRow.anyWorker` when not asked), or nil.
+    /// The remembered id whose bytes are `b[start..<end]`, its `VehicleSlots.hash` and its slot
+    /// (`key(slot:)`), or nil.
     @inline(__always)
-    func id(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (String, UInt64, UInt8)? {
+    func id(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (String, UInt64, Int)? {
         guard let (lo, hi, n, first) = Self.key(b, start, end) else { return nil }
         var slot = first
         while lengths[slot] != 0 {
-            if lengths[slot] == n && low[slot] == lo && high[slot] == hi { return (ids[slot], hashes[slot], workers[slot]) }
+            if lengths[slot] == n && low[slot] == lo && high[slot] == hi { return (ids[slot], hashes[slot], slot) }
             slot = (slot + 1) & (Self.capacity - 1)
         }
         return nil
     }
 
     /// Remembers `id` (whose `VehicleSlots.hash` is `hash`), read and accepted from
-    /// `b[start..<end]` (not found by `id` before).
-    mutating func remember(_ id: String, hash: UInt64, _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) {
-        guard count < Self.capacity / 2, let (lo, hi, n, first) = Self.key(b, start, end) else { return }
+    /// `b[start..<end]` (not found by `id` before); returns its slot, or nil when it is not
+    /// remembered (the table is full, or the id does not fit a key). A slot keeps its id for
+    /// the memory's life.
+    @discardableResult
+    mutating func remember(_ id: String, hash: UInt64, _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+        guard count < Self.capacity / 2, let (lo, hi, n, first) = Self.key(b, start, end) else { return nil }
         var slot = first
         while lengths[slot] != 0 { slot = (slot + 1) & (Self.capacity - 1) }
         (low[slot], high[slot], lengths[slot], ids[slot], hashes[slot]) = (lo, hi, n, id, hash)
-        if workerCount > 0 && workerCount < Int(TripRow.anyWorker) {
-            workers[slot] = UInt8(Evaluation.worker(of: id, among: workerCount))
-        }
         count += 1
+        return slot
     }
 }

@@ -49,6 +49,9 @@ struct Evaluation {
         /// grouped by vehicle (`pending`); both kept for their capacity.
         var pending: [Pending] = []
         var mine: [Pending] = []
+        /// Vehicles by the rows' scan keys (`TripRow.idKey`) of the current input: the index in
+        /// `vehicles`, or -2 for another worker's.
+        var keys = ScanKeyMemo()
         /// Engine-rejected rows (usable fixes refused for their time): `file << 40 | row`.
         var rejected: [UInt64] = []
         /// The directives of the fix being applied (kept for its capacity).
@@ -118,6 +121,9 @@ struct Evaluation {
         return isOrdered
     }
 
+    /// Forgets the scan keys learnt (`ShardState.keys`): for an input scanned with new memories.
+    func forgetScanKeys() { for shard in shards { shard.with { $0.keys = ScanKeyMemo() } } }
+
     /// False once some vehicle's fix was earlier than its previous one.
     var isOrdered: Bool { !shards.contains { $0.state.unordered } }
 
@@ -151,10 +157,22 @@ struct Evaluation {
                     guard let base = rows.baseAddress else { return }
                     for k in rows.indices {
                         defer { number += 1 }
-                        let worker = rows[k].worker
-                        guard rows[k].malformed == nil, worker == s || worker == TripRow.anyWorker,
-                            let v = shard.vehicle(rows[k].vehicle, hash: rows[k].vehicleHash, worker: s, of: count)
-                        else { continue }
+                        guard rows[k].malformed == nil else { continue }
+                        // A scan key names the vehicle for the whole input: looked up at its
+                        // first row (another worker's vehicle remembered as -2).
+                        let key = rows[k].idKey
+                        let v: Int
+                        if let known = shard.keys.slot(key) {
+                            guard known >= 0 else { continue }
+                            v = Int(known)
+                        } else {
+                            guard let found = shard.vehicle(rows[k].vehicle, hash: rows[k].vehicleHash, worker: s, of: count) else {
+                                shard.keys.learn(key, -2)
+                                continue
+                            }
+                            shard.keys.learn(key, Int32(found))
+                            v = found
+                        }
                         mine.append(Pending(base + k, vehicle: v, number: number))
                     }
                 }

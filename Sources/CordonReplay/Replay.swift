@@ -238,7 +238,7 @@ public final class Replay {
         }
         // What each side's scans remember from chunk to chunk: [0] the reading side's, [1] the
         // side that runs `body`.
-        let memories = [UnsafeMutableBox(ScanMemory()), UnsafeMutableBox(ScanMemory())]
+        let memories = [UnsafeMutableBox(ScanMemory(index: 0)), UnsafeMutableBox(ScanMemory(index: 1))]
         // The first block: both threads scan it.
         let first = ChunkScan(reader: reader)
         // About eight chunks a block (128 KiB with the default blocks).
@@ -317,7 +317,8 @@ public final class Replay {
         defer { reader.close() }
         let chunkBytes = max(4096, options.blockBytes / 32)
         // What each thread's scans remember from chunk to chunk.
-        let memories = (0..<threads).map { _ in UnsafeMutableBox(ScanMemory(workers: threads)) }
+        let memories = (0..<threads).map { k in UnsafeMutableBox(ScanMemory(index: k)) }
+        evaluation.forgetScanKeys()  // the keys of an earlier input's memories
         let first = ChunkScan(reader: reader)
         first.read(chunkBytes: chunkBytes)
         DispatchQueue.concurrentPerform(iterations: threads) { k in first.scanChunks(spares: .init(start: nil, count: 0), memory: memories[k]) }
@@ -422,7 +423,9 @@ public final class Replay {
                     defer { rowNumber += 1 }
                     var decision = Decision.keep
                     var categoryMask: UInt8 = 0
-                    let slot = rows[r].vehicle.isEmpty ? nil : tally.slot(of: rows[r].vehicle, hash: rows[r].vehicleHash, timelines: timelines)
+                    let slot =
+                        rows[r].vehicle.isEmpty
+                        ? nil : tally.slot(of: rows[r].vehicle, hash: rows[r].vehicleHash, key: rows[r].idKey, timelines: timelines)
                     if Self.advance(&nextRejected, in: rejected, to: rowNumber) {
                         decision = .reject
                     } else if let slot {

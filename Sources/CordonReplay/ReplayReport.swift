@@ -171,6 +171,8 @@ public struct ReplayReport: Sendable {
         /// (An empty timeline for a vehicle without one: an optional's copy at every row would
         /// retain and release its arrays.)
         var timelines: [VehicleTimeline] = []
+        /// Slots by the rows' scan keys (`TripRow.idKey`), of this pass over one input.
+        var keys = ScanKeyMemo()
         /// Per slot, the timeline segment of its last row (`VehicleTimeline.action(at:segment:)`).
         var segments: [Int] = []
         /// Dropped and coarsened rows by category (`Category.allCases` order).
@@ -181,9 +183,12 @@ public struct ReplayReport: Sendable {
         init(file: FileCounts) { self.file = file }
 
         /// The slot of `vehicle` (made on first sight, with its timeline from `all`); `hash` is
-        /// `VehicleSlots.hash(vehicle)` or 0.
-        mutating func slot(of vehicle: String, hash: UInt64 = 0, timelines all: [String: VehicleTimeline]) -> Int {
+        /// `VehicleSlots.hash(vehicle)` or 0, `key` the row's scan key (its slot then comes from
+        /// the memo after the key's first row).
+        mutating func slot(of vehicle: String, hash: UInt64 = 0, key: UInt16 = TripRow.noKey, timelines all: [String: VehicleTimeline]) -> Int {
+            if let known = keys.slot(key) { return Int(known) }
             let (k, isNew) = slots.slot(of: vehicle, hash: hash)
+            keys.learn(key, Int32(k))
             if isNew {
                 decisions.append(contentsOf: repeatElement(0, count: 5))
                 timelines.append(all[vehicle] ?? VehicleTimeline(events: [], lastFix: 0))

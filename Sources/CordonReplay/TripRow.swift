@@ -149,11 +149,11 @@ struct TripRow {
     var vehicle = "" {
         didSet {
             vehicleHash = 0
-            worker = Self.anyWorker
+            idKey = Self.noKey
         }
     }
-    /// `worker` when the row's worker is not known.
-    static let anyWorker: UInt8 = .max
+    /// `idKey` when the scan did not have the id at hand.
+    static let noKey: UInt16 = .max
     /// `VehicleSlots.hash(vehicle)` when a scanner had it at hand, else 0 (set again with
     /// every change of `vehicle`, so it is never another id's).
     var vehicleHash: UInt64 = 0
@@ -163,10 +163,11 @@ struct TripRow {
     @CompactNumber var speed: Double? = nil
     @CompactNumber var heading: Double? = nil
     var hasPosition = false
-    /// The evaluation worker of `vehicle` when the scanner had it at hand
-    /// (`Evaluation.worker(of:among:)`), else `anyWorker`: a worker skips the rows of another
-    /// without looking their vehicle up. (In the padding after `hasPosition`: no byte more.)
-    var worker = Self.anyWorker
+    /// Where the scan's id cache holds `vehicle` (`ScanMemory.key(slot:)`: which scanning
+    /// thread's memory, and the slot in it), else `noKey`. One key is one id for the whole of
+    /// an input, so the passes map keys to their own slots (`ScanKeyMemo`) and look an id up
+    /// once per key instead of once per row. (In the padding after `hasPosition`: no byte more.)
+    var idKey = Self.noKey
     /// Set when the row cannot form a fix at all (it is skipped before the engine).
     var malformed: String?
     /// 1-based line of the row's first byte.
@@ -415,5 +416,29 @@ struct VehicleSlots {
             while table[i] != 0 { i = (i + 1) & mask }
             table[i] = Int32(truncatingIfNeeded: k + 1)
         }
+    }
+}
+
+/// A pass's slots by scan key (`TripRow.idKey`), learnt from the first row of each key: a
+/// key is the same id for as long as the scan memories that made it live (one input), so a
+/// pass keeps one memo per input. -1: not learnt yet. A value, owned by one pass's worker.
+struct ScanKeyMemo {
+    private var slots: [Int32] = []
+
+    /// The slot learnt for `key`, or nil (never for `TripRow.noKey`).
+    @inline(__always)
+    func slot(_ key: UInt16) -> Int32? {
+        let k = Int(key)
+        guard k < slots.count else { return nil }
+        let s = slots[k]
+        return s == -1 ? nil : s
+    }
+
+    /// Learns `slot` for `key` (nothing for `TripRow.noKey`).
+    mutating func learn(_ key: UInt16, _ slot: Int32) {
+        guard key != TripRow.noKey else { return }
+        let k = Int(key)
+        if k >= slots.count { slots.append(contentsOf: repeatElement(-1, count: (k | 0xFFF) + 1 - slots.count)) }
+        slots[k] = slot
     }
 }

@@ -450,6 +450,40 @@ import Testing
         #expect(report.totals.rowsIn == many.count && report.issues.count == badLines.count && badLines.count > 10)
     }
 
+    /// The passes map each row's scan key (`TripRow.idKey`: which scanning thread's id cache,
+    /// and the slot there) to their own slots, learnt from the key's first row. Keys hold for
+    /// one input only: two inputs of over 2,048 vehicles each, none shared, put other ids
+    /// under the first input's keys, so keys kept from one input to the next would give rows
+    /// to the wrong vehicles. The outputs must be those of one thread (which reads no keys).
+    @Test func scanKeysDoNotOutliveTheirInput() throws {
+        let dir = Fixtures.temporaryDirectory("replay")
+        let track = Self.fixes.filter { $0.vehicle == "V1" }
+        func file(_ prefix: String) -> String {
+            var fixes: [Fix] = []
+            for s in [100, 130, 140, 150, 160, 200] {
+                for v in 0..<2_200 {
+                    var f = track[s]
+                    f.vehicle = "\(prefix)\(v)"
+                    fixes.append(f)
+                }
+            }
+            return Self.write(Self.csv(fixes), "\(prefix).csv", in: dir)
+        }
+        let inputs = [file("A"), file("B")]
+        var outputs: [[String]] = []
+        for threads in [1, 2] {
+            var options = ReplayOptions()
+            options.threads = threads
+            options.blockBytes = 64 << 10
+            let out = dir.appendingPathComponent("t\(threads)")
+            let report = try Self.replay(inputs, options: options, out: out)
+            #expect(report.vehicles.count == 4_400)
+            outputs.append(["directives.ndjson", "report.json", "A.redacted.csv", "B.redacted.csv"].flatMap { Self.lines(out.appendingPathComponent($0)) })
+        }
+        #expect(outputs[0].count > 10_000)
+        #expect(outputs[0] == outputs[1])
+    }
+
     /// The report's figures from the directives (kept per vehicle while evaluating, not as the
     /// directives themselves): each vehicle's directive count and zones touched, each category's
     /// zones, vehicles and enters (one per entering fix and category) must be what the written
