@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Dispatch
 import Synchronization
 
@@ -239,13 +244,19 @@ final class BlockReader: @unchecked Sendable {
             if middle == 0 { middle = length }
             let first = start..<(start + middle), second = (start + middle)..<(start + length)
             if let chunks {
-                // Cut after the first row end at or past each multiple of `chunks`.
+                // Cut after the first row end at or past each multiple of `chunks`. Whether the
+                // rows hold a quote is looked at once for the block: looking again from each
+                // cut to the block's end read the block a dozen times over.
                 var from = start
                 let end = start + length
+                let quoted = input.format == .csv && b.baseAddress.map { memchr($0 + start, Int32(UInt8(ascii: "\"")), length) != nil } == true
                 while from < end {
                     var to = min(end, from + chunks)
                     if to < end {
-                        to = input.format == .csv ? CSVScanner.rowEnd(b, after: to, from: from, to: end) : (Bytes.lineEnd(b, from: to).map { min($0 + 1, end) } ?? end)
+                        to =
+                            input.format == .csv
+                            ? CSVScanner.rowEnd(b, after: to, from: from, to: end, quoted: quoted)
+                            : (Bytes.lineEnd(b, from: to).map { min($0 + 1, end) } ?? end)
                     }
                     ranges.append(from..<to)
                     from = to

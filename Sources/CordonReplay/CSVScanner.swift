@@ -81,10 +81,12 @@ struct CSVScanner: Sendable {
     }
 
     /// The end (just past its line feed) of the first row that ends at or after `at`, for rows
-    /// of `b[from..<to]` starting at `from`; `to` when no row ends there.
-    static func rowEnd(_ b: UnsafeBufferPointer<UInt8>, after at: Int, from: Int, to: Int) -> Int {
+    /// of `b[from..<to]` starting at `from`; `to` when no row ends there. `quoted`: whether
+    /// `b[from..<to]` holds a quote, when the caller knows (a caller cutting one range at many
+    /// places looks once, not once per cut); nil: looked for here.
+    static func rowEnd(_ b: UnsafeBufferPointer<UInt8>, after at: Int, from: Int, to: Int, quoted: Bool? = nil) -> Int {
         guard let base = b.baseAddress, at < to else { return to }
-        if memchr(base + from, Int32(UInt8(ascii: "\"")), to - from) == nil {
+        if !(quoted ?? (memchr(base + from, Int32(UInt8(ascii: "\"")), to - from) != nil)) {
             return Bytes.find(b, 10, from: at, to: to).map { $0 + 1 } ?? to
         }
         var found = to
