@@ -139,10 +139,7 @@ struct Evaluation {
             // The worker's rows grouped by vehicle, each vehicle's in input order (vehicles
             // are independent): a vehicle's state, holds and index leaf stay in the cache from
             // one of its fixes to the next, where a fleet stream interleaves a thousand
-            // vehicles between them. Keys `slot << 32 | n` for the worker's n-th row of the
-            // block, in ascending order: counted by vehicle when the worker has few vehicles
-            // against the block's rows, else sorted, O(m log m) in the block's own rows
-            // whatever the number of vehicles seen so far.
+            // vehicles between them (`group`).
             // The fields the engine reads of the worker's rows, copied in input order first: a
             // sequential read of the rows, where reading them in the grouped order would miss
             // the cache at nearly every row (a block's rows are several megabytes, and the
