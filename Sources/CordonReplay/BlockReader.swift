@@ -188,12 +188,10 @@ final class BlockReader: @unchecked Sendable {
     /// Numbers the rows of a chunked block's scanned chunks (`rows[k]`, spanning `lines[k]`
     /// lines) from the reader's line, and moves the reader past them.
     func finish(_ rows: inout [[TripRow]], lines: [Int]) {
-        for k in rows.indices {
-            let offset = line
+        for (k, offset) in advance(over: lines).enumerated() {
             rows[k].withUnsafeMutableBufferPointer { chunk in
                 for r in chunk.indices { chunk[r].line += offset }
             }
-            line += lines[k]
         }
     }
 
@@ -303,9 +301,10 @@ final class BlockReader: @unchecked Sendable {
 /// chunks) from a `BlockReader` in chunked mode: the pipelined passes' unit of reading.
 ///
 /// `@unchecked Sendable`: `publish` is called once, by the thread that reads, before it signals
-/// `ready`; each chunk's rows and line span are then written by the one thread that claims the
-/// chunk (an atomic counter); `take` is called after every thread is done with the block (a
-/// wait orders their writes before it). The reader is used by the reading thread only.
+/// `ready`; each chunk's rows and line span, and its spare array, are then touched by the one
+/// thread that claims the chunk (an atomic counter); `take` is called after every thread is done
+/// with the block (a wait orders their writes before it). The reader is used by the reading
+/// thread only.
 final class ChunkScan: @unchecked Sendable {
     let reader: BlockReader
     private(set) var block: BlockReader.Block?
@@ -314,8 +313,25 @@ final class ChunkScan: @unchecked Sendable {
     private let next = Atomic<Int>(0)
     private var rows: UnsafeMutableBufferPointer<[TripRow]> = .init(start: nil, count: 0)
     private var lines: UnsafeMutableBufferPointer<Int> = .init(start: nil, count: 0)
+    /// An earlier block's row arrays, kept for their capacity: chunk k takes `spares[k]`.
+    private let spares: UnsafeMutableBufferPointer<[TripRow]>
 
-    init(reader: BlockReader) { self.reader = reader }
+    /// `spares`: the row arrays of a block done with (moved in; emptied by the threads that
+    /// take them, so their rows are destroyed there).
+    init(reader: BlockReader, spares: [[TripRow]] = []) {
+        self.reader = reader
+        self.spares = .allocate(capacity: spares.count)
+        _ = self.spares.initialize(from: spares)
+    }
+
+    /// The first block of `reader`, read here and then scanned by as many threads as there are
+    /// `memories` (each with its own).
+    static func first(_ reader: BlockReader, chunkBytes: Int, memories: [UnsafeMutableBox<ScanMemory>]) -> ChunkScan {
+        let scan = ChunkScan(reader: reader)
+        scan.read(chunkBytes: chunkBytes)
+        DispatchQueue.concurrentPerform(iterations: memories.count) { k in scan.scanChunks(memory: memories[k]) }
+        return scan
+    }
 
     /// Reads the next block (cut into chunks of about `chunkBytes`), sets up its chunk slots
     /// and marks it ready; a read error is kept for `take`.
@@ -343,10 +359,9 @@ final class ChunkScan: @unchecked Sendable {
         ready.signal()
     }
 
-    /// Scans the chunks no thread has claimed yet. Chunk `k` takes `spares[k]` (an earlier
-    /// block's row array, emptied here, so its rows are destroyed on this thread) for its
-    /// capacity. Call after the block is read.
-    func scanChunks(spares: UnsafeMutableBufferPointer<[TripRow]>, memory: UnsafeMutableBox<ScanMemory>) {
+    /// Scans the chunks no thread has claimed yet. Chunk `k` takes `spares[k]` (emptied here,
+    /// so its rows are destroyed on this thread) for its capacity. Call after the block is read.
+    func scanChunks(memory: UnsafeMutableBox<ScanMemory>) {
         guard let block else { return }
         while true {
             let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -379,5 +394,7 @@ final class ChunkScan: @unchecked Sendable {
         rows.deinitialize()
         rows.deallocate()
         lines.deallocate()
+        spares.deinitialize()
+        spares.deallocate()
     }
 }

@@ -227,8 +227,7 @@ public final class Replay {
         let reader = try BlockReader(
             input, options: options, meter: meter, blockBytes: options.blockBytes / 4, parallelScan: false, positionsOnly: positionsOnly)
         defer { reader.close() }
-        // Row arrays of the last block, kept for their capacity: the chunk slots of the next block
-        // take them (the thread scanning a chunk empties its array first).
+        // Row arrays of the last block, kept for their capacity (`ChunkScan(reader:spares:)`).
         var spares: [[TripRow]] = []
         func scanned(_ work: ChunkScan) throws(ReplayError) -> (BlockReader.Block, [[TripRow]])? {
             guard let (block, rows, lines) = try work.take() else { return nil }
@@ -239,34 +238,24 @@ public final class Replay {
         // What each side's scans remember from chunk to chunk: [0] the reading side's, [1] the
         // side that runs `body`.
         let memories = [UnsafeMutableBox(ScanMemory(index: 0)), UnsafeMutableBox(ScanMemory(index: 1))]
-        // The first block: both threads scan it.
-        let first = ChunkScan(reader: reader)
-        // About eight chunks a block (128 KiB with the default blocks).
+        // About eight chunks a block (128 KiB with the default blocks). The first block: both
+        // threads scan it.
         let chunkBytes = max(4096, options.blockBytes / 32)
-        first.read(chunkBytes: chunkBytes)
-        DispatchQueue.concurrentPerform(iterations: 2) { k in first.scanChunks(spares: .init(start: nil, count: 0), memory: memories[k]) }
-        guard var (block, rows) = try scanned(first) else { return }
+        guard var (block, rows) = try scanned(ChunkScan.first(reader, chunkBytes: chunkBytes, memories: memories)) else { return }
         while true {
-            let work = ChunkScan(reader: reader)
-            let group = DispatchGroup()
-            let slots = UnsafeMutableBufferPointer<[TripRow]>.allocate(capacity: spares.count)
-            _ = slots.initialize(from: spares)
+            // The chunks of the next block take the row arrays of the last for their capacity.
+            let work = ChunkScan(reader: reader, spares: spares)
             spares = []
-            defer {
-                slots.deinitialize()
-                slots.deallocate()
-            }
-            // Each thread takes the spare arrays of the chunks it claims only.
-            let shared = UnsafeSendable(slots)
+            let group = DispatchGroup()
             DispatchQueue.global().async(group: group) {
                 work.read(chunkBytes: chunkBytes)
-                work.scanChunks(spares: shared.value, memory: memories[0])
+                work.scanChunks(memory: memories[0])
             }
             let outcome = Result { () throws(ReplayError) in
                 try block.withBytes { b throws(ReplayError) in try body(b, rows, block.consumed) }
             }
             work.waitUntilRead()
-            if (try? outcome.get()) != nil { work.scanChunks(spares: slots, memory: memories[1]) }
+            if (try? outcome.get()) != nil { work.scanChunks(memory: memories[1]) }
             group.wait()
             try outcome.get()
             swap(&spares, &rows)  // emptied by the threads that take them
@@ -319,10 +308,7 @@ public final class Replay {
         // What each thread's scans remember from chunk to chunk.
         let memories = (0..<threads).map { k in UnsafeMutableBox(ScanMemory(index: k)) }
         evaluation.forgetScanKeys()  // the keys of an earlier input's memories
-        let first = ChunkScan(reader: reader)
-        first.read(chunkBytes: chunkBytes)
-        DispatchQueue.concurrentPerform(iterations: threads) { k in first.scanChunks(spares: .init(start: nil, count: 0), memory: memories[k]) }
-        guard var current = try first.take() else { return true }
+        guard var current = try ChunkScan.first(reader, chunkBytes: chunkBytes, memories: memories).take() else { return true }
         /// The step's check of the issue log: claimed by one thread.
         final class Check: @unchecked Sendable {
             let claimed = Atomic<Bool>(false)
@@ -335,17 +321,11 @@ public final class Replay {
         var spares: [[TripRow]] = []
         while true {
             let lines = reader.advance(over: current.lines)
-            let next = ChunkScan(reader: reader)
+            let next = ChunkScan(reader: reader, spares: spares)
+            spares = []
             // The log moves into the step and back (a copy would be copied again on write).
             let check = Check(IssueLog(strict: issues.strict))
             swap(&check.issues, &issues)
-            let slots = UnsafeMutableBufferPointer<[TripRow]>.allocate(capacity: spares.count)
-            _ = slots.initialize(from: spares)
-            spares = []
-            defer {
-                slots.deinitialize()
-                slots.deallocate()
-            }
             let (rows, firstRow) = (current.rows, rowNumber)
             let work = UnsafeSendable { (k: Int) in
                 if k == 0 { next.read(chunkBytes: chunkBytes) }
@@ -362,7 +342,7 @@ public final class Replay {
                     }
                 }
                 if k != 0 { next.waitUntilRead() }
-                next.scanChunks(spares: slots, memory: memories[k])
+                next.scanChunks(memory: memories[k])
             }
             DispatchQueue.concurrentPerform(iterations: threads) { k in work.value(k) }
             swap(&issues, &check.issues)
