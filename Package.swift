@@ -2,7 +2,7 @@
 //
 // Cordon: restricted-zone geofencing and camera suppression.
 //
-// Dependencies point inward: Core <- Index <- Engine; Core <- Formats; Engine + Formats + CZlib <- Replay; Core + CGEOS <- GEOS; Core + GRDB <- Store;
+// Dependencies point inward: Core <- Index <- Engine; Core <- Formats; Engine + Formats + CZlib + CByteScan <- Replay; Core + CGEOS <- GEOS; Core + GRDB <- Store;
 // all of them <- Cordon <- Server <- CLI (+ CMalloc). CordonCore depends on the standard library only.
 
 import PackageDescription
@@ -57,6 +57,7 @@ let package = Package(
         ),
 
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CByteScan"),
 
         // MARK: - Libraries
         .target(name: "CordonCore", swiftSettings: strict),
@@ -65,7 +66,7 @@ let package = Package(
         .target(name: "CordonFormats", dependencies: ["CordonCore"], swiftSettings: strict),
         .target(
             name: "CordonReplay",
-            dependencies: ["CordonCore", "CordonIndex", "CordonEngine", "CordonFormats", "CZlib"],
+            dependencies: ["CordonCore", "CordonIndex", "CordonEngine", "CordonFormats", "CZlib", "CByteScan"],
             swiftSettings: strict
         ),
         .target(name: "CordonGEOS", dependencies: ["CordonCore", "CGEOS"], swiftSettings: strict),

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CByteScan
 import CordonCore
 import CordonFormats
 
@@ -143,22 +144,65 @@ struct CSVScanner: Sendable {
         let fields = UnsafeMutableBufferPointer<CSVFields.Field>.allocate(capacity: last + 1)
         fields.initialize(repeating: CSVFields.Field())
         defer { fields.deallocate() }
+        if let base = b.baseAddress, i < n, memchr(base + i, Int32(UInt8(ascii: "\"")), n - i) == nil {
+            // No quote anywhere in the range (trip logs seldom quote): the fields are the runs
+            // between commas and line feeds, found 64 bytes at a time.
+            var delimiters = Delimiters(base, from: i, to: n)
+            while i < n {
+                let rowStart = i
+                let count = Self.row(base, from: &i, to: n, delimiters: &delimiters, into: fields)
+                line += 1
+                take(b, row: rowStart..<i, line: line - 1, fieldCount: count, fields, into: &rows, memory: &memory)
+            }
+            return line
+        }
         while i < n {
             let rowStart = i
             let rowLine = line
             let end = CSVFields.row(b, from: &i, to: n, line: &line, into: fields)
             line += 1
-            if end.isBlank(first: fields[0]) { continue }  // a blank line is not a row
-            // Made in place: a row made here and appended would be copied (a retain and a
-            // release of its strings).
-            rows.append(TripRow(start: rowStart, end: i, line: rowLine))
-            guard end.count > last else {
-                rows[rows.count - 1].malformed = "row has \(end.count) fields, the header has \(headerFields)"
-                continue
-            }
-            read(b, fields, times: &memory.times, ids: &memory.ids, into: &rows[rows.count - 1])
+            take(b, row: rowStart..<i, line: rowLine, fieldCount: end.count, fields, into: &rows, memory: &memory)
         }
         return line
+    }
+
+    /// `CSVFields.row` for bytes without a quote: splits the row at `i` (its first
+    /// `fields.count` fields' bounds into `fields`, which keep `quoted` false), moves `i` past its
+    /// line feed and returns its field count. `delimiters` covers `base[i..<n]`.
+    @inline(__always)
+    static func row(
+        _ base: UnsafePointer<UInt8>, from i: inout Int, to n: Int, delimiters: inout Delimiters,
+        into fields: UnsafeMutableBufferPointer<CSVFields.Field>
+    ) -> Int {
+        var count = 0
+        while true {
+            let d = delimiters.next(from: i)
+            let last = d == n || base[d] == 10
+            // A CR before the line feed is not part of the last field, as in `CSVFields.row`.
+            let end = last && d > i && base[d - 1] == 13 ? d - 1 : d
+            if count < fields.count { (fields[count].start, fields[count].end) = (i, end) }
+            count += 1
+            i = d < n ? d + 1 : n
+            if last { return count }
+        }
+    }
+
+    /// Appends the row split into `fields` (`fieldCount` of them in the line, from `line`) and
+    /// reads it; a blank line is not a row.
+    @inline(__always)
+    private func take(
+        _ b: UnsafeBufferPointer<UInt8>, row: Range<Int>, line: Int, fieldCount: Int, _ fields: UnsafeMutableBufferPointer<CSVFields.Field>,
+        into rows: inout [TripRow], memory: inout ScanMemory
+    ) {
+        if fieldCount == 1 && !fields[0].quoted && fields[0].end == fields[0].start { return }  // `RowEnd.isBlank`
+        // Made in place: a row made here and appended would be copied (a retain and a
+        // release of its strings).
+        rows.append(TripRow(start: row.lowerBound, end: row.upperBound, line: line))
+        guard fieldCount > last else {
+            rows[rows.count - 1].malformed = "row has \(fieldCount) fields, the header has \(headerFields)"
+            return
+        }
+        read(b, fields, times: &memory.times, ids: &memory.ids, into: &rows[rows.count - 1])
     }
 
     private func read(
@@ -310,5 +354,53 @@ struct VehicleIDCache {
         (low[slot], high[slot], lengths[slot], ids[slot], hashes[slot]) = (lo, hi, n, id, hash)
         count += 1
         return slot
+    }
+}
+
+/// The commas and line feeds of a quote-free byte range, 64 bytes at a time, for a scan that
+/// asks for the first one at or after positions that only grow (`next(from:)`).
+/// A value over borrowed bytes, owned by one scan on one thread.
+struct Delimiters {
+    let base: UnsafePointer<UInt8>
+    let end: Int
+    /// The first of the 64 bytes `bits` describes: bit k is set when `base[window + k]` is a
+    /// comma or a line feed (bytes at or past `end` are none).
+    var window: Int
+    var bits: UInt64
+
+    init(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) {
+        self.base = base
+        self.end = end
+        window = start
+        bits = Self.bits(base, at: start, end: end)
+    }
+
+    /// The first comma or line feed at or after `i` (not before the last `i` asked), or `end`.
+    @inline(__always)
+    mutating func next(from i: Int) -> Int {
+        while true {
+            // (Past the window that held `i`, the next one starts after `i`: nothing to skip.)
+            let skip = Swift.max(0, i - window)
+            if skip < 64 {
+                let live = bits & (UInt64.max &<< UInt64(truncatingIfNeeded: skip))
+                if live != 0 { return window + live.trailingZeroBitCount }
+            }
+            window = Swift.max(window + 64, i)
+            guard window < end else { return end }
+            bits = Self.bits(base, at: window, end: end)
+        }
+    }
+
+    @inline(__always)
+    static func bits(_ base: UnsafePointer<UInt8>, at start: Int, end: Int) -> UInt64 {
+        if end - start >= 64 { return cordon_delimiters64(base + start) }
+        var bits: UInt64 = 0
+        var k = 0
+        while start + k < end {
+            let c = base[start + k]
+            if c == 44 || c == 10 { bits |= 1 &<< UInt64(k) }
+            k += 1
+        }
+        return bits
     }
 }

@@ -277,6 +277,88 @@ import Testing
     }
 }
 
+/// Bytes without a quote are split 64 at a time (`CSVScanner.row(_:from:to:delimiters:into:)`,
+/// `Delimiters`): every row must get the fields, field count and end that `CSVFields.row`
+/// gives, whatever the runs between delimiters (empty, or longer than a window) and wherever
+/// the windows fall; and a scan must read such rows as the general reader does.
+@Suite struct QuoteFreeSplitTests {
+    /// Random quote-free text: fields of 0 to 150 bytes (so some span several windows) of
+    /// letters, digits, spaces, CRs and signs, ended by commas, line feeds or CRLFs.
+    static func text(_ r: inout TimeCacheTests.Mix, rows: Int) -> [UInt8] {
+        let alphabet: [UInt8] = Array("ab9 .-\r".utf8)
+        var text: [UInt8] = []
+        for _ in 0..<rows {
+            for f in 0..<(1 + r.below(8)) {
+                if f > 0 { text.append(44) }
+                let length = r.below(4) == 0 ? r.below(151) : r.below(12)
+                text += (0..<length).map { _ in alphabet[r.below(alphabet.count)] }
+            }
+            switch r.below(6) {
+            case 0: text += [13, 10]
+            case 1: text += [10, 10]  // and a blank line
+            default: text.append(10)
+            }
+        }
+        if r.below(2) == 0, !text.isEmpty { text.removeLast() }  // no line feed at the end
+        return text
+    }
+
+    @Test func rowsSplitAsTheFieldReaderSplitsThem() {
+        var r = TimeCacheTests.Mix(state: 64)
+        for round in 0..<400 {
+            let text = Self.text(&r, rows: 1 + r.below(30))
+            let width = 1 + r.below(6)  // fields kept per row; the count goes on past them
+            text.withUnsafeBufferPointer { b in
+                guard let base = b.baseAddress else { return }
+                // Starting anywhere in the bytes: the windows fall elsewhere against the rows.
+                let start = r.below(min(b.count, 70))
+                let expected = UnsafeMutableBufferPointer<CSVFields.Field>.allocate(capacity: width)
+                let fields = UnsafeMutableBufferPointer<CSVFields.Field>.allocate(capacity: width)
+                defer { expected.deallocate(); fields.deallocate() }
+                var i = start, j = start, line = 1
+                var delimiters = Delimiters(base, from: start, to: b.count)
+                while i < b.count {
+                    expected.initialize(repeating: CSVFields.Field())
+                    fields.initialize(repeating: CSVFields.Field())
+                    let end = CSVFields.row(b, from: &i, to: b.count, line: &line, into: expected)
+                    let count = CSVScanner.row(base, from: &j, to: b.count, delimiters: &delimiters, into: fields)
+                    #expect(count == end.count && j == i, "round \(round), row ending at \(i)")
+                    for k in 0..<min(width, count) {
+                        #expect(fields[k].start == expected[k].start && fields[k].end == expected[k].end && !fields[k].quoted)
+                    }
+                    guard j == i else { return }
+                }
+                #expect(j == b.count)
+            }
+        }
+    }
+
+    /// Trip rows read through the quote-free split are the rows the general reader reads: the
+    /// same text with a quoted row after them goes the general way.
+    @Test func aScanReadsQuoteFreeRowsAsTheGeneralReaderDoes() throws {
+        var r = TimeCacheTests.Mix(state: 65)
+        var text = Array("vehicle_id,timestamp,lat,lon,speed,heading,note\r\n".utf8)
+        for k in 0..<5_000 {
+            let note = String(repeating: "x", count: r.below(5) == 0 ? r.below(200) : r.below(5))
+            switch r.below(20) {
+            case 0: text += Array("\n".utf8)  // blank
+            case 1: text += Array("V\(r.below(9)),\(1_772_409_600 + k),39.5\n".utf8)  // too few fields
+            case 2: text += Array("V\(r.below(9)),\(1_772_409_600 + k), 39.5 ,116.25,,,\(note)\r\n".utf8)
+            default:
+                text += Array("V\(r.below(9)),\(1_772_409_600 + k),\(Double(r.below(1_000_000)) / 1e4),116.\(r.below(10_000)),1.5,90,\(note)\n".utf8)
+            }
+        }
+        let plain = try VehicleIDCacheTests.scan(text)
+        let general = try VehicleIDCacheTests.scan(text + Array("\"V1\",1772500000,1,2,3,4,n\n".utf8))
+        #expect(plain.count > 4_500 && general.count == plain.count + 1)
+        for (a, g) in zip(plain, general) {
+            #expect(a.start == g.start && a.end == g.end && a.line == g.line && a.malformed == g.malformed, "line \(g.line)")
+            #expect(a.vehicle == g.vehicle && a.time == g.time && a.lat.bitPattern == g.lat.bitPattern && a.lon.bitPattern == g.lon.bitPattern)
+            #expect(a.latStart == g.latStart && a.lonEnd == g.lonEnd && a.speed == g.speed && a.heading == g.heading)
+        }
+    }
+}
+
 /// The redaction tally counts rows by decision and makes the report's counts from them: each
 /// decision must land in its own columns (coarsened rows are kept, local-only rows dropped),
 /// per vehicle, per file and for the rows of no vehicle.
