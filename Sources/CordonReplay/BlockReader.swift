@@ -30,6 +30,9 @@ final class BlockReader: @unchecked Sendable {
         /// Read by `next(chunked: true)`: the byte ranges of its rows in order, each scanned
         /// by `scan(chunk:of:)` (`rows` is then empty).
         var chunks: [Range<Int>] = []
+        /// Whether the CSV rows of `chunks` were seen to hold no quote (their scans then need
+        /// not look again).
+        var quoteFree = false
 
         /// Calls `body` with the block's bytes (the view into the mapped file, or `bytes`).
         func withBytes<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
@@ -114,8 +117,11 @@ final class BlockReader: @unchecked Sendable {
             var rows = spareRows.popLast() ?? [], extra = spareRows.popLast() ?? []
             var consumed = 0
             var chunks: [Range<Int>] = []
+            var quoteFree = false
             let complete = try buffer.withUnsafeBufferPointer { b throws(ReplayError) in
-                try scan(b, into: &rows, &extra, consumed: &consumed, chunks: chunked ? max(1, chunkBytes) : nil, ranges: &chunks)
+                try scan(
+                    b, into: &rows, &extra, consumed: &consumed, chunks: chunked ? max(1, chunkBytes) : nil, ranges: &chunks,
+                    quoteFree: &quoteFree)
             }
             if consumed == 0 && !atEnd && buffer.count >= want {
                 want *= 2  // one row longer than a block: read more before scanning again
@@ -135,7 +141,7 @@ final class BlockReader: @unchecked Sendable {
                 spareRows.append(extra)
                 continue
             }
-            return Block(bytes: bytes, rows: rows, extra: extra, consumed: consumed, chunks: chunks)
+            return Block(bytes: bytes, rows: rows, extra: extra, consumed: consumed, chunks: chunks, quoteFree: quoteFree)
         }
         return nil
     }
@@ -153,7 +159,10 @@ final class BlockReader: @unchecked Sendable {
             var rows = spareRows.popLast() ?? [], extra = spareRows.popLast() ?? []
             var consumed = 0
             var chunks: [Range<Int>] = []
-            let complete = try scan(window, into: &rows, &extra, consumed: &consumed, chunks: chunked ? max(1, chunkBytes) : nil, ranges: &chunks)
+            var quoteFree = false
+            let complete = try scan(
+                window, into: &rows, &extra, consumed: &consumed, chunks: chunked ? max(1, chunkBytes) : nil, ranges: &chunks,
+                quoteFree: &quoteFree)
             if atEnd, consumed < window.count, input.format == .csv, csv == nil {
                 throw .input(file: input.path, message: "line 1: no header")
             }
@@ -166,7 +175,8 @@ final class BlockReader: @unchecked Sendable {
                 guard want <= 1 << 30 else { throw .input(file: input.path, message: "line \(line): a row longer than 1 GiB") }
                 continue
             }
-            let block = Block(bytes: [], view: window, origin: offset, rows: rows, extra: extra, consumed: consumed, chunks: chunks)
+            let block = Block(
+                bytes: [], view: window, origin: offset, rows: rows, extra: extra, consumed: consumed, chunks: chunks, quoteFree: quoteFree)
             offset += consumed
             if !atEnd { want = blockBytes }
             return block
@@ -180,7 +190,7 @@ final class BlockReader: @unchecked Sendable {
     func scan(chunk k: Int, of block: Block, into rows: inout [TripRow], memory: inout ScanMemory) -> Int {
         let range = block.chunks[k]
         return block.withBytes { b in
-            if let csv { return csv.scan(b, range, firstLine: 0, into: &rows, memory: &memory) }
+            if let csv { return csv.scan(b, range, firstLine: 0, into: &rows, memory: &memory, quoteFree: block.quoteFree ? true : nil) }
             return ndjson.scan(b, range, firstLine: 0, into: &rows, memory: &memory)
         }
     }
@@ -214,7 +224,7 @@ final class BlockReader: @unchecked Sendable {
     /// scanned but their bytes cut into `ranges` of about that many bytes, at row boundaries.
     private func scan(
         _ b: UnsafeBufferPointer<UInt8>, into rows: inout [TripRow], _ extra: inout [TripRow], consumed: inout Int, chunks: Int?,
-        ranges: inout [Range<Int>]
+        ranges: inout [Range<Int>], quoteFree: inout Bool
     ) throws(ReplayError) -> Bool {
         var start = 0
         if input.format == .csv && csv == nil {
@@ -259,6 +269,7 @@ final class BlockReader: @unchecked Sendable {
                     ranges.append(from..<to)
                     from = to
                 }
+                quoteFree = input.format == .csv && !quoted
                 consumed = end
                 return true
             }

@@ -133,9 +133,11 @@ struct CSVScanner: Sendable {
 
     /// Scans the whole rows in `b[range]`, the first on line `firstLine`; appends them to `rows`.
     /// Returns the line after the last row. `memory` is the calling thread's, kept from one
-    /// scan to the next.
+    /// scan to the next. `quoteFree`: whether `b[range]` holds no quote, when the caller knows
+    /// (nil: looked for here).
     func scan(
-        _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int, into rows: inout [TripRow], memory: inout ScanMemory
+        _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int, into rows: inout [TripRow], memory: inout ScanMemory,
+        quoteFree: Bool? = nil
     ) -> Int {
         var i = range.lowerBound
         let n = range.upperBound
@@ -144,7 +146,7 @@ struct CSVScanner: Sendable {
         let fields = UnsafeMutableBufferPointer<CSVFields.Field>.allocate(capacity: last + 1)
         fields.initialize(repeating: CSVFields.Field())
         defer { fields.deallocate() }
-        if let base = b.baseAddress, i < n, memchr(base + i, Int32(UInt8(ascii: "\"")), n - i) == nil {
+        if let base = b.baseAddress, i < n, quoteFree ?? (memchr(base + i, Int32(UInt8(ascii: "\"")), n - i) == nil) {
             // No quote anywhere in the range (trip logs seldom quote): the fields are the runs
             // between commas and line feeds, found 64 bytes at a time.
             var delimiters = Delimiters(base, from: i, to: n)
