@@ -123,11 +123,22 @@ public enum VehicleTracker {
                     // keeps every hold without asking.)
                     empty(&scratch.near)
                     empty(&scratch.held)
-                    for h in state.holds where !contains(scratch.touched, h.zone) { scratch.held.append(h.zone) }
-                    index.collectZones(
-                        touchingDisk: c, radiusMeters: radius + cfg.exitMarginMeters, containingCenter: false,
-                        amongZones: scratch.held, cell: &state.cell, into: &scratch.near)
-                    sortUnique(&scratch.near)
+                    // A zone whose bounds the disk's box misses has no edge within the reach,
+                    // and it does not hold the position (it is not touched): the index would
+                    // not report it, so it is not asked (most holds counting down are of zones
+                    // the vehicle has driven away from). A box past ±180° asks about all.
+                    let reach = radius + cfg.exitMarginMeters
+                    let box = ZoneIndex.searchBox(around: c, radiusMeters: reach)
+                    let wraps = box.minLongitude < -180 || box.maxLongitude > 180
+                    for h in state.holds where !contains(scratch.touched, h.zone) {
+                        if wraps || meets(zones.bounds[Int(h.zone)], box) { scratch.held.append(h.zone) }
+                    }
+                    if !scratch.held.isEmpty {
+                        index.collectZones(
+                            touchingDisk: c, radiusMeters: reach, containingCenter: false,
+                            amongZones: scratch.held, cell: &state.cell, into: &scratch.near)
+                        sortUnique(&scratch.near)
+                    }
                     nearKnown = true
                 }
                 if uncertain || contains(scratch.near, hold.zone) {
@@ -297,6 +308,13 @@ public enum VehicleTracker {
     /// Empties a scratch list, keeping its storage.
     @inline(__always)
     static func empty<T>(_ a: inout [T]) { shrink(&a, to: 0) }
+
+    /// Whether two boxes share a point (closed; an empty box meets nothing).
+    @inline(__always)
+    static func meets(_ a: BoundingBox, _ b: BoundingBox) -> Bool {
+        a.minLongitude <= b.maxLongitude && a.maxLongitude >= b.minLongitude && a.minLatitude <= b.maxLatitude
+            && a.maxLatitude >= b.minLatitude
+    }
 
     static func contains(_ sorted: [UInt32], _ v: UInt32) -> Bool {
         // Short lists (the common case): a scan, whose branches predict better than a search's.

@@ -38,6 +38,9 @@ public final class ZoneSnapshot: Sendable {
     /// True when some zone has a schedule or validity dates, so enforcement depends on time.
     public let isTimeDependent: Bool
     private let numbers: [String: UInt32]
+    /// By zone number: the box of every vertex of the zone's core and approach polygons (empty
+    /// for a zone without any), so that a disk whose box misses it is known to touch neither.
+    let bounds: [BoundingBox]
 
     /// A snapshot over `set` with an index built from it.
     public convenience init(_ set: ZoneSet) {
@@ -55,8 +58,19 @@ public final class ZoneSnapshot: Sendable {
         rules.reserveCapacity(set.entries.count)
         var numbers: [String: UInt32] = [:]
         var timeDependent = false
+        var bounds: [BoundingBox] = []
+        bounds.reserveCapacity(set.entries.count)
         for (k, entry) in set.entries.enumerated() {
             let z = entry.zone
+            // Every ring, holes too: the index keeps the edges of all of them.
+            var box = BoundingBox.empty
+            for geometry in [z.geometry, entry.approach] {
+                for polygon in geometry.polygons {
+                    for c in polygon.exterior.coordinates { box.extend(c) }
+                    for hole in polygon.holes { for c in hole.coordinates { box.extend(c) } }
+                }
+            }
+            bounds.append(box)
             rules.append(
                 Rule(
                     id: z.id, category: z.category, policy: z.policy, schedule: z.schedule.map(CompiledSchedule.init),
@@ -66,6 +80,7 @@ public final class ZoneSnapshot: Sendable {
         }
         self.rules = rules
         self.numbers = numbers
+        self.bounds = bounds
         self.isTimeDependent = timeDependent
     }
 

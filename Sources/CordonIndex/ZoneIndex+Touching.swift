@@ -165,6 +165,16 @@ extension ZoneIndex {
         return (center.longitude - dLon, center.latitude - dLat, center.longitude + dLon, center.latitude + dLat)
     }
 
+    /// The box the disk queries search for a disk of `radiusMeters` around `center`
+    /// (`collectZones(touchingDisk:…)`): an area whose vertices' bounding box misses it has no
+    /// edge within the radius, so those queries report it only when it contains `center`. It
+    /// may reach past ±180° of longitude; the queries then also search that part on the other
+    /// side of the antimeridian.
+    public static func searchBox(around center: Coordinate, radiusMeters r: Double) -> BoundingBox {
+        let (x0, y0, x1, y1): (Double, Double, Double, Double) = box(around: center, radiusMeters: r)
+        return BoundingBox(minLongitude: x0, minLatitude: y0, maxLongitude: x1, maxLatitude: y1)
+    }
+
     // MARK: - Cells
 
     /// A leaf cell of one index: the leaf holding some position and the cell's rectangle. A

@@ -190,6 +190,39 @@ import Testing
         #expect(limited > 300)
     }
 
+    /// The engine skips the near-hold query for a zone whose vertices' box misses
+    /// `ZoneIndex.searchBox` (a hold it counts down, so not containing the position): every zone
+    /// the disk query reports by its edges must then have a box that meets the search box. On
+    /// disks of 20 m to 2 km; and the search box must be needed whole: one for 0.9 of the radius
+    /// misses some reported zone's box, or the check would pass whatever the box.
+    @Test func zonesReportedByTheirEdgesMeetTheSearchBox() {
+        let areas = Self.areas(count: 300)
+        let index = ZoneIndex.Builder().build(zoneIDs: (0..<300).map(String.init), areas: areas)
+        var boxes = [BoundingBox](repeating: .empty, count: 300)
+        for (area, geometry) in areas {
+            for polygon in geometry.polygons {
+                for ring in [polygon.exterior] + polygon.holes { for c in ring.coordinates { boxes[Int(area >> 1)].extend(c) } }
+            }
+        }
+        func meets(_ a: BoundingBox, _ b: BoundingBox) -> Bool {
+            a.minLongitude <= b.maxLongitude && a.maxLongitude >= b.minLongitude && a.minLatitude <= b.maxLatitude
+                && a.maxLatitude >= b.minLatitude
+        }
+        var reported = 0, missedByASmallerBox = 0
+        for (k, p) in Self.points(count: 3_000, seed: 23).enumerated() {
+            let r = [20.0, 150, 600, 2_000][k % 4]
+            var zones: [UInt32] = []
+            index.collectZones(touchingDisk: p, radiusMeters: r, containingCenter: false, into: &zones)
+            let box = ZoneIndex.searchBox(around: p, radiusMeters: r), smaller = ZoneIndex.searchBox(around: p, radiusMeters: 0.9 * r)
+            for z in Set(zones) {
+                reported += 1
+                #expect(meets(boxes[Int(z)], box), "zone \(z) at \(p) r \(r)")
+                if !meets(boxes[Int(z)], smaller) { missedByASmallerBox += 1 }
+            }
+        }
+        #expect(reported > 1_000 && missedByASmallerBox > 10)
+    }
+
     /// A box that leaves the carried cell but not its parent is walked from the parent, one
     /// that leaves the parent but not the grandparent from the grandparent: on a dense cluster
     /// (small stars, deep trees) a walk with disks of 5 to 200 m, each answer equal to the naive
