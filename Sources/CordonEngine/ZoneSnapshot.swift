@@ -63,14 +63,10 @@ public final class ZoneSnapshot: Sendable {
         for (k, entry) in set.entries.enumerated() {
             let z = entry.zone
             // Every ring, holes too: the index keeps the edges of all of them.
-            var box = BoundingBox.empty
-            for geometry in [z.geometry, entry.approach] {
-                for polygon in geometry.polygons {
-                    for c in polygon.exterior.coordinates { box.extend(c) }
-                    for hole in polygon.holes { for c in hole.coordinates { box.extend(c) } }
-                }
-            }
-            bounds.append(box)
+            var box = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
+            Self.extend(&box, z.geometry)
+            Self.extend(&box, entry.approach)
+            bounds.append(BoundingBox(minLongitude: box.0, minLatitude: box.1, maxLongitude: box.2, maxLatitude: box.3))
             rules.append(
                 Rule(
                     id: z.id, category: z.category, policy: z.policy, schedule: z.schedule.map(CompiledSchedule.init),
@@ -82,6 +78,28 @@ public final class ZoneSnapshot: Sendable {
         self.numbers = numbers
         self.bounds = bounds
         self.isTimeDependent = timeDependent
+    }
+
+    /// Widens `box` (min lon, min lat, max lon, max lat) to every vertex of `geometry`'s rings
+    /// (the snapshot makes this box for every zone: four compares a vertex, in registers).
+    private static func extend(_ box: inout (Double, Double, Double, Double), _ geometry: MultiPolygon) {
+        var (x0, y0, x1, y1) = box
+        func extend(_ ring: Ring) {
+            ring.coordinates.withUnsafeBufferPointer { coordinates in
+                for c in coordinates {
+                    let x = c.longitude, y = c.latitude
+                    x0 = x < x0 ? x : x0
+                    y0 = y < y0 ? y : y0
+                    x1 = x > x1 ? x : x1
+                    y1 = y > y1 ? y : y1
+                }
+            }
+        }
+        for polygon in geometry.polygons {
+            extend(polygon.exterior)
+            for hole in polygon.holes { extend(hole) }
+        }
+        box = (x0, y0, x1, y1)
     }
 
     /// The number of the zone with `id`, or nil when this version has no such zone.
