@@ -83,21 +83,23 @@ public final class ZoneSnapshot: Sendable {
     /// Widens `box` (min lon, min lat, max lon, max lat) to every vertex of `geometry`'s rings
     /// (the snapshot makes this box for every zone: four compares a vertex, in registers).
     private static func extend(_ box: inout (Double, Double, Double, Double), _ geometry: MultiPolygon) {
-        var (x0, y0, x1, y1) = box
-        func extend(_ ring: Ring) {
-            ring.coordinates.withUnsafeBufferPointer { coordinates in
-                for c in coordinates {
-                    let x = c.longitude, y = c.latitude
-                    x0 = x < x0 ? x : x0
-                    y0 = y < y0 ? y : y0
-                    x1 = x > x1 ? x : x1
-                    y1 = y > y1 ? y : y1
-                }
-            }
-        }
         for polygon in geometry.polygons {
-            extend(polygon.exterior)
-            for hole in polygon.holes { extend(hole) }
+            extend(&box, polygon.exterior.coordinates)
+            for hole in polygon.holes { extend(&box, hole.coordinates) }
+        }
+    }
+
+    // (Plain loops over plain variables: the same loop reading the coordinates through
+    // `withUnsafeBufferPointer` inside a nested function, on variables bound by destructuring
+    // the tuple, was miscompiled by Swift 6.3.1 at -O: the lanes came out mixed up.)
+    private static func extend(_ box: inout (Double, Double, Double, Double), _ coordinates: [Coordinate]) {
+        var x0 = box.0, y0 = box.1, x1 = box.2, y1 = box.3
+        for c in coordinates {
+            let x = c.longitude, y = c.latitude
+            x0 = x < x0 ? x : x0
+            y0 = y < y0 ? y : y0
+            x1 = x > x1 ? x : x1
+            y1 = y > y1 ? y : y1
         }
         box = (x0, y0, x1, y1)
     }

@@ -55,6 +55,22 @@ struct EngineUnitTests {
         #expect(!s.isActive(at: Self.at(0)))  // 08:00 local
     }
 
+    @Test("a snapshot's zone boxes hold every vertex of core and approach, holes and all parts included")
+    func zoneBoxes() throws {
+        // A hole reaching past its exterior (not valid, but a library caller may pass it: the
+        // index keeps its edges all the same), a second part, and an approach larger than the core.
+        let core = try #require(
+            Fixtures.zone(
+                "a", "MULTIPOLYGON (((0 0, 2 0, 2 1, 0 1, 0 0), (0.5 0.2, 3 0.5, 0.5 0.8, 0.5 0.2)), ((-4 -1, -3 -1, -3 -0.5, -4 -1)))"))
+        let approach = try #require(Fixtures.zone("b", "POLYGON ((-1 -2, 2.5 -2, 2.5 5, -1 5, -1 -2))")).geometry
+        let plain = try #require(Fixtures.zone("c", "POLYGON ((10 10, 11 10, 11 12, 10 10))"))
+        let snapshot = ZoneSnapshot(
+            ZoneSet(name: "s", version: 1, entries: [.init(zone: core, approach: approach), .init(zone: plain, approach: plain.geometry)]))
+        let a = snapshot.bounds[0], c = snapshot.bounds[1]
+        #expect([a.minLongitude, a.minLatitude, a.maxLongitude, a.maxLatitude] == [-4, -2, 3, 5])
+        #expect([c.minLongitude, c.minLatitude, c.maxLongitude, c.maxLatitude] == [10, 10, 11, 12])
+    }
+
     @Test("validity dates bound enforcement: from inclusive, until exclusive")
     func validity() throws {
         let zone = try #require(Fixtures.zone("a", "POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))"))
