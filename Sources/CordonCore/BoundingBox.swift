@@ -35,6 +35,38 @@ public struct BoundingBox: Hashable, Sendable {
         maxLatitude = Swift.max(maxLatitude, other.maxLatitude)
     }
 
+    /// Grows the box to every coordinate of `coordinates` (as `extend(_:)` one by one, in one
+    /// loop over locals).
+    @inlinable
+    public mutating func extend(_ coordinates: [Coordinate]) {
+        var x0 = minLongitude, y0 = minLatitude, x1 = maxLongitude, y1 = maxLatitude
+        for c in coordinates {
+            // `Swift.min` and `Swift.max`, spelled out: the same picks, ties included.
+            x0 = c.longitude < x0 ? c.longitude : x0
+            y0 = c.latitude < y0 ? c.latitude : y0
+            x1 = c.longitude >= x1 ? c.longitude : x1
+            y1 = c.latitude >= y1 ? c.latitude : y1
+        }
+        (minLongitude, minLatitude, maxLongitude, maxLatitude) = (x0, y0, x1, y1)
+    }
+
+    /// Grows the box to every vertex of `geometry`, holes included (`MultiPolygon.boundingBox`
+    /// takes the exteriors only, which hold the holes of a valid polygon).
+    public mutating func extend(allRingsOf geometry: MultiPolygon) {
+        for polygon in geometry.polygons {
+            extend(polygon.exterior.coordinates)
+            for hole in polygon.holes { extend(hole.coordinates) }
+        }
+    }
+
+    /// Whether the two boxes share a point (closed: touching sides count; an empty box shares
+    /// none).
+    @inlinable
+    public func intersects(_ other: BoundingBox) -> Bool {
+        minLongitude <= other.maxLongitude && maxLongitude >= other.minLongitude && minLatitude <= other.maxLatitude
+            && maxLatitude >= other.minLatitude
+    }
+
     /// Closed containment: a point on an edge of the box is inside.
     @inlinable
     public func contains(_ c: Coordinate) -> Bool {

@@ -40,7 +40,7 @@ public struct Ring: Hashable, Sendable {
 
     public var boundingBox: BoundingBox {
         var box = BoundingBox.empty
-        for c in coordinates { box.extend(c) }
+        box.extend(coordinates)
         return box
     }
 }

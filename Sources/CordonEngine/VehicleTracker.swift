@@ -131,7 +131,7 @@ public enum VehicleTracker {
                     let box = ZoneIndex.searchBox(around: c, radiusMeters: reach)
                     let wraps = box.minLongitude < -180 || box.maxLongitude > 180
                     for h in state.holds where !contains(scratch.touched, h.zone) {
-                        if wraps || meets(zones.bounds[Int(h.zone)], box) { scratch.held.append(h.zone) }
+                        if wraps || zones.bounds[Int(h.zone)].intersects(box) { scratch.held.append(h.zone) }
                     }
                     if !scratch.held.isEmpty {
                         index.collectZones(
@@ -308,13 +308,6 @@ public enum VehicleTracker {
     /// Empties a scratch list, keeping its storage.
     @inline(__always)
     static func empty<T>(_ a: inout [T]) { shrink(&a, to: 0) }
-
-    /// Whether two boxes share a point (closed; an empty box meets nothing).
-    @inline(__always)
-    static func meets(_ a: BoundingBox, _ b: BoundingBox) -> Bool {
-        a.minLongitude <= b.maxLongitude && a.maxLongitude >= b.minLongitude && a.minLatitude <= b.maxLatitude
-            && a.maxLatitude >= b.minLatitude
-    }
 
     static func contains(_ sorted: [UInt32], _ v: UInt32) -> Bool {
         // Short lists (the common case): a scan, whose branches predict better than a search's.

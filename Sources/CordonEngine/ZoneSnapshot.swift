@@ -63,10 +63,10 @@ public final class ZoneSnapshot: Sendable {
         for (k, entry) in set.entries.enumerated() {
             let z = entry.zone
             // Every ring, holes too: the index keeps the edges of all of them.
-            var box = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
-            Self.extend(&box, z.geometry)
-            Self.extend(&box, entry.approach)
-            bounds.append(BoundingBox(minLongitude: box.0, minLatitude: box.1, maxLongitude: box.2, maxLatitude: box.3))
+            var box = BoundingBox.empty
+            box.extend(allRingsOf: z.geometry)
+            box.extend(allRingsOf: entry.approach)
+            bounds.append(box)
             rules.append(
                 Rule(
                     id: z.id, category: z.category, policy: z.policy, schedule: z.schedule.map(CompiledSchedule.init),
@@ -78,30 +78,6 @@ public final class ZoneSnapshot: Sendable {
         self.numbers = numbers
         self.bounds = bounds
         self.isTimeDependent = timeDependent
-    }
-
-    /// Widens `box` (min lon, min lat, max lon, max lat) to every vertex of `geometry`'s rings
-    /// (the snapshot makes this box for every zone: four compares a vertex, in registers).
-    private static func extend(_ box: inout (Double, Double, Double, Double), _ geometry: MultiPolygon) {
-        for polygon in geometry.polygons {
-            extend(&box, polygon.exterior.coordinates)
-            for hole in polygon.holes { extend(&box, hole.coordinates) }
-        }
-    }
-
-    // (Plain loops over plain variables: the same loop reading the coordinates through
-    // `withUnsafeBufferPointer` inside a nested function, on variables bound by destructuring
-    // the tuple, was miscompiled by Swift 6.3.1 at -O: the lanes came out mixed up.)
-    private static func extend(_ box: inout (Double, Double, Double, Double), _ coordinates: [Coordinate]) {
-        var x0 = box.0, y0 = box.1, x1 = box.2, y1 = box.3
-        for c in coordinates {
-            let x = c.longitude, y = c.latitude
-            x0 = x < x0 ? x : x0
-            y0 = y < y0 ? y : y0
-            x1 = x > x1 ? x : x1
-            y1 = y > y1 ? y : y1
-        }
-        box = (x0, y0, x1, y1)
     }
 
     /// The number of the zone with `id`, or nil when this version has no such zone.

@@ -58,4 +58,30 @@ import Testing
         hostile += [0xFF, 0xFF, 0xFF, 0x7F]
         #expect(throws: WKB.Error.self) { try WKB.decode(hostile) }
     }
+
+    /// A ring's box in one loop is the box of its coordinates added one by one (ties and signed
+    /// zeros picked alike); boxes meet when they share a point, sides included, and an empty
+    /// box meets nothing.
+    @Test func boxesOfRingsAndTheirIntersections() {
+        var state: UInt64 = 7
+        for n in 0..<200 {
+            let coordinates = (0..<(n % 37)).map { _ -> Coordinate in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let v = [-0.0, 0.0, 1, -1, 2.5][Int(state >> 60) % 5]
+                return Coordinate(longitude: v * Double(n % 7), latitude: Double(Int(state >> 33) % 9) - 4)
+            }
+            var oneByOne = BoundingBox.empty
+            for c in coordinates { oneByOne.extend(c) }
+            var whole = BoundingBox.empty
+            whole.extend(coordinates)
+            #expect([whole.minLongitude, whole.minLatitude, whole.maxLongitude, whole.maxLatitude].map(\.bitPattern)
+                == [oneByOne.minLongitude, oneByOne.minLatitude, oneByOne.maxLongitude, oneByOne.maxLatitude].map(\.bitPattern))
+        }
+        let a = BoundingBox(minLongitude: 0, minLatitude: 0, maxLongitude: 1, maxLatitude: 1)
+        #expect(a.intersects(BoundingBox(minLongitude: 1, minLatitude: 1, maxLongitude: 2, maxLatitude: 2)))  // a corner
+        #expect(a.intersects(BoundingBox(minLongitude: 0.2, minLatitude: 0.2, maxLongitude: 0.3, maxLatitude: 0.3)))
+        #expect(!a.intersects(BoundingBox(minLongitude: 1.0000001, minLatitude: 0, maxLongitude: 2, maxLatitude: 1)))
+        #expect(!a.intersects(BoundingBox(minLongitude: 0, minLatitude: -2, maxLongitude: 1, maxLatitude: -0.5)))
+        #expect(!a.intersects(.empty) && !BoundingBox.empty.intersects(a))
+    }
 }
