@@ -16,9 +16,15 @@ public enum VehicleTracker {
     /// Working storage reused from fix to fix, so the steady state allocates nothing.
     /// A value type; one per thread (or per call site), never shared concurrently.
     public struct Scratch: Sendable {
+        /// The zones the current fix touches, each once, in the order the queries found them.
         var touched: [UInt32] = []
+        /// One bit per zone number, set exactly for the zones in `touched` (cleared through the
+        /// list when the next fix empties it): membership in one test, no sort.
+        var touchedBits: [UInt64] = []
         var near: [UInt32] = []
         var held: [UInt32] = []
+        /// Zones the current fix touches that no hold has yet.
+        var fresh: [UInt32] = []
         /// Zones released at this fix, their ids resolved in the snapshot each was numbered in.
         var released: [(id: String, category: Category)] = []
 
@@ -26,7 +32,64 @@ public enum VehicleTracker {
             touched.reserveCapacity(64)
             near.reserveCapacity(64)
             held.reserveCapacity(16)
+            fresh.reserveCapacity(16)
             released.reserveCapacity(8)
+        }
+
+        /// Empties `touched` and clears its bits.
+        @inline(__always)
+        mutating func clearTouched() {
+            if !touched.isEmpty {
+                touchedBits.withUnsafeMutableBufferPointer { bits in
+                    for z in touched { bits[Int(z >> 6)] &= ~(1 << UInt64(z & 63)) }
+                }
+            }
+            empty(&touched)
+        }
+
+        /// Drops the repeats from `touched` (first sightings stay, in order) and sets the bit of
+        /// each zone left; `zoneCount` bounds the zone numbers.
+        @inline(__always)
+        mutating func markTouched(zoneCount: Int) {
+            let words = (zoneCount + 63) >> 6
+            if touchedBits.count < words { touchedBits += repeatElement(0, count: words - touchedBits.count) }
+            let kept = touchedBits.withUnsafeMutableBufferPointer { bits in
+                touched.withUnsafeMutableBufferPointer { list in
+                    var w = 0
+                    for i in list.indices {
+                        let z = list[i]
+                        let word = Int(z >> 6), bit: UInt64 = 1 << UInt64(z & 63)
+                        if bits[word] & bit == 0 {
+                            bits[word] |= bit
+                            list[w] = z
+                            w += 1
+                        }
+                    }
+                    return w
+                }
+            }
+            shrink(&touched, to: kept)
+        }
+
+        /// Removes from `touched` (and its bits) the zones `drop` says, keeping the order.
+        mutating func dropTouched(_ drop: (UInt32) -> Bool) {
+            var w = 0
+            for i in touched.indices {
+                let z = touched[i]
+                if drop(z) {
+                    touchedBits[Int(z >> 6)] &= ~(1 << UInt64(z & 63))
+                } else {
+                    touched[w] = z
+                    w += 1
+                }
+            }
+            shrink(&touched, to: w)
+        }
+
+        /// Whether `zone` is in `touched`.
+        @inline(__always)
+        func touches(_ zone: UInt32) -> Bool {
+            touchedBits.withUnsafeBufferPointer { $0[Int(zone >> 6)] & 1 << UInt64(zone & 63) != 0 }
         }
     }
 
@@ -68,7 +131,7 @@ public enum VehicleTracker {
             uncertain = dx * dx + dy * dy > reach * reach
         }
         let index = zones.index
-        empty(&scratch.touched)
+        scratch.clearTouched()
         let path = lookahead(fix, from: c, cosLat: cosLat, cfg)
         if radius == 0, let path {
             // A point and its path: one query, whose leaf scan also answers for the point.
@@ -85,11 +148,11 @@ public enum VehicleTracker {
             var cell = ZoneIndex.Cell()
             index.collectZones(touchingSegment: beyond.start, beyond.end, containingStart: true, cell: &cell, into: &scratch.touched)
         }
-        sortUnique(&scratch.touched)
+        scratch.markTouched(zoneCount: zones.rules.count)
         if zones.isTimeDependent {
-            scratch.touched.removeAll { !zones.rules[Int($0)].isEnforced(at: t) }
+            scratch.dropTouched { !zones.rules[Int($0)].isEnforced(at: t) }
         } else if !rebased && state.holds.count == scratch.touched.count
-            && state.holds.allSatisfy({ $0.clearSince == nil && contains(scratch.touched, $0.zone) })
+            && state.holds.allSatisfy({ $0.clearSince == nil && scratch.touches($0.zone) })
         {
             // The steady state, inside zones or clear of all: the fix touches exactly the zones
             // held, none of them counting down, and nothing was rebased. The steps below would
@@ -109,7 +172,7 @@ public enum VehicleTracker {
             var release = false
             if zones.isTimeDependent && !zones.rules[Int(hold.zone)].isEnforced(at: t) {
                 release = true
-            } else if contains(scratch.touched, hold.zone) {
+            } else if scratch.touches(hold.zone) {
                 if hold.clearSince == nil {
                     // Touched and not counting down: nothing to write back.
                     k += 1
@@ -130,7 +193,7 @@ public enum VehicleTracker {
                     let reach = radius + cfg.exitMarginMeters
                     let box = ZoneIndex.searchBox(around: c, radiusMeters: reach)
                     let wraps = box.minLongitude < -180 || box.maxLongitude > 180
-                    for h in state.holds where !contains(scratch.touched, h.zone) {
+                    for h in state.holds where !scratch.touches(h.zone) {
                         if wraps || zones.bounds[Int(h.zone)].intersects(box) { scratch.held.append(h.zone) }
                     }
                     if !scratch.held.isEmpty {
@@ -157,7 +220,14 @@ public enum VehicleTracker {
                 k += 1
             }
         }
-        for zone in scratch.touched where !state.holds.contains(where: { $0.zone == zone }) {
+        // New holds, in ascending zone number. Every hold left is of a touched zone or counts
+        // down, so when as many holds are touched as zones, no zone is new.
+        empty(&scratch.fresh)
+        if state.holds.count(where: { scratch.touches($0.zone) }) < scratch.touched.count {
+            for zone in scratch.touched where !state.holds.contains(where: { $0.zone == zone }) { scratch.fresh.append(zone) }
+            sortUnique(&scratch.fresh)
+        }
+        for zone in scratch.fresh {
             let rule = zones.rules[Int(zone)]
             // Room for a few at the vehicle's first hold (not before: most vehicles never enter
             // a zone), so overlapping zones do not grow the list one reallocation at a time.

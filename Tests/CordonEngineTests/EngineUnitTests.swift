@@ -34,6 +34,33 @@ struct EngineUnitTests {
         }
     }
 
+    @Test("the touched zones keep their first sightings once each, and their bits are set for exactly those")
+    func touchedZonesAndTheirBits() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var scratch = VehicleTracker.Scratch()
+        for round in 0..<400 {
+            // Zone counts that grow and shrink, as snapshots of different sets would have.
+            let zones = [1, 63, 64, 65, 200, 10_000][round % 6]
+            scratch.clearTouched()
+            #expect(scratch.touchedBits.allSatisfy { $0 == 0 }, "round \(round): bits left from the last fix")
+            let found = (0..<next(40)).map { _ in UInt32(next(zones)) }
+            scratch.touched += found
+            scratch.markTouched(zoneCount: zones)
+            var seen = Set<UInt32>()
+            #expect(scratch.touched == found.filter { seen.insert($0).inserted }, "round \(round)")
+            for z in 0..<UInt32(zones) { #expect(scratch.touches(z) == seen.contains(z), "round \(round), zone \(z)") }
+            if round % 3 == 0 {
+                scratch.dropTouched { $0 % 2 == 1 }
+                #expect(scratch.touched == found.filter { $0 % 2 == 0 }.reduce(into: [UInt32]()) { if !$0.contains($1) { $0.append($1) } })
+                for z in 0..<UInt32(zones) { #expect(scratch.touches(z) == (seen.contains(z) && z % 2 == 0)) }
+            }
+        }
+    }
+
     @Test("an overnight window runs into the next day, which need not be listed")
     func overnightWindow() {
         // Mondays 22:00 to 06:00, UTC.
