@@ -166,6 +166,9 @@ public enum VehicleTracker {
         // Holds: kept while touched or near; released once clear for the hold time, or at
         // once when the zone is no longer enforced.
         var nearKnown = false
+        // Whether a hold was taken or released (or renumbered): else the combined policy is
+        // the one the holds gave at the last fix, and no directive can follow.
+        var holdsChanged = rebased
         var k = 0
         while k < state.holds.count {
             var hold = state.holds[k]
@@ -215,6 +218,7 @@ public enum VehicleTracker {
             if release {
                 scratch.released.append((zones.rules[Int(hold.zone)].id, hold.category))
                 state.holds.remove(at: k)
+                holdsChanged = true
             } else {
                 state.holds[k] = hold
                 k += 1
@@ -233,6 +237,13 @@ public enum VehicleTracker {
             // a zone), so overlapping zones do not grow the list one reallocation at a time.
             if state.holds.capacity == 0 { state.holds.reserveCapacity(4) }
             state.holds.append(.init(zone: zone, category: rule.category, policy: rule.policy, clearSince: nil))
+            holdsChanged = true
+        }
+        guard holdsChanged else {
+            state.lastTime = t
+            state.lastPosition = c
+            state.fixesApplied += 1
+            return
         }
 
         // Directives for the change of the combined policy.
