@@ -162,25 +162,45 @@ public struct ReplayReport: Sendable {
 
     /// Per-row counting for one pass over an input, in arrays rather than dictionaries (a
     /// row costs one dictionary probe only when its vehicle differs from the previous row's):
-    /// merged into the report by `merge(into:)`. A value owned by the pass.
-    struct Tally {
-        /// Vehicle slots, and each slot's timeline and rows by decision: `decisions[5 × slot +
-        /// Decision.code]`, after the rows of no vehicle (`decisions[0..<5]`, slot −1).
+    /// merged into the report by `merge(into:)`. Noncopyable: it owns its counters, plain
+    /// memory freed with it, so that counting a row is an increment and nothing else (an array
+    /// stored here was checked for uniqueness at every write). Owned by the pass.
+    struct Tally: ~Copyable {
+        /// Vehicle slots, and each slot's timeline.
         var slots = VehicleSlots()
-        var decisions = [Int](repeating: 0, count: 5)
         /// (An empty timeline for a vehicle without one: an optional's copy at every row would
         /// retain and release its arrays.)
         var timelines: [VehicleTimeline] = []
         /// Slots by the rows' scan keys (`TripRow.idKey`), of this pass over one input.
         var keys = ScanKeyMemo()
-        /// Per slot, the timeline segment of its last row (`VehicleTimeline.action(at:segment:)`).
-        var segments: [Int] = []
-        /// Dropped and coarsened rows by category (`Category.allCases` order).
-        var dropped = [Int](repeating: 0, count: Category.allCases.count)
-        var coarsened = [Int](repeating: 0, count: Category.allCases.count)
         var file: FileCounts
+        /// Room for this many slots in `rows` and `segments`.
+        private var capacity: Int
+        /// Rows by slot and decision, `rows[5 × (slot + 1) + Decision.code]`, after the rows of
+        /// no vehicle (`rows[0..<5]`, slot −1).
+        private var rows: UnsafeMutablePointer<Int>
+        /// Per slot, the timeline segment of its last row (`VehicleTimeline.action(at:segment:)`).
+        private var segments: UnsafeMutablePointer<Int>
+        /// Dropped (local-only included) rows by their categories' mask (`VehicleTimeline.mask`),
+        /// then coarsened rows likewise: one count a row, told apart by category at the merge.
+        private let byMask: UnsafeMutablePointer<Int>
 
-        init(file: FileCounts) { self.file = file }
+        init(file: FileCounts) {
+            self.file = file
+            capacity = 64
+            rows = .allocate(capacity: 5 * (capacity + 1))
+            rows.initialize(repeating: 0, count: 5 * (capacity + 1))
+            segments = .allocate(capacity: capacity)
+            segments.initialize(repeating: 0, count: capacity)
+            byMask = .allocate(capacity: 512)
+            byMask.initialize(repeating: 0, count: 512)
+        }
+
+        deinit {
+            rows.deallocate()
+            segments.deallocate()
+            byMask.deallocate()
+        }
 
         /// The slot of `vehicle` (made on first sight, with its timeline from `all`); `hash` is
         /// `VehicleSlots.hash(vehicle)` or 0, `key` the row's scan key (its slot then comes from
@@ -190,46 +210,67 @@ public struct ReplayReport: Sendable {
             let (k, isNew) = slots.slot(of: vehicle, hash: hash)
             keys.learn(key, Int32(k))
             if isNew {
-                decisions.append(contentsOf: repeatElement(0, count: 5))
+                if k >= capacity { grow(to: max(2 * capacity, k + 1)) }
                 timelines.append(all[vehicle] ?? VehicleTimeline(events: [], lastFix: 0))
-                segments.append(0)
             }
             return k
+        }
+
+        /// Room for `slots` slots, the counts so far kept and the new ones zero.
+        private mutating func grow(to slots: Int) {
+            let moreRows = UnsafeMutablePointer<Int>.allocate(capacity: 5 * (slots + 1))
+            moreRows.moveInitialize(from: rows, count: 5 * (capacity + 1))
+            (moreRows + 5 * (capacity + 1)).initialize(repeating: 0, count: 5 * (slots - capacity))
+            rows.deallocate()
+            rows = moreRows
+            let moreSegments = UnsafeMutablePointer<Int>.allocate(capacity: slots)
+            moreSegments.moveInitialize(from: segments, count: capacity)
+            (moreSegments + capacity).initialize(repeating: 0, count: slots - capacity)
+            segments.deallocate()
+            segments = moreSegments
+            capacity = slots
         }
 
         /// The data action in force for slot `k`'s vehicle at `time` and its categories (found
         /// from the segment of the slot's last row).
         mutating func action(slot k: Int, at time: Int64) -> (DataAction, UInt8) {
-            timelines.withUnsafeBufferPointer { t in
-                segments.withUnsafeMutableBufferPointer { s in t[k].action(at: time, segment: &s[k]) }
-            }
+            let segment = segments + k
+            return timelines.withUnsafeBufferPointer { t in t[k].action(at: time, segment: &segment.pointee) }
         }
 
+        @inline(__always)
         mutating func count(slot k: Int?, decision: Decision, categories mask: UInt8) {
-            decisions[5 * ((k ?? -1) + 1) + decision.code] += 1
+            rows[5 * ((k ?? -1) + 1) + decision.code] += 1
             guard mask != 0 else { return }
-            let coarse: Bool
             switch decision {
             case .keep, .reject: return
-            case .coarsen: coarse = true
-            case .drop, .localOnly: coarse = false
-            }
-            // The categories named by the mask's set bits, lowest first.
-            var bits = mask
-            while bits != 0 {
-                let c = bits.trailingZeroBitCount
-                if c < dropped.count {
-                    if coarse { coarsened[c] += 1 } else { dropped[c] += 1 }
-                }
-                bits &= bits - 1
+            case .coarsen: byMask[256 + Int(mask)] += 1
+            case .drop, .localOnly: byMask[Int(mask)] += 1
             }
         }
 
         /// Rows of slot `k` (−1: of no vehicle).
         func counts(slot k: Int) -> RowCounts {
-            decisions.withUnsafeBufferPointer { d in
-                RowCounts(byDecision: UnsafeBufferPointer(rebasing: d[(5 * (k + 1))..<(5 * (k + 2))]))
+            RowCounts(byDecision: UnsafeBufferPointer(start: rows + 5 * (k + 1), count: 5))
+        }
+
+        /// Dropped and coarsened rows by category (`Category.allCases` order): each mask's rows
+        /// count for every category of the mask.
+        func byCategory() -> (dropped: [Int], coarsened: [Int]) {
+            var dropped = [Int](repeating: 0, count: Category.allCases.count)
+            var coarsened = dropped
+            for mask in 1..<256 where byMask[mask] != 0 || byMask[256 + mask] != 0 {
+                var bits = mask
+                while bits != 0 {
+                    let c = bits.trailingZeroBitCount
+                    if c < dropped.count {
+                        dropped[c] += byMask[mask]
+                        coarsened[c] += byMask[256 + mask]
+                    }
+                    bits &= bits - 1
+                }
             }
+            return (dropped, coarsened)
         }
 
         func merge(into report: inout ReplayReport) {
@@ -238,6 +279,7 @@ public struct ReplayReport: Sendable {
             report.files.append(file)
             report.unattributed += counts(slot: -1).rowsIn
             for (k, id) in slots.ids.enumerated() { report.vehicles[id, default: VehicleCounts()].counts += counts(slot: k) }
+            let (dropped, coarsened) = byCategory()
             for (c, category) in Category.allCases.enumerated() where dropped[c] != 0 || coarsened[c] != 0 {
                 report.categories[category, default: CategoryCounts()].dropped += dropped[c]
                 report.categories[category, default: CategoryCounts()].coarsened += coarsened[c]

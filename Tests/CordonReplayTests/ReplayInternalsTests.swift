@@ -379,6 +379,46 @@ import Testing
         #expect(report.unattributed == 2)
         #expect(report.files.map(\.counts) == [ReplayReport.RowCounts(rowsIn: 11, kept: 4, dropped: 3, localOnly: 2, coarsened: 1, rejected: 4)])
     }
+
+    /// Dropped and coarsened rows count for every category of their mask, kept and rejected
+    /// rows for none, and a mask's bits past the categories are ignored.
+    @Test func rowsCountForEachCategoryOfTheirMask() {
+        var tally = ReplayReport.Tally(file: ReplayReport.FileCounts(file: "t.csv", format: "csv", redacted: "t.redacted.csv"))
+        let a = tally.slot(of: "A", timelines: [:])
+        let military = VehicleTimeline.mask([.military]), government = VehicleTimeline.mask([.government])
+        let custom = VehicleTimeline.mask([.custom]), both = VehicleTimeline.mask([.military, .defenseIndustry])
+        tally.count(slot: a, decision: .drop, categories: military)
+        tally.count(slot: a, decision: .drop, categories: both)
+        tally.count(slot: a, decision: .localOnly, categories: government | 0x80)
+        tally.count(slot: a, decision: .coarsen(50), categories: both)
+        tally.count(slot: a, decision: .coarsen(50), categories: custom)
+        tally.count(slot: a, decision: .keep, categories: military)
+        tally.count(slot: a, decision: .reject, categories: custom)
+        var report = ReplayReport(zones: ReplayTests.zones, configuration: EngineConfiguration(), ordered: true)
+        tally.merge(into: &report)
+        #expect(report.categories[.military]?.dropped == 2 && report.categories[.military]?.coarsened == 1)
+        #expect(report.categories[.defenseIndustry]?.dropped == 1 && report.categories[.defenseIndustry]?.coarsened == 1)
+        #expect(report.categories[.government]?.dropped == 1 && report.categories[.government]?.coarsened == 0)
+        #expect(report.categories[.custom]?.dropped == 0 && report.categories[.custom]?.coarsened == 1)
+        #expect(report.categories.count == 4)
+    }
+
+    /// Counts survive the growth of the tally past its first room for slots.
+    @Test func manySlotsKeepTheirCounts() {
+        var tally = ReplayReport.Tally(file: ReplayReport.FileCounts(file: "t.csv", format: "csv", redacted: "t.redacted.csv"))
+        for round in 0..<3 {
+            for v in 0..<1_000 {
+                let k = tally.slot(of: "V\(v)", timelines: [:])
+                for _ in 0...(v % 4) { tally.count(slot: k, decision: round == 1 ? .drop : .keep, categories: 0) }
+            }
+        }
+        var report = ReplayReport(zones: ReplayTests.zones, configuration: EngineConfiguration(), ordered: true)
+        tally.merge(into: &report)
+        for v in [0, 1, 63, 64, 65, 500, 999] {
+            let n = v % 4 + 1
+            #expect(report.vehicles["V\(v)"]?.counts == ReplayReport.RowCounts(rowsIn: 3 * n, kept: 2 * n, dropped: n, localOnly: 0, coarsened: 0, rejected: 0))
+        }
+    }
 }
 
 /// `TripRow` keeps its optional numbers as doubles with an absent pattern and its offsets in
