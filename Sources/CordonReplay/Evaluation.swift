@@ -390,12 +390,16 @@ struct Bounds: Sendable {
         (minLon360, maxLon360) = (minLon < 0 ? minLon + 360 : minLon, maxLon < 0 ? maxLon + 360 : maxLon)
     }
 
+    @inline(__always)
     mutating func add(lat: Double, lon: Double) {
+        // Nearly every fix lies inside the bounds so far: one test for that (a NaN fails it and
+        // goes on as before).
+        let east = lon < 0 ? lon + 360 : lon
+        if lat >= minLat && lat <= maxLat && lon >= minLon && lon <= maxLon && east >= minLon360 && east <= maxLon360 { return }
         minLat = min(minLat, lat)
         maxLat = max(maxLat, lat)
         minLon = min(minLon, lon)
         maxLon = max(maxLon, lon)
-        let east = lon < 0 ? lon + 360 : lon
         minLon360 = min(minLon360, east)
         maxLon360 = max(maxLon360, east)
     }
