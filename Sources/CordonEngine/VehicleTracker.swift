@@ -48,7 +48,8 @@ public enum VehicleTracker {
         }
 
         /// Drops the repeats from `touched` (first sightings stay, in order) and sets the bit of
-        /// each zone left; `zoneCount` bounds the zone numbers.
+        /// each zone left. `zoneCount` bounds the zone numbers: the snapshot's rules, as many as
+        /// its index has zones (`ZoneSnapshot.init` checks), and the queries report only those.
         @inline(__always)
         mutating func markTouched(zoneCount: Int) {
             let words = (zoneCount + 63) >> 6
