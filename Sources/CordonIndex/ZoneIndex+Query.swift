@@ -35,23 +35,33 @@ extension ZoneIndex {
         precondition(counts.count >= points.count && hits.count >= points.count * stride, "output too small")
         let n = points.count
         guard n > 0 else { return }
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n) { order in
-            sortByRootCell(points, into: order)
-            locateGroups(points, order: UnsafeBufferPointer(order), stride: stride, counts: counts, hits: hits)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * n) { scratch in
+            let order = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
+            let cells = UnsafeMutableBufferPointer(rebasing: scratch[n..<2 * n])
+            let sorted = sortByRootCell(points, into: order, cells: cells)
+            locateGroups(
+                points, order: UnsafeBufferPointer(order), cells: sorted ? UnsafeBufferPointer(cells) : nil, stride: stride,
+                counts: counts, hits: hits)
         }
     }
 
-    /// Writes into `order` the point indices in root-cell order (a counting sort, O(n + cells));
-    /// points outside the index go last. Small batches keep their order.
-    func sortByRootCell(_ points: UnsafeBufferPointer<Coordinate>, into order: UnsafeMutableBufferPointer<UInt32>) {
+    /// Writes into `order` the point indices in root-cell order (a counting sort, O(n + cells)),
+    /// points outside the index last, and into `sortedCells` the root cell of each in that order
+    /// (`columns × rows` for one outside): true. Small batches keep their order, and nothing is
+    /// written to `sortedCells`: false.
+    @discardableResult
+    func sortByRootCell(
+        _ points: UnsafeBufferPointer<Coordinate>, into order: UnsafeMutableBufferPointer<UInt32>,
+        cells sortedCells: UnsafeMutableBufferPointer<UInt32>
+    ) -> Bool {
         let n = points.count
         let cells = columns * rows
-        guard n >= 4096, n >= cells / 64 else {
+        guard n >= 4096, n >= cells / 64, cells < Int(UInt32.max) else {
             for i in 0..<n { order[i] = UInt32(truncatingIfNeeded: i) }
-            return
+            return false
         }
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n) { cellOf in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: cells + 2) { bucket in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: cells + 2) { bucket in
                 bucket.initialize(repeating: 0)
                 for i in 0..<n {
                     let x = points[i].longitude, y = points[i].latitude
@@ -62,25 +72,31 @@ extension ZoneIndex {
                     cellOf[i] = UInt32(truncatingIfNeeded: c)
                     bucket[c + 1] &+= 1
                 }
-                var sum = 0
+                var sum: UInt32 = 0
                 for c in 0...cells {
                     sum &+= bucket[c]
                     bucket[c] = sum
                 }
                 for i in 0..<n {
                     let c = Int(cellOf[i])
-                    order[bucket[c]] = UInt32(truncatingIfNeeded: i)
+                    let at = Int(bucket[c])
+                    order[at] = UInt32(truncatingIfNeeded: i)
+                    sortedCells[at] = cellOf[i]
                     bucket[c] &+= 1
                 }
             }
         }
+        return true
     }
 
     /// Locates the points in groups of 16 whose tree walks run in lockstep, so the cache misses
     /// of different points overlap; then scans each point's leaf.
+    ///
+    /// `cells`, when given, holds the root cell of each point in `order` (`sortByRootCell`), so
+    /// that it is not computed again.
     func locateGroups(
-        _ points: UnsafeBufferPointer<Coordinate>, order: UnsafeBufferPointer<UInt32>, stride: Int,
-        counts: UnsafeMutableBufferPointer<UInt32>, hits: UnsafeMutableBufferPointer<ZoneHit>
+        _ points: UnsafeBufferPointer<Coordinate>, order: UnsafeBufferPointer<UInt32>, cells: UnsafeBufferPointer<UInt32>? = nil,
+        stride: Int, counts: UnsafeMutableBufferPointer<UInt32>, hits: UnsafeMutableBufferPointer<ZoneHit>
     ) {
         let n = points.count
         let root = self.root.buffer, internals = self.internals.buffer, blob = self.blob.buffer
@@ -91,16 +107,24 @@ extension ZoneIndex {
             while base < n {
                 let m = min(group, n - base)
                 // Root cells for the whole group: independent loads.
-                for g in 0..<m {
-                    let p = points[Int(order[base + g])]
-                    let x = p.longitude, y = p.latitude
-                    var node: UInt32 = 0
-                    if x >= minX, x <= maxX, y >= minY, y <= maxY {
-                        let ix = min(columns - 1, Int((x - minX) * inverseCellWidth))
-                        let iy = min(rows - 1, Int((y - minY) * inverseCellHeight))
-                        node = root[iy * columns + ix]
+                if let cells {
+                    for g in 0..<m {
+                        let p = points[Int(order[base + g])]
+                        let c = Int(cells[base + g])
+                        state[g] = (p.longitude, p.latitude, c < root.count ? root[c] : 0)
                     }
-                    state[g] = (x, y, node)
+                } else {
+                    for g in 0..<m {
+                        let p = points[Int(order[base + g])]
+                        let x = p.longitude, y = p.latitude
+                        var node: UInt32 = 0
+                        if x >= minX, x <= maxX, y >= minY, y <= maxY {
+                            let ix = min(columns - 1, Int((x - minX) * inverseCellWidth))
+                            let iy = min(rows - 1, Int((y - minY) * inverseCellHeight))
+                            node = root[iy * columns + ix]
+                        }
+                        state[g] = (x, y, node)
+                    }
                 }
                 // Descend one level per round for every point still at an internal node; a
                 // point already at a leaf or empty reads node 0 and keeps its reference.

@@ -52,7 +52,15 @@ import Testing
         let index = ZoneIndex.Builder().build(zoneIDs: (0..<300).map(String.init), areas: areas)
         var points = Self.points(count: 20_000, seed: 7)
         points.append(Coordinate(longitude: 10, latitude: 10))  // outside everything
+        points.insert(Coordinate(longitude: .nan, latitude: 39.5), at: 5_000)
         let stride = 3  // small on purpose: some points have more hits than slots
+        // The batch is large enough to be visited in root-cell order, each point's root cell
+        // taken from the sort (the path under test).
+        var order = [UInt32](repeating: 0, count: points.count), cells = order
+        let sorted = points.withUnsafeBufferPointer { p in
+            order.withUnsafeMutableBufferPointer { o in cells.withUnsafeMutableBufferPointer { index.sortByRootCell(p, into: o, cells: $0) } }
+        }
+        #expect(sorted && Set(order).count == points.count)
         var counts = [UInt32](repeating: 0, count: points.count)
         var hits = [ZoneHit](repeating: ZoneHit(zone: 0, kind: .core), count: points.count * stride)
         points.withUnsafeBufferPointer { p in
