@@ -25,9 +25,9 @@ extension ZoneIndex {
     /// Point i's hits go to `hits[i * stride ..< i * stride + min(counts[i], stride)]`;
     /// `counts[i]` is the true number of hits, so a point with more than `stride` hits is seen
     /// (`counts[i] > stride`) and can be asked again with `locate(_:into:)`. Points are visited
-    /// in root-cell order (one O(n) counting sort per call; its scratch is this call's only
-    /// allocation) and in groups whose tree walks run in lockstep, so neighbours share cache
-    /// and misses overlap.
+    /// in root-cell order (one O(n) counting sort per call, whose scratch buffers are this
+    /// call's only allocations, none per point) and in groups whose tree walks run in lockstep,
+    /// so neighbours share cache and misses overlap.
     public func locate(
         batch points: UnsafeBufferPointer<Coordinate>, stride: Int, counts: UnsafeMutableBufferPointer<UInt32>,
         hits: UnsafeMutableBufferPointer<ZoneHit>
