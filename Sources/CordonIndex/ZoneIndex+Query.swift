@@ -103,6 +103,7 @@ extension ZoneIndex {
         let vertices = self.vertices.buffer
         let group = 16
         withUnsafeTemporaryAllocation(of: (x: Double, y: Double, node: UInt32).self, capacity: group) { state in
+          withUnsafeTemporaryAllocation(of: UInt8.self, capacity: group) { active in
             var base = 0
             while base < n {
                 let m = min(group, n - base)
@@ -126,28 +127,33 @@ extension ZoneIndex {
                         state[g] = (x, y, node)
                     }
                 }
-                // Descend one level per round for every point still at an internal node; a
-                // point already at a leaf or empty reads node 0 and keeps its reference.
-                // Selections are done with masks and address arithmetic: depths differ
-                // unpredictably between points.
+                // Descend one level per round for every point still at an internal node: those
+                // are listed in `active`, which each round rewrites with the ones whose child is
+                // internal again (written always, the count advanced by 0 or 1: depths differ
+                // unpredictably between points, so no branch decides it).
                 let nodes = UnsafeRawPointer(internals.baseAddress.unsafelyUnwrapped)
                 let nodeSize = MemoryLayout<InternalNode>.stride
                 let childrenOffset = MemoryLayout<InternalNode>.offset(of: \InternalNode.children).unsafelyUnwrapped
-                while true {
-                    var more: UInt32 = 0
-                    for g in 0..<m {
+                var live = 0
+                for g in 0..<m {
+                    active[live] = UInt8(truncatingIfNeeded: g)
+                    live &+= Int(Self.internalMask(state[g].node) & 1)
+                }
+                while live > 0 {
+                    var w = 0
+                    for a in 0..<live {
+                        let g = Int(active[a])
                         let (x, y, node) = state[g]
-                        let mask = Self.internalMask(node)
-                        let at = Int(node & mask) &* nodeSize
+                        let at = Int(node) &* nodeSize
                         let cx = nodes.load(fromByteOffset: at, as: Double.self)
                         let cy = nodes.load(fromByteOffset: at &+ 8, as: Double.self)
                         let quadrant = Int(Self.bit(x >= cx) | Self.bit(y >= cy) << 1)
                         let next = nodes.load(fromByteOffset: at &+ childrenOffset &+ quadrant &* 4, as: UInt32.self)
-                        let kept = (next & mask) | (node & ~mask)
-                        state[g].node = kept
-                        more |= Self.internalMask(kept)
+                        state[g].node = next
+                        active[w] = UInt8(truncatingIfNeeded: g)
+                        w &+= Int(Self.internalMask(next) & 1)
                     }
-                    if more == 0 { break }
+                    live = w
                 }
                 // Touch each leaf header, then scan.
                 var touch: UInt64 = 0
@@ -168,6 +174,7 @@ extension ZoneIndex {
                 }
                 base += m
             }
+          }
         }
     }
 
