@@ -243,7 +243,7 @@ extension ZoneIndex {
             if area & 1 == 1 && area >> 1 == lastCoreZone {
                 // The approach of a zone whose core holds P (it follows its core): no hit of
                 // its own, so its chains are only stepped over.
-                for _ in 0..<chains { cursor += 1 + Int(blob[cursor] >> 32) }
+                for _ in 0..<chains { cursor = cursor &+ 1 &+ Int(blob[cursor] >> 32) }
                 continue
             }
             // R→P crosses edge a→b when a and b lie strictly on different sides of line R→P and
@@ -253,13 +253,14 @@ extension ZoneIndex {
             // vertex on or next to line R→P) sends the entry to the exact walk.
             var parity: UInt64 = 0
             var unsure: UInt64 = (entry & exactOnlyBit) >> 62
+            // (Offsets within the blob: wrapping arithmetic, no overflow check per chain.)
             for _ in 0..<chains {
                 let count = Int(blob[cursor] >> 32)
-                var at = cursor + 1
-                cursor = at + count
+                var at = cursor &+ 1
+                cursor = at &+ count
                 var (au, aw) = Self.unpack(blob[at])
                 var sideA = Predicates.side(au, aw, dx, dy, bound: sideBound, unsure: &unsure)
-                at += 1
+                at &+= 1
                 while at < cursor {
                     let (bu, bw) = Self.unpack(blob[at])
                     let sideB = Predicates.side(bu, bw, dx, dy, bound: sideBound, unsure: &unsure)
@@ -269,7 +270,7 @@ extension ZoneIndex {
                         unsure |= unsureC
                     }
                     (au, aw, sideA) = (bu, bw, sideB)
-                    at += 1
+                    at &+= 1
                 }
             }
             let inside: Bool
