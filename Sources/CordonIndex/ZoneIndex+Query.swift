@@ -101,6 +101,7 @@ extension ZoneIndex {
         let n = points.count
         let root = self.root.buffer, internals = self.internals.buffer, blob = self.blob.buffer
         let vertices = self.vertices.buffer
+        let cellCount = columns * rows
         let group = 16
         withUnsafeTemporaryAllocation(of: (x: Double, y: Double, node: UInt32).self, capacity: group) { state in
           withUnsafeTemporaryAllocation(of: UInt8.self, capacity: group) { active in
@@ -111,8 +112,8 @@ extension ZoneIndex {
                 if let cells {
                     for g in 0..<m {
                         let p = points[Int(order[base + g])]
-                        let c = Int(cells[base + g])
-                        state[g] = (p.longitude, p.latitude, c < root.count ? root[c] : 0)
+                        let c = Int(cells[base + g])  // columns × rows for a point outside
+                        state[g] = (p.longitude, p.latitude, c < cellCount ? root[c] : 0)
                     }
                 } else {
                     for g in 0..<m {
