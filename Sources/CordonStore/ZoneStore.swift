@@ -309,10 +309,12 @@ public final class ZoneStore: Sendable {
         let core: Data
         let approach: Data
 
+        /// From a row of `SELECT properties, core, approach`, by position (a lookup by name
+        /// compares the column names, case-insensitively, for every row).
         init(_ row: Row) {
-            properties = row["properties"]
-            core = row["core"]
-            approach = row["approach"]
+            properties = row[0]
+            core = row[1]
+            approach = row[2]
         }
     }
 
