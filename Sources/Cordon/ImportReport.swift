@@ -1,5 +1,6 @@
 public import CordonCore
 public import CordonStore
+import CordonGEOS
 
 /// How an import runs. A value type; `Sendable`; defaults as documented in docs/cli.md.
 public struct ImportOptions: Sendable {
@@ -41,6 +42,10 @@ public struct ImportReport: Sendable {
     public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
     public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    /// Whether some error is invalid geometry by GEOS (`ValidityProblem`), which importing with
+    /// `repair` would try to mend; other errors (a feature that is not a polygon, a bad
+    /// property) it leaves as they are.
+    public var hasRepairableErrors: Bool { diagnostics.contains { $0.severity == .error && ValidityProblem.codes.contains($0.code) } }
     /// Features that were refused (a file-level error counts its file's features as refused).
     public var rejectedCount: Int { featureCount - entries.count }
 }

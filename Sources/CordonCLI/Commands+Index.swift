@@ -56,7 +56,7 @@ struct ZoneSourceOptions: ParsableArguments {
         let report = ZoneCatalog.prepare(files: [path], options: options)
         if report.hasErrors {
             printReport(report)
-            let hint = repair ? "" : " (--repair mends invalid geometry with GEOS MakeValid)"
+            let hint = repair || !report.hasRepairableErrors ? "" : " (--repair mends invalid geometry with GEOS MakeValid)"
             throw CLIExit.invalid("error: \(path) is not a valid zone file\(hint)")
         }
         // Each repair is a change to what the user gave: say so (on stderr, outputs untouched).

@@ -19,6 +19,12 @@ public struct ValidityProblem: Sendable, Hashable {
         return "\(reason) at \(location)"
     }
 
+    /// Every `code` a problem may have.
+    public static let codes: Set<String> = [
+        "self_intersection", "ring_self_intersection", "hole_outside_shell", "nested_holes", "nested_shells",
+        "disconnected_interior", "duplicate_rings", "too_few_points", "ring_not_closed", "bad_coordinate", "invalid_geometry",
+    ]
+
     static func code(forReason reason: String) -> String {
         switch reason.lowercased() {
         case "self-intersection": "self_intersection"

@@ -117,6 +117,13 @@ import Testing
         #expect(out.stderr.contains("repaired: MakeValid") && out.stderr.contains("[repaired]"))
         out = try CLIRunner.run(["locate", "--points", points.path, "--repair"], in: dir)
         #expect(out.status != 0 && out.stderr.contains("--repair applies to --zones"))
+        // A refusal that repair cannot mend (not a polygon) does not suggest it.
+        let collection = dir.appendingPathComponent("collection.geojson")
+        try #"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"category":"military"},"geometry":{"type":"GeometryCollection","geometries":[{"type":"Polygon","coordinates":[[[116,39],[116.01,39],[116.01,39.01],[116,39]]]}]}}]}"#
+            .write(to: collection, atomically: false, encoding: .utf8)
+        out = try CLIRunner.run(["locate", "--zones", collection.path, "--points", points.path], in: dir)
+        #expect(out.status == 1 && out.stderr.contains("[not_polygon]"))
+        #expect(out.stderr.hasSuffix("collection.geojson is not a valid zone file\n"), "\(out.stderr)")
     }
 
     @Test func benchReportsEveryMethodInOneJSONObject() throws {
