@@ -144,6 +144,33 @@ public struct LocalProjection: Sendable, Hashable {
 @inlinable
 public func sinCosDegrees(_ degrees: Double) -> (sin: Double, cos: Double) {
     guard abs(degrees) < 1e9 else { return libmSinCosDegrees(degrees) }
+    let (x, q) = reducedDegrees(degrees)
+    let s = sinPolynomial(x), c = cosPolynomial(x)
+    switch q & 3 {
+    case 0: return (s, c)
+    case 1: return (c, -s)
+    case 2: return (-s, -c)
+    default: return (-c, s)
+    }
+}
+
+/// `sinCosDegrees(degrees).cos`, the same bits, evaluating one polynomial instead of two (the
+/// latitude's scale needs no sine).
+@inlinable
+public func cosDegrees(_ degrees: Double) -> Double {
+    guard abs(degrees) < 1e9 else { return libmSinCosDegrees(degrees).cos }
+    let (x, q) = reducedDegrees(degrees)
+    switch q & 3 {
+    case 0: return cosPolynomial(x)
+    case 1: return -sinPolynomial(x)
+    case 2: return -cosPolynomial(x)
+    default: return sinPolynomial(x)
+    }
+}
+
+/// An angle in degrees (below 1e9 in magnitude) as x radians plus q quarter turns, |x| ≤ π/4.
+@inlinable @inline(__always)
+func reducedDegrees(_ degrees: Double) -> (x: Double, q: Int) {
     // Rounded half away from zero, as `rounded()` does, without its libm call: the sum is
     // below 2^53, so the conversion truncates exactly (a quotient within an ulp of a half may
     // round the other way, which only moves the reduced angle to the other side of ±45°).
@@ -152,24 +179,32 @@ public func sinCosDegrees(_ degrees: Double) -> (sin: Double, cos: Double) {
     let q = Double(Int(half + (half < 0 ? -0.5 : 0.5)))
     // q·90 is exact (an integer below 2^37), and so is the difference (Sterbenz: the angle lies
     // between q·45 and q·180, as |angle − q·90| ≤ 45 and |q| ≥ 1, or q = 0).
-    let x = (degrees - q * 90) * (Double.pi / 180)
-    // The polynomials in t = x² by Estrin's scheme (pairs, then pairs of pairs, with t² and t⁴):
-    // the same terms as Horner's rule, in a chain of four dependent steps instead of eight.
+    return ((degrees - q * 90) * (Double.pi / 180), Int(q))
+}
+
+// The polynomials in t = x² by Estrin's scheme (pairs, then pairs of pairs, with t² and t⁴):
+// the same terms as Horner's rule, in a chain of four dependent steps instead of eight.
+
+/// sin x for |x| ≤ π/4 (Taylor, truncation below 1e-16).
+@inlinable @inline(__always)
+func sinPolynomial(_ x: Double) -> Double {
     let t = x * x
     let t2 = t * t
     let t4 = t2 * t2
     let s01 = 1 + t * -0.16666666666666666, s23 = 0.008333333333333333 + t * -0.0001984126984126984
     let s45 = 2.7557319223985893e-06 + t * -2.505210838544172e-08, s67 = 1.6059043836821613e-10 + t * -7.647163731819816e-13
-    let s = x * ((s01 + t2 * s23) + t4 * (s45 + t2 * s67))
+    return x * ((s01 + t2 * s23) + t4 * (s45 + t2 * s67))
+}
+
+/// cos x for |x| ≤ π/4 (Taylor, truncation below 1e-16).
+@inlinable @inline(__always)
+func cosPolynomial(_ x: Double) -> Double {
+    let t = x * x
+    let t2 = t * t
+    let t4 = t2 * t2
     let c01 = 1 + t * -0.5, c23 = 0.041666666666666664 + t * -0.001388888888888889
     let c45 = 2.48015873015873e-05 + t * -2.755731922398589e-07, c67 = 2.08767569878681e-09 + t * -1.1470745597729725e-11
-    let c = (c01 + t2 * c23) + t4 * ((c45 + t2 * c67) + t4 * 4.779477332387385e-14)
-    switch Int(q) & 3 {
-    case 0: return (s, c)
-    case 1: return (c, -s)
-    case 2: return (-s, -c)
-    default: return (-c, s)
-    }
+    return (c01 + t2 * c23) + t4 * ((c45 + t2 * c67) + t4 * 4.779477332387385e-14)
 }
 
 @usableFromInline

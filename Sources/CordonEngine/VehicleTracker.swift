@@ -122,7 +122,7 @@ public enum VehicleTracker {
         let elapsed = state.lastTime.map { Double(t.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) / 1000 }
         let gapped = elapsed.map { $0 > cfg.maxGapSeconds } ?? true
         let radius = min(fix.accuracy ?? 0, cfg.maxAccuracyMeters)
-        let cosLat = max(sinCosDegrees(c.latitude).cos, 1e-6)
+        let cosLat = max(cosDegrees(c.latitude), 1e-6)
         var uncertain = (fix.accuracy ?? 0) > cfg.maxAccuracyMeters
         if !uncertain, let previous = state.lastPosition, let dt = elapsed, dt > 0 {
             // Equirectangular distance: exact enough for telling a jump from driving.

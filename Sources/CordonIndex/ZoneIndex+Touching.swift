@@ -160,7 +160,7 @@ extension ZoneIndex {
     /// on the other side of the antimeridian.
     static func box(around center: Coordinate, radiusMeters r: Double) -> (Double, Double, Double, Double) {
         let dLat = r * 1.01 / (WGS84.authalicRadius * .pi / 180) + 1e-9
-        let cosLat = cos(min(89.999, abs(center.latitude) + dLat) * .pi / 180)
+        let cosLat = cosDegrees(min(89.999, abs(center.latitude) + dLat))
         let dLon = min(360, dLat / max(cosLat, 1e-9))
         return (center.longitude - dLon, center.latitude - dLat, center.longitude + dLon, center.latitude + dLat)
     }

@@ -100,4 +100,20 @@ import Testing
         }
         #expect(sinCosDegrees(.infinity).sin.isNaN && sinCosDegrees(.nan).cos.isNaN)
     }
+
+    /// `cosDegrees` is `sinCosDegrees(…).cos` bit for bit, in every quadrant and beyond ±1e9°.
+    @Test func cosineAloneIsTheSameBits() {
+        var state: UInt64 = 11
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        var angles: [Double] = [0, -0.0, 45, -45, 90, -90, 135, 180, 225, 270, 315, 1e9, -2e9, .infinity, .nan]
+        for _ in 0..<100_000 { angles.append((next() - 0.5) * 1440) }
+        for k in -8...8 { angles.append(Double(k) * 45 + (next() - 0.5) * 1e-9) }
+        for a in angles {
+            let c = sinCosDegrees(a).cos
+            #expect(cosDegrees(a).bitPattern == c.bitPattern || (c.isNaN && cosDegrees(a).isNaN), "\(a)°")
+        }
+    }
 }
