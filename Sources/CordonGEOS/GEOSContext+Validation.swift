@@ -19,26 +19,26 @@ public struct ValidityProblem: Sendable, Hashable {
         return "\(reason) at \(location)"
     }
 
-    /// Every `code` a problem may have.
-    public static let codes: Set<String> = [
-        "self_intersection", "ring_self_intersection", "hole_outside_shell", "nested_holes", "nested_shells",
-        "disconnected_interior", "duplicate_rings", "too_few_points", "ring_not_closed", "bad_coordinate", "invalid_geometry",
+    /// GEOS's reasons (lower-cased) and their codes: whole reasons first, then words a reason
+    /// contains; any other reason is `invalid_geometry`.
+    private static let reasons: [(reason: String, code: String)] = [
+        ("self-intersection", "self_intersection"), ("ring self-intersection", "ring_self_intersection"),
+        ("hole lies outside shell", "hole_outside_shell"), ("holes are nested", "nested_holes"),
+        ("nested shells", "nested_shells"), ("interior is disconnected", "disconnected_interior"),
+        ("duplicate rings", "duplicate_rings"),
     ]
+    private static let reasonWords: [(words: String, code: String)] = [
+        ("too few", "too_few_points"), ("not closed", "ring_not_closed"), ("invalid coordinate", "bad_coordinate"),
+    ]
+    private static let otherCode = "invalid_geometry"
+
+    /// Every `code` a problem may have.
+    public static let codes = Set(reasons.map(\.code) + reasonWords.map(\.code) + [otherCode])
 
     static func code(forReason reason: String) -> String {
-        switch reason.lowercased() {
-        case "self-intersection": "self_intersection"
-        case "ring self-intersection": "ring_self_intersection"
-        case "hole lies outside shell": "hole_outside_shell"
-        case "holes are nested": "nested_holes"
-        case "nested shells": "nested_shells"
-        case "interior is disconnected": "disconnected_interior"
-        case "duplicate rings": "duplicate_rings"
-        case let r where r.contains("too few"): "too_few_points"
-        case let r where r.contains("not closed"): "ring_not_closed"
-        case let r where r.contains("invalid coordinate"): "bad_coordinate"
-        default: "invalid_geometry"
-        }
+        let r = reason.lowercased()
+        if let known = reasons.first(where: { $0.reason == r }) { return known.code }
+        return reasonWords.first(where: { r.contains($0.words) })?.code ?? otherCode
     }
 }
 

@@ -49,7 +49,6 @@ extension ZoneIndex {
     /// points outside the index last, and into `sortedCells` the root cell of each in that order
     /// (`columns × rows` for one outside): true. Small batches keep their order, and nothing is
     /// written to `sortedCells`: false.
-    @discardableResult
     func sortByRootCell(
         _ points: UnsafeBufferPointer<Coordinate>, into order: UnsafeMutableBufferPointer<UInt32>,
         cells sortedCells: UnsafeMutableBufferPointer<UInt32>

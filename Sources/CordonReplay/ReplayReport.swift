@@ -218,17 +218,18 @@ public struct ReplayReport: Sendable {
 
         /// Room for `slots` slots, the counts so far kept and the new ones zero.
         private mutating func grow(to slots: Int) {
-            let moreRows = UnsafeMutablePointer<Int>.allocate(capacity: 5 * (slots + 1))
-            moreRows.moveInitialize(from: rows, count: 5 * (capacity + 1))
-            (moreRows + 5 * (capacity + 1)).initialize(repeating: 0, count: 5 * (slots - capacity))
-            rows.deallocate()
-            rows = moreRows
-            let moreSegments = UnsafeMutablePointer<Int>.allocate(capacity: slots)
-            moreSegments.moveInitialize(from: segments, count: capacity)
-            (moreSegments + capacity).initialize(repeating: 0, count: slots - capacity)
-            segments.deallocate()
-            segments = moreSegments
+            rows = Self.resized(rows, from: 5 * (capacity + 1), to: 5 * (slots + 1))
+            segments = Self.resized(segments, from: capacity, to: slots)
             capacity = slots
+        }
+
+        /// `p` (`count` counters) moved into `newCount` counters, the new ones zero; `p` is freed.
+        private static func resized(_ p: UnsafeMutablePointer<Int>, from count: Int, to newCount: Int) -> UnsafeMutablePointer<Int> {
+            let q = UnsafeMutablePointer<Int>.allocate(capacity: newCount)
+            q.moveInitialize(from: p, count: count)
+            (q + count).initialize(repeating: 0, count: newCount - count)
+            p.deallocate()
+            return q
         }
 
         /// The data action in force for slot `k`'s vehicle at `time` and its categories (found
