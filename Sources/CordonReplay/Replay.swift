@@ -99,21 +99,27 @@ public final class Replay {
         let findings = evaluation.categoryFindings
         var map = TrackMap(bounds: evaluation.bounds, width: options.mapWidth)
         meter.phase("write")
+        var redacted: [AtomicFile] = []
         for input in inputs {
             // Rows rejected before the engine (unusable) or by it (for their time): disjoint lists.
             let rejected = (evaluation.rejectedRows(of: input.index) + (issues.unusableRows[input.index] ?? [])).sorted()
-            try redact(input, directory: directory, timelines: timelines, rejected: rejected, report: &report, map: &map, meter: meter)
+            redacted.append(
+                try redact(input, directory: directory, timelines: timelines, rejected: rejected, report: &report, map: &map, meter: meter))
         }
-        // Three outputs, independent of each other: the directives (about half the time), the
-        // map, the report; on two threads the second takes the map, then the report.
+        // Four jobs, independent of each other: the redacted copies' commits (each an fsync,
+        // and a rename that may free the blocks of an earlier run's copy: tens of milliseconds
+        // the CPU waits on), the directives (about half of the CPU's time here), the map, the
+        // report; on two threads the first two start, and whichever ends first takes the next.
         let reportBox = UnsafeMutableBox(report)
-        let failures = (0..<3).map { _ in UnsafeMutableBox<ReplayError?>(nil) }
+        let failures = (0..<4).map { _ in UnsafeMutableBox<ReplayError?>(nil) }
         let outputs = { (k: Int) in
             do throws(ReplayError) {
                 switch k {
                 case 0:
-                    try self.writeDirectives(vehicles, stores: evaluation.directiveStores, directory: directory)
+                    for file in redacted { try file.commit() }
                 case 1:
+                    try self.writeDirectives(vehicles, stores: evaluation.directiveStores, directory: directory)
+                case 2:
                     let svg = try AtomicFile(path: directory + "/map.svg")
                     try svg.write(map.svg(zoneSet: self.zoneSet))
                     try svg.commit()
@@ -133,9 +139,9 @@ public final class Replay {
         }
         if options.threads > 1 {
             let work = UnsafeSendable(outputs)
-            DispatchQueue.concurrentPerform(iterations: 3) { k in work.value(k) }
+            DispatchQueue.concurrentPerform(iterations: 4) { k in work.value(k) }
         } else {
-            for k in 0..<3 { outputs(k) }
+            for k in 0..<4 { outputs(k) }
         }
         if let failure = failures.lazy.compactMap(\.value).first { throw failure }
         report = reportBox.value
@@ -381,10 +387,13 @@ public final class Replay {
 
     // MARK: - Pass 2
 
+    /// Writes the redacted copy of `input`, counts its rows into `report` and draws them on
+    /// `map`; returns the copy written but not committed (`Replay.run` commits it with the
+    /// other outputs).
     func redact(
         _ input: Input, directory: String, timelines: [String: VehicleTimeline], rejected: [Int],
         report: inout ReplayReport, map: inout TrackMap, meter: ProgressMeter
-    ) throws(ReplayError) {
+    ) throws(ReplayError) -> AtomicFile {
         let name = TripFormat.redactedName(of: input.path)
         let out = try AtomicFile(path: directory + "/" + name)
         var tally = ReplayReport.Tally(file: ReplayReport.FileCounts(file: input.path, format: input.format.rawValue, redacted: name))
@@ -441,8 +450,8 @@ public final class Replay {
             try out.write(UnsafeBufferPointer(rebasing: b[cursor..<consumed]))
         }
         meter.finishFile()
-        try out.commit()
         tally.merge(into: &report)
+        return out
     }
 }
 
