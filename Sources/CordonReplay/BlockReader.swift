@@ -87,6 +87,19 @@ final class BlockReader: @unchecked Sendable {
 
     func close() { source.close() }
 
+    /// Size of the file when it is read in place (mapped), else nil.
+    var mappedBytes: Int? { source.mapping?.count }
+
+    /// How a row of this input is scanned again on its own, once the header is read (CSV) or
+    /// always (NDJSON); nil for GPX.
+    var rescanner: RowLog.Rescanner? {
+        switch input.format {
+        case .csv: csv.map { .csv($0) }
+        case .ndjson: .ndjson(ndjson)
+        case .gpx: nil
+        }
+    }
+
     /// Takes a block's storage back for later blocks (reused in place when `block` holds the
     /// only reference to it, as `Replay.forEachBlock` makes sure). The rows are not destroyed
     /// here but by the scan that fills the arrays again.

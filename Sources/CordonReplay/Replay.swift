@@ -21,6 +21,9 @@ public final class Replay {
     public let zoneSet: ZoneSet?
     public let configuration: EngineConfiguration
     public let options: ReplayOptions
+    /// The inputs (by position) whose second pass of the last `run` read the first pass's row
+    /// log rather than the input's fields (for tests).
+    private(set) var inputsRedactedFromLog: [Int] = []
 
     /// `zoneSet` supplies the geometry for the map (optional); `zones` is what the engine uses.
     public init(zones: ZoneSnapshot, zoneSet: ZoneSet? = nil, configuration: EngineConfiguration = EngineConfiguration(), options: ReplayOptions = ReplayOptions()) {
@@ -74,8 +77,10 @@ public final class Replay {
         var issues = IssueLog(strict: options.strict)
         let clock = ContinuousClock()
         let started = clock.now
-        let ordered = try evaluateInOrder(inputs, into: &evaluation, issues: &issues, meter: meter)
+        var logs: [Int: RowLog] = [:]
+        let ordered = try evaluateInOrder(inputs, into: &evaluation, issues: &issues, logs: &logs, directory: directory, meter: meter)
         if !ordered {
+            logs = [:]
             evaluation = Evaluation(
                 zones: zones, configuration: configuration, threads: 1, directory: directory, rejectedMemoryBytes: options.rejectedMemoryBytes)
             issues = IssueLog(strict: options.strict)
@@ -100,11 +105,23 @@ public final class Replay {
         var map = TrackMap(bounds: evaluation.bounds, width: options.mapWidth)
         meter.phase("write")
         var redacted: [AtomicFile] = []
+        inputsRedactedFromLog = []
         for input in inputs {
             // Rows rejected before the engine (unusable) or by it (for their time): disjoint lists.
             let rejected = (evaluation.rejectedRows(of: input.index) + (issues.unusableRows[input.index] ?? [])).sorted()
-            redacted.append(
-                try redact(input, directory: directory, timelines: timelines, rejected: rejected, report: &report, map: &map, meter: meter))
+            if let log = logs.removeValue(forKey: input.index), let source = try? ByteSource(path: input.path, mapped: true),
+                let bytes = source.mapping, bytes.count == log.fileBytes
+            {
+                defer { source.close() }
+                inputsRedactedFromLog.append(input.index)
+                redacted.append(
+                    try redact(
+                        input, log: log, bytes: bytes, source: source, directory: directory, timelines: timelines, rejected: rejected,
+                        report: &report, map: &map, meter: meter))
+            } else {
+                redacted.append(
+                    try redact(input, directory: directory, timelines: timelines, rejected: rejected, report: &report, map: &map, meter: meter))
+            }
         }
         // Four jobs, independent of each other: the redacted copies' commits (each an fsync,
         // and a rename that may free the blocks of an earlier run's copy: tens of milliseconds
@@ -275,11 +292,18 @@ public final class Replay {
 
     /// Evaluates the inputs in order; false (and nothing kept) as soon as a vehicle's fix is
     /// earlier than its previous one.
-    func evaluateInOrder(_ inputs: [Input], into evaluation: inout Evaluation, issues: inout IssueLog, meter: ProgressMeter) throws(ReplayError) -> Bool {
+    /// A CSV or NDJSON input read in place on more than one thread leaves a log of its rows in
+    /// `logs` (by input), for the second pass (`RowLog`).
+    func evaluateInOrder(
+        _ inputs: [Input], into evaluation: inout Evaluation, issues: inout IssueLog, logs: inout [Int: RowLog], directory: String,
+        meter: ProgressMeter
+    ) throws(ReplayError) -> Bool {
         var ordered = true
         for input in inputs where ordered {
             if evaluation.shards.count > 1 && input.format != .gpx && !options.parseOnly {
-                ordered = try evaluatePipelined(input, into: evaluation, issues: &issues, meter: meter)
+                var log: RowLog?
+                ordered = try evaluatePipelined(input, into: evaluation, issues: &issues, log: &log, directory: directory, meter: meter)
+                if let log, !log.failed { logs[input.index] = log }
                 meter.finishFile()
                 continue
             }
@@ -306,10 +330,15 @@ public final class Replay {
     /// the slower shard does, and no thread waits between the scan and the evaluation. Rows keep
     /// lines counted from their chunk's start (`IssueLog.check` adds the chunk's first line).
     /// False (and nothing kept) as soon as a vehicle's fix is earlier than its previous one.
-    func evaluatePipelined(_ input: Input, into evaluation: Evaluation, issues: inout IssueLog, meter: ProgressMeter) throws(ReplayError) -> Bool {
+    /// A mapped input's rows are logged into `log` as they are checked, for the second pass.
+    func evaluatePipelined(
+        _ input: Input, into evaluation: Evaluation, issues: inout IssueLog, log: inout RowLog?, directory: String, meter: ProgressMeter
+    ) throws(ReplayError) -> Bool {
         let threads = evaluation.shards.count
         let reader = try BlockReader(input, options: options, meter: meter, blockBytes: options.blockBytes, parallelScan: false)
         defer { reader.close() }
+        let rowLog = options.parseOnly ? nil : reader.mappedBytes.flatMap { RowLog(directory: directory, fileBytes: $0) }
+        log = rowLog
         let chunkBytes = max(4096, options.blockBytes / 32)
         // What each thread's scans remember from chunk to chunk.
         let memories = (0..<threads).map { k in UnsafeMutableBox(ScanMemory(index: k)) }
@@ -332,7 +361,7 @@ public final class Replay {
             // The log moves into the step and back (a copy would be copied again on write).
             let check = Check(IssueLog(strict: issues.strict))
             swap(&check.issues, &issues)
-            let (rows, firstRow) = (current.rows, rowNumber)
+            let (rows, firstRow, origin) = (current.rows, rowNumber, current.block.origin)
             let work = UnsafeSendable { (k: Int) in
                 if k == 0 { next.read(chunkBytes: chunkBytes) }
                 evaluation.evaluate(shard: k, chunks: rows, file: input.index, firstRow: firstRow)
@@ -341,6 +370,7 @@ public final class Replay {
                     do throws(ReplayError) {
                         for (c, chunk) in rows.enumerated() {
                             try check.issues.check(chunk, file: input.path, input: input.index, firstRow: number, lineOffset: lines[c])
+                            rowLog?.append(chunk, origin: origin)
                             number += chunk.count
                         }
                     } catch {
@@ -359,7 +389,11 @@ public final class Replay {
             rowNumber += count
             swap(&spares, &current.rows)  // emptied by the threads that take them
             reader.recycle(&current.block)
-            guard let taken = try next.take() else { return true }
+            guard let taken = try next.take() else {
+                rowLog?.flush()
+                rowLog?.rescanner = reader.rescanner
+                return true
+            }
             current = taken
         }
     }
@@ -388,19 +422,16 @@ public final class Replay {
     // MARK: - Pass 2
 
     /// Writes the redacted copy of `input`, counts its rows into `report` and draws them on
-    /// `map`; returns the copy written but not committed (`Replay.run` commits it with the
-    /// other outputs).
+    /// `map`, scanning the input again (its rows' vehicles, times and positions); returns the
+    /// copy written but not committed (`Replay.run` commits it with the other outputs).
     func redact(
         _ input: Input, directory: String, timelines: [String: VehicleTimeline], rejected: [Int],
         report: inout ReplayReport, map: inout TrackMap, meter: ProgressMeter
     ) throws(ReplayError) -> AtomicFile {
         let name = TripFormat.redactedName(of: input.path)
         let out = try AtomicFile(path: directory + "/" + name)
-        var tally = ReplayReport.Tally(file: ReplayReport.FileCounts(file: input.path, format: input.format.rawValue, redacted: name))
-        var rowNumber = 0
-        var nextRejected = 0
+        var classifier = RowClassifier(file: input, redacted: name, rejected: rejected)
         var scratch: [UInt8] = []
-        var trackOfSlot: [Int] = []  // the map's track of each tally slot
         // This loop runs on one thread: the next block is read and scanned meanwhile, its rows'
         // positions only (whether a row is usable, and so its other fields, the first pass said).
         try forEachChunkedBlock(input, meter: meter, positionsOnly: true) { b, chunks, consumed throws(ReplayError) in
@@ -409,30 +440,12 @@ public final class Replay {
             for chunk in chunks {
                 try chunk.withUnsafeBufferPointer { rows throws(ReplayError) in
                 for r in rows.indices {
-                    defer { rowNumber += 1 }
-                    var decision = Decision.keep
-                    var categoryMask: UInt8 = 0
                     let slot =
                         rows[r].vehicle.isEmpty
-                        ? nil : tally.slot(of: rows[r].vehicle, hash: rows[r].vehicleHash, key: rows[r].idKey, timelines: timelines)
-                    if Self.advance(&nextRejected, in: rejected, to: rowNumber) {
-                        decision = .reject
-                    } else if let slot {
-                        let (action, mask) = tally.action(slot: slot, at: rows[r].time)
-                        categoryMask = mask
-                        switch action {
-                        case .none: decision = .keep
-                        case .drop: decision = .drop
-                        case .localOnly: decision = .localOnly
-                        case .coarsen(let m): decision = .coarsen(m)
-                        }
-                    }
-                    tally.count(slot: slot, decision: decision, categories: categoryMask)
-                    if decision != .reject, let slot {
-                        while trackOfSlot.count <= slot { trackOfSlot.append(-1) }
-                        if trackOfSlot[slot] < 0 { trackOfSlot[slot] = map.track(of: rows[r].vehicle) }
-                        map.add(lat: rows[r].lat, lon: rows[r].lon, track: trackOfSlot[slot], decision: decision)
-                    }
+                        ? nil
+                        : classifier.tally.slot(of: rows[r].vehicle, hash: rows[r].vehicleHash, key: rows[r].idKey, timelines: timelines)
+                    let decision = classifier.classify(
+                        slot: slot, time: rows[r].time, lat: rows[r].lat, lon: rows[r].lon, vehicle: rows[r].vehicle, map: &map)
                     switch decision {
                     case .keep:
                         continue  // copied with the bytes around it
@@ -450,8 +463,113 @@ public final class Replay {
             try out.write(UnsafeBufferPointer(rebasing: b[cursor..<consumed]))
         }
         meter.finishFile()
-        tally.merge(into: &report)
+        classifier.tally.merge(into: &report)
         return out
+    }
+
+    /// `redact` for an input whose rows the first pass logged (`RowLog`): the rows come from
+    /// the log, their bytes from `bytes` (the input mapped, `source`), and nothing is scanned
+    /// but a coarsened row, on its own. The same decisions, counts, map and bytes.
+    func redact(
+        _ input: Input, log: RowLog, bytes: UnsafeBufferPointer<UInt8>, source: ByteSource, directory: String,
+        timelines: [String: VehicleTimeline], rejected: [Int], report: inout ReplayReport, map: inout TrackMap, meter: ProgressMeter
+    ) throws(ReplayError) -> AtomicFile {
+        let name = TripFormat.redactedName(of: input.path)
+        let out = try AtomicFile(path: directory + "/" + name)
+        var classifier = RowClassifier(file: input, redacted: name, rejected: rejected)
+        // The tally's slots are the log's, in the same order (first named first).
+        let ids = log.ids
+        for id in ids { _ = classifier.tally.slot(of: id, timelines: timelines) }
+        var scratch: [UInt8] = []
+        var rescanMemory = ScanMemory()
+        var rescanned: [TripRow] = []
+        var cursor = 0
+        // Each batch's stretch of the file is mapped in one call, not page by page, on the
+        // thread that reads the batch while the one before is written.
+        let mapIn = UnsafeSendable(source)
+        try log.forEachBatch(file: input.path) { records in
+            if let first = records.first, let last = records.last {
+                mapIn.value.prefault(Int(first.start)..<(Int(last.start) + Int(last.length)))
+            }
+        } _: { records throws(ReplayError) in
+            for record in records {
+                let slot = record.slot < 0 ? nil : Int(record.slot)
+                let decision = classifier.classify(
+                    slot: slot, time: record.time, lat: record.lat, lon: record.lon, vehicle: ids[Int(max(0, record.slot))], map: &map)
+                let start = Int(record.start), end = start + Int(record.length)
+                switch decision {
+                case .keep:
+                    continue  // copied with the bytes around it
+                case .coarsen(let m):
+                    try out.write(UnsafeBufferPointer(rebasing: bytes[cursor..<start]))
+                    let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    guard let row = log.rescanner?.row(text, memory: &rescanMemory, rows: &rescanned) else {
+                        throw .input(file: input.path, message: "the row at byte \(start) changed since the first pass read it")
+                    }
+                    Coarsen.rewrite(row, meters: m, in: text, into: &scratch)
+                    try out.write(scratch)
+                case .drop, .localOnly, .reject:
+                    try out.write(UnsafeBufferPointer(rebasing: bytes[cursor..<start]))
+                }
+                cursor = end
+            }
+            source.discard(upTo: cursor)  // copied out: the pages before it are not read again
+            meter.set(done: Int64(cursor))
+        }
+        try out.write(UnsafeBufferPointer(rebasing: bytes[cursor...]))
+        meter.set(done: Int64(bytes.count))
+        meter.finishFile()
+        classifier.tally.merge(into: &report)
+        return out
+    }
+}
+
+/// The second pass's decision for each row of one input, in input order, counted in its
+/// tally and drawn on the map: what both ways of reading the rows (`Replay.redact`) share.
+/// A noncopyable value owned by one pass over one input.
+struct RowClassifier: ~Copyable {
+    var tally: ReplayReport.Tally
+    private let rejected: [Int]
+    private var nextRejected = 0
+    private var row = 0
+    /// The map's track of each tally slot (−1: none yet).
+    private var trackOfSlot: [Int] = []
+
+    /// `rejected`: the ascending numbers of the input's rows refused before or by the engine.
+    init(file input: Replay.Input, redacted name: String, rejected: [Int]) {
+        tally = ReplayReport.Tally(file: ReplayReport.FileCounts(file: input.path, format: input.format.rawValue, redacted: name))
+        self.rejected = rejected
+    }
+
+    /// The decision for the next row (its vehicle's tally slot, nil for a row without a
+    /// vehicle id; its time and position, read only for a row that is not rejected), counted
+    /// and drawn.
+    @inline(__always)
+    mutating func classify(
+        slot: Int?, time: Int64, lat: Double, lon: Double, vehicle: @autoclosure () -> String, map: inout TrackMap
+    ) -> Decision {
+        defer { row += 1 }
+        var decision = Decision.keep
+        var categoryMask: UInt8 = 0
+        if Replay.advance(&nextRejected, in: rejected, to: row) {
+            decision = .reject
+        } else if let slot {
+            let (action, mask) = tally.action(slot: slot, at: time)
+            categoryMask = mask
+            switch action {
+            case .none: decision = .keep
+            case .drop: decision = .drop
+            case .localOnly: decision = .localOnly
+            case .coarsen(let m): decision = .coarsen(m)
+            }
+        }
+        tally.count(slot: slot, decision: decision, categories: categoryMask)
+        if decision != .reject, let slot {
+            while trackOfSlot.count <= slot { trackOfSlot.append(-1) }
+            if trackOfSlot[slot] < 0 { trackOfSlot[slot] = map.track(of: vehicle()) }
+            map.add(lat: lat, lon: lon, track: trackOfSlot[slot], decision: decision)
+        }
+        return decision
     }
 }
 
