@@ -98,6 +98,8 @@ public enum VehicleTracker {
     ///
     /// A fix earlier than or at the same time as the last applied one, or without a usable
     /// position, is reported (`fix.rejected`) and changes nothing but the sequence number.
+    /// The directives name the vehicle `state` names; `fix.vehicleID` is not read (routing a
+    /// fix to its vehicle's state is the caller's, as `FleetEngine` does).
     public static func apply(
         _ fix: PositionFix, to state: inout VehicleState, zones: ZoneSnapshot, configuration: EngineConfiguration,
         scratch: inout Scratch, into out: inout [Directive]

@@ -267,9 +267,10 @@ struct Evaluation {
         let coordinate = row.hasPosition ? Coordinate(longitude: row.lon, latitude: row.lat) : nil
         let usable = row.hasPosition
             && PositionFix.isUsable(latitude: row.lat, longitude: row.lon, accuracy: row.accuracy, speed: row.speed, heading: row.heading)
-        // The engine names the vehicle by its state; the fix's id is not read.
+        // The engine names the vehicle by its state and does not read the fix's id: an empty
+        // one is neither retained nor released (the vehicle's id, even a short one, was both).
         let fix = PositionFix(
-            vehicleID: shard.vehicles[k].state.vehicleID, time: Timestamp(millisecondsSinceEpoch: row.time),
+            vehicleID: "", time: Timestamp(millisecondsSinceEpoch: row.time),
             coordinate: coordinate, accuracy: row.accuracy, speed: row.speed, heading: row.heading)
         // (Most fixes emit nothing: an empty array is not emptied again, which is a generic
         // range replacement.)

@@ -469,59 +469,80 @@ public final class Replay {
 
     /// `redact` for an input whose rows the first pass logged (`RowLog`): the rows come from
     /// the log, their bytes from `bytes` (the input mapped, `source`), and nothing is scanned
-    /// but a coarsened row, on its own. The same decisions, counts, map and bytes.
+    /// but a coarsened row, on its own. The same decisions, counts, map and bytes. Two stages,
+    /// one batch apart: the thread that reads a batch of the log also maps its stretch of the
+    /// file in and classifies its rows (counting and drawing them, in order), while this thread
+    /// writes the batch before.
     func redact(
         _ input: Input, log: RowLog, bytes: UnsafeBufferPointer<UInt8>, source: ByteSource, directory: String,
         timelines: [String: VehicleTimeline], rejected: [Int], report: inout ReplayReport, map: inout TrackMap, meter: ProgressMeter
     ) throws(ReplayError) -> AtomicFile {
         let name = TripFormat.redactedName(of: input.path)
         let out = try AtomicFile(path: directory + "/" + name)
-        var classifier = RowClassifier(file: input, redacted: name, rejected: rejected)
+        let classifier = ClassifierBox(RowClassifier(file: input, redacted: name, rejected: rejected))
         // The tally's slots are the log's, in the same order (first named first).
         let ids = log.ids
-        for id in ids { _ = classifier.tally.slot(of: id, timelines: timelines) }
+        for id in ids { _ = classifier.value.tally.slot(of: id, timelines: timelines) }
+        // Each batch's decisions, by the parity of its number.
+        let decisions = (0..<2).map { _ in UnsafeMutablePointer<Decision>.allocate(capacity: RowLog.batchRows) }
+        defer { for d in decisions { d.deallocate() } }
         var scratch: [UInt8] = []
         var rescanMemory = ScanMemory()
         var rescanned: [TripRow] = []
         var cursor = 0
-        // Each batch's stretch of the file is mapped in one call, not page by page, on the
-        // thread that reads the batch while the one before is written.
-        let mapIn = UnsafeSendable(source)
-        try log.forEachBatch(file: input.path) { records in
-            if let first = records.first, let last = records.last {
-                mapIn.value.prefault(Int(first.start)..<(Int(last.start) + Int(last.length)))
-            }
-        } _: { records throws(ReplayError) in
-            for record in records {
-                let slot = record.slot < 0 ? nil : Int(record.slot)
-                let decision = classifier.classify(
-                    slot: slot, time: record.time, lat: record.lat, lon: record.lon, vehicle: ids[Int(max(0, record.slot))], map: &map)
-                let start = Int(record.start), end = start + Int(record.length)
-                switch decision {
-                case .keep:
-                    continue  // copied with the bytes around it
-                case .coarsen(let m):
-                    try out.write(UnsafeBufferPointer(rebasing: bytes[cursor..<start]))
-                    let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                    guard let row = log.rescanner?.row(text, memory: &rescanMemory, rows: &rescanned) else {
-                        throw .input(file: input.path, message: "the row at byte \(start) changed since the first pass read it")
-                    }
-                    Coarsen.rewrite(row, meters: m, in: text, into: &scratch)
-                    try out.write(scratch)
-                case .drop, .localOnly, .reject:
-                    try out.write(UnsafeBufferPointer(rebasing: bytes[cursor..<start]))
+        try withUnsafeMutablePointer(to: &map) { map throws(ReplayError) in
+            let shared = UnsafeSendable((classifier, decisions, source, ids, map))
+            try log.forEachBatch(file: input.path) { k, records in
+                let (classifier, decisions, source, ids, map) = shared.value
+                // The batch's stretch of the file mapped in one call, not page by page.
+                if let first = records.first, let last = records.last {
+                    source.prefault(Int(first.start)..<(Int(last.start) + Int(last.length)))
                 }
-                cursor = end
+                let decided = decisions[k % 2]
+                for r in records.indices {
+                    let record = records[r]
+                    (decided + r).initialize(
+                        to: classifier.value.classify(
+                            slot: record.slot < 0 ? nil : Int(record.slot), time: record.time, lat: record.lat, lon: record.lon,
+                            vehicle: ids[Int(max(0, record.slot))], map: &map.pointee))
+                }
+            } _: { k, records throws(ReplayError) in
+                let decided = decisions[k % 2]
+                for r in records.indices {
+                    let start = Int(records[r].start), end = start + Int(records[r].length)
+                    switch decided[r] {
+                    case .keep:
+                        continue  // copied with the bytes around it
+                    case .coarsen(let m):
+                        try out.write(UnsafeBufferPointer(rebasing: bytes[cursor..<start]))
+                        let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                        guard let row = log.rescanner?.row(text, memory: &rescanMemory, rows: &rescanned) else {
+                            throw .input(file: input.path, message: "the row at byte \(start) changed since the first pass read it")
+                        }
+                        Coarsen.rewrite(row, meters: m, in: text, into: &scratch)
+                        try out.write(scratch)
+                    case .drop, .localOnly, .reject:
+                        try out.write(UnsafeBufferPointer(rebasing: bytes[cursor..<start]))
+                    }
+                    cursor = end
+                }
+                source.discard(upTo: cursor)  // copied out: the pages before it are not read again
+                meter.set(done: Int64(cursor))
             }
-            source.discard(upTo: cursor)  // copied out: the pages before it are not read again
-            meter.set(done: Int64(cursor))
         }
         try out.write(UnsafeBufferPointer(rebasing: bytes[cursor...]))
         meter.set(done: Int64(bytes.count))
         meter.finishFile()
-        classifier.tally.merge(into: &report)
+        classifier.value.tally.merge(into: &report)
         return out
     }
+}
+
+/// A `RowClassifier` shared by the two stages of `Replay.redact(_:log:…)`, which the log's
+/// reading order keeps to one thread at a time. `@unchecked Sendable` for that reason.
+final class ClassifierBox: @unchecked Sendable {
+    var value: RowClassifier
+    init(_ value: consuming RowClassifier) { self.value = value }
 }
 
 /// The second pass's decision for each row of one input, in input order, counted in its

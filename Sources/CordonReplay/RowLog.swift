@@ -136,13 +136,15 @@ final class RowLog {
         fd = -1
     }
 
-    /// Calls `body` with the logged rows in order, a batch at a time. The next batch is read
-    /// on another thread meanwhile and handed to `ahead` there (to map its bytes in, say), so
-    /// `body` rarely waits. Throws when the file cannot be read back (`file` names the input
-    /// for the message).
+    /// Calls `body` with the logged rows in order, a batch at a time, and the batch's number
+    /// (0, 1, …). Each batch is first read and handed to `ahead`, in order, on another thread
+    /// while `body` runs on the batch before (the first batch on the calling thread): `ahead`
+    /// of batch k + 1 overlaps `body` of batch k, never `body` of batch k + 1, nor another
+    /// `ahead`. Throws when the file cannot be read back (`file` names the input for the
+    /// message).
     func forEachBatch(
-        file: String, ahead: @escaping @Sendable (UnsafeBufferPointer<Record>) -> Void,
-        _ body: (UnsafeBufferPointer<Record>) throws(ReplayError) -> Void
+        file: String, ahead: @escaping @Sendable (_ batch: Int, UnsafeBufferPointer<Record>) -> Void,
+        _ body: (_ batch: Int, UnsafeBufferPointer<Record>) throws(ReplayError) -> Void
     ) throws(ReplayError) {
         guard !failed, pending == 0 else { throw .output(file: file, message: "the first pass's row log was not written") }
         let second = UnsafeMutablePointer<Record>.allocate(capacity: Self.batchRows)
@@ -162,7 +164,7 @@ final class RowLog {
                 guard n > 0 else { return n < 0 ? String(cString: strerror(errno)) : "it ends early" }
                 done += n
             }
-            ahead(UnsafeBufferPointer(start: buffer, count: rows))
+            ahead(k, UnsafeBufferPointer(start: buffer, count: rows))
             return nil
         }
         let batches = (count + Self.batchRows - 1) / Self.batchRows
@@ -173,7 +175,7 @@ final class RowLog {
             let group = DispatchGroup()
             if k + 1 < batches { DispatchQueue.global().async(group: group) { next.value = read(k + 1) } }
             let rows = min(Self.batchRows, count - k * Self.batchRows)
-            let outcome = Result { () throws(ReplayError) in try body(UnsafeBufferPointer(start: buffers.value[k % 2], count: rows)) }
+            let outcome = Result { () throws(ReplayError) in try body(k, UnsafeBufferPointer(start: buffers.value[k % 2], count: rows)) }
             group.wait()
             try outcome.get()
             failure = next.value
