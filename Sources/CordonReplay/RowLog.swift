@@ -22,7 +22,8 @@ import Dispatch
 /// Owned by the first pass while it appends (one thread at a time: the thread that checks a
 /// block's rows), then by the second; not thread-safe.
 final class RowLog {
-    /// One row. `Sendable` plain data, written to and read from the file as it lies in memory.
+    /// One row: plain data (no references), written to and read from the file as it lies in
+    /// memory by the one process that wrote it.
     struct Record {
         var time: Int64
         var lat: Double
@@ -36,6 +37,7 @@ final class RowLog {
     }
 
     /// How a row is scanned again on its own (the first pass's scanner, header included).
+    /// A value.
     enum Rescanner {
         case csv(CSVScanner)
         case ndjson(NDJSONScanner)
