@@ -470,9 +470,8 @@ public final class Replay {
     /// `redact` for an input whose rows the first pass logged (`RowLog`): the rows come from
     /// the log, their bytes from `bytes` (the input mapped, `source`), and nothing is scanned
     /// but a coarsened row, on its own. The same decisions, counts, map and bytes. Two stages,
-    /// one batch apart: the thread that reads a batch of the log also maps its stretch of the
-    /// file in and classifies its rows (counting and drawing them, in order), while this thread
-    /// writes the batch before.
+    /// one batch apart: the thread that reads a batch of the log also classifies its rows
+    /// (counting and drawing them, in order), while this thread writes the batch before.
     func redact(
         _ input: Input, log: RowLog, bytes: UnsafeBufferPointer<UInt8>, source: ByteSource, directory: String,
         timelines: [String: VehicleTimeline], rejected: [Int], report: inout ReplayReport, map: inout TrackMap, meter: ProgressMeter
@@ -491,13 +490,12 @@ public final class Replay {
         var rescanned: [TripRow] = []
         var cursor = 0
         try withUnsafeMutablePointer(to: &map) { map throws(ReplayError) in
-            let shared = UnsafeSendable((classifier, decisions, source, ids, map))
+            let shared = UnsafeSendable((classifier, decisions, ids, map))
             try log.forEachBatch(file: input.path) { k, records in
-                let (classifier, decisions, source, ids, map) = shared.value
-                // The batch's stretch of the file mapped in one call, not page by page.
-                if let first = records.first, let last = records.last {
-                    source.prefault(Int(first.start)..<(Int(last.start) + Int(last.length)))
-                }
+                // (Not the batch's stretch of the file mapped in here as well: `MADV_POPULATE_READ`
+                // made this stage the slower one; the copying stage's page faults, 64 KiB at a
+                // time, cost it less than it waited.)
+                let (classifier, decisions, ids, map) = shared.value
                 let decided = decisions[k % 2]
                 for r in records.indices {
                     let record = records[r]
