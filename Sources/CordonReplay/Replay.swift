@@ -77,10 +77,10 @@ public final class Replay {
         var issues = IssueLog(strict: options.strict)
         let clock = ContinuousClock()
         let started = clock.now
-        var logs: [Int: RowLog] = [:]
-        let ordered = try evaluateInOrder(inputs, into: &evaluation, issues: &issues, logs: &logs, directory: directory, meter: meter)
+        var log: RowLog?
+        let ordered = try evaluateInOrder(inputs, into: &evaluation, issues: &issues, log: &log, directory: directory, meter: meter)
         if !ordered {
-            logs = [:]
+            log = nil
             evaluation = Evaluation(
                 zones: zones, configuration: configuration, threads: 1, directory: directory, rejectedMemoryBytes: options.rejectedMemoryBytes)
             issues = IssueLog(strict: options.strict)
@@ -104,28 +104,32 @@ public final class Replay {
         let findings = evaluation.categoryFindings
         var map = TrackMap(bounds: evaluation.bounds, width: options.mapWidth)
         meter.phase("write")
-        var redacted: [AtomicFile] = []
+        // Each redacted copy is committed when the next is written, the last with the other
+        // outputs below: one copy at a time holds a descriptor and a buffer, whatever the
+        // number of inputs.
+        var uncommitted: AtomicFile?
         inputsRedactedFromLog = []
         for input in inputs {
             // Rows rejected before the engine (unusable) or by it (for their time): disjoint lists.
             let rejected = (evaluation.rejectedRows(of: input.index) + (issues.unusableRows[input.index] ?? [])).sorted()
-            if let log = logs.removeValue(forKey: input.index), let source = try? ByteSource(path: input.path, mapped: true),
-                let bytes = source.mapping, bytes.count == log.fileBytes
+            let copy: AtomicFile
+            if let log, let section = log.sections[input.index], let source = try? ByteSource(path: input.path, mapped: true),
+                let bytes = source.mapping, bytes.count == section.fileBytes
             {
                 defer { source.close() }
                 inputsRedactedFromLog.append(input.index)
-                redacted.append(
-                    try redact(
-                        input, log: log, bytes: bytes, source: source, directory: directory, timelines: timelines, rejected: rejected,
-                        report: &report, map: &map, meter: meter))
+                copy = try redact(
+                    input, log: log, section: section, bytes: bytes, source: source, directory: directory, timelines: timelines,
+                    rejected: rejected, report: &report, map: &map, meter: meter)
             } else {
-                redacted.append(
-                    try redact(input, directory: directory, timelines: timelines, rejected: rejected, report: &report, map: &map, meter: meter))
+                copy = try redact(input, directory: directory, timelines: timelines, rejected: rejected, report: &report, map: &map, meter: meter)
             }
+            try uncommitted?.commit()
+            uncommitted = copy
         }
-        // Four jobs, independent of each other: the redacted copies' commits (each an fsync,
-        // and a rename that may free the blocks of an earlier run's copy: tens of milliseconds
-        // the CPU waits on), the directives (about half of the CPU's time here), the map, the
+        // Four jobs, independent of each other: the last redacted copy's commit (an fsync, and
+        // a rename that may free the blocks of an earlier run's copy: tens of milliseconds the
+        // CPU waits on), the directives (about half of the CPU's time here), the map, the
         // report; on two threads the first two start, and whichever ends first takes the next.
         let reportBox = UnsafeMutableBox(report)
         let failures = (0..<4).map { _ in UnsafeMutableBox<ReplayError?>(nil) }
@@ -133,7 +137,7 @@ public final class Replay {
             do throws(ReplayError) {
                 switch k {
                 case 0:
-                    for file in redacted { try file.commit() }
+                    try uncommitted?.commit()
                 case 1:
                     try self.writeDirectives(vehicles, stores: evaluation.directiveStores, directory: directory)
                 case 2:
@@ -292,18 +296,17 @@ public final class Replay {
 
     /// Evaluates the inputs in order; false (and nothing kept) as soon as a vehicle's fix is
     /// earlier than its previous one.
-    /// A CSV or NDJSON input read in place on more than one thread leaves a log of its rows in
-    /// `logs` (by input), for the second pass (`RowLog`).
+    /// A CSV or NDJSON input read in place on more than one thread leaves its rows in a
+    /// section of `log` (made in `directory` at the first such input), for the second pass
+    /// (`RowLog`).
     func evaluateInOrder(
-        _ inputs: [Input], into evaluation: inout Evaluation, issues: inout IssueLog, logs: inout [Int: RowLog], directory: String,
+        _ inputs: [Input], into evaluation: inout Evaluation, issues: inout IssueLog, log: inout RowLog?, directory: String,
         meter: ProgressMeter
     ) throws(ReplayError) -> Bool {
         var ordered = true
         for input in inputs where ordered {
             if evaluation.shards.count > 1 && input.format != .gpx && !options.parseOnly {
-                var log: RowLog?
                 ordered = try evaluatePipelined(input, into: evaluation, issues: &issues, log: &log, directory: directory, meter: meter)
-                if let log, !log.failed { logs[input.index] = log }
                 meter.finishFile()
                 continue
             }
@@ -330,20 +333,28 @@ public final class Replay {
     /// the slower shard does, and no thread waits between the scan and the evaluation. Rows keep
     /// lines counted from their chunk's start (`IssueLog.check` adds the chunk's first line).
     /// False (and nothing kept) as soon as a vehicle's fix is earlier than its previous one.
-    /// A mapped input's rows are logged into `log` as they are checked, for the second pass.
+    /// A mapped input's rows are logged in a section of `log` (made when nil) as they are
+    /// checked, for the second pass.
     func evaluatePipelined(
         _ input: Input, into evaluation: Evaluation, issues: inout IssueLog, log: inout RowLog?, directory: String, meter: ProgressMeter
     ) throws(ReplayError) -> Bool {
         let threads = evaluation.shards.count
         let reader = try BlockReader(input, options: options, meter: meter, blockBytes: options.blockBytes, parallelScan: false)
         defer { reader.close() }
-        let rowLog = options.parseOnly ? nil : reader.mappedBytes.flatMap { RowLog(directory: directory, fileBytes: $0) }
-        log = rowLog
+        var rowLog: RowLog?
+        if let fileBytes = reader.mappedBytes, !options.parseOnly {
+            if log == nil { log = RowLog(directory: directory) }
+            log?.begin(input: input.index, fileBytes: fileBytes)
+            rowLog = log
+        }
         let chunkBytes = max(4096, options.blockBytes / 32)
         // What each thread's scans remember from chunk to chunk.
         let memories = (0..<threads).map { k in UnsafeMutableBox(ScanMemory(index: k)) }
         evaluation.forgetScanKeys()  // the keys of an earlier input's memories
-        guard var current = try ChunkScan.first(reader, chunkBytes: chunkBytes, memories: memories).take() else { return true }
+        guard var current = try ChunkScan.first(reader, chunkBytes: chunkBytes, memories: memories).take() else {
+            rowLog?.end(rescanner: reader.rescanner)
+            return true
+        }
         /// The step's check of the issue log: claimed by one thread.
         final class Check: @unchecked Sendable {
             let claimed = Atomic<Bool>(false)
@@ -390,8 +401,7 @@ public final class Replay {
             swap(&spares, &current.rows)  // emptied by the threads that take them
             reader.recycle(&current.block)
             guard let taken = try next.take() else {
-                rowLog?.flush()
-                rowLog?.rescanner = reader.rescanner
+                rowLog?.end(rescanner: reader.rescanner)
                 return true
             }
             current = taken
@@ -473,30 +483,27 @@ public final class Replay {
     /// one batch apart: the thread that reads a batch of the log also classifies its rows
     /// (counting and drawing them, in order), while this thread writes the batch before.
     func redact(
-        _ input: Input, log: RowLog, bytes: UnsafeBufferPointer<UInt8>, source: ByteSource, directory: String,
+        _ input: Input, log: RowLog, section: RowLog.Section, bytes: UnsafeBufferPointer<UInt8>, source: ByteSource, directory: String,
         timelines: [String: VehicleTimeline], rejected: [Int], report: inout ReplayReport, map: inout TrackMap, meter: ProgressMeter
     ) throws(ReplayError) -> AtomicFile {
         let name = TripFormat.redactedName(of: input.path)
         let out = try AtomicFile(path: directory + "/" + name)
         let classifier = ClassifierBox(RowClassifier(file: input, redacted: name, rejected: rejected))
         // The tally's slots are the log's, in the same order (first named first).
-        let ids = log.ids
+        let ids = section.ids
         for id in ids { _ = classifier.value.tally.slot(of: id, timelines: timelines) }
-        // Each batch's decisions, by the parity of its number.
-        let decisions = (0..<2).map { _ in UnsafeMutablePointer<Decision>.allocate(capacity: RowLog.batchRows) }
-        defer { for d in decisions { d.deallocate() } }
         var scratch: [UInt8] = []
         var rescanMemory = ScanMemory()
         var rescanned: [TripRow] = []
         var cursor = 0
         try withUnsafeMutablePointer(to: &map) { map throws(ReplayError) in
-            let shared = UnsafeSendable((classifier, decisions, ids, map))
-            try log.forEachBatch(file: input.path) { k, records in
+            let shared = UnsafeSendable((classifier, log, ids, map))
+            try log.forEachBatch(of: section, file: input.path) { k, records in
                 // (Not the batch's stretch of the file mapped in here as well: `MADV_POPULATE_READ`
                 // made this stage the slower one; the copying stage's page faults, 64 KiB at a
                 // time, cost it less than it waited.)
-                let (classifier, decisions, ids, map) = shared.value
-                let decided = decisions[k % 2]
+                let (classifier, log, ids, map) = shared.value
+                let decided = log.decisions(for: k)
                 for r in records.indices {
                     let record = records[r]
                     (decided + r).initialize(
@@ -505,7 +512,7 @@ public final class Replay {
                             vehicle: ids[Int(max(0, record.slot))], map: &map.pointee))
                 }
             } _: { k, records throws(ReplayError) in
-                let decided = decisions[k % 2]
+                let decided = log.decisions(for: k)
                 for r in records.indices {
                     let start = Int(records[r].start), end = start + Int(records[r].length)
                     switch decided[r] {
@@ -514,7 +521,7 @@ public final class Replay {
                     case .coarsen(let m):
                         try out.write(UnsafeBufferPointer(rebasing: bytes[cursor..<start]))
                         let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                        guard let row = log.rescanner?.row(text, memory: &rescanMemory, rows: &rescanned) else {
+                        guard let row = section.rescanner?.row(text, memory: &rescanMemory, rows: &rescanned) else {
                             throw .input(file: input.path, message: "the row at byte \(start) changed since the first pass read it")
                         }
                         Coarsen.rewrite(row, meters: m, in: text, into: &scratch)

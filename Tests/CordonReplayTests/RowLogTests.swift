@@ -64,6 +64,52 @@ import Testing
 
     /// A log that cannot be made is no log: the second pass scans again.
     @Test func aLogNeedsAWritableDirectory() {
-        #expect(RowLog(directory: "/nonexistent-\(UInt64.random(in: 0...UInt64.max))", fileBytes: 10) == nil)
+        #expect(RowLog(directory: "/nonexistent-\(UInt64.random(in: 0...UInt64.max))") == nil)
+    }
+
+    /// Many inputs share one log (one file, one batch of memory): a section each, read back
+    /// whole and in order, with its own vehicle slots.
+    @Test func inputsHaveSectionsOfOneLog() throws {
+        let dir = Fixtures.temporaryDirectory("rowlog")
+        let log = try #require(RowLog(directory: dir.path))
+        var expected: [[Int64]] = []
+        for input in 0..<5 {
+            log.begin(input: input, fileBytes: 1000 + input)
+            var rows: [TripRow] = []
+            var times: [Int64] = []
+            // Sections of 0, 1 and several batches.
+            let count = [0, 1, RowLog.batchRows + 3, 2 * RowLog.batchRows, 7][input]
+            for k in 0..<count {
+                var row = TripRow(start: 10 * k, end: 10 * k + 9, line: k)
+                row.vehicle = "V\(k % 3)-\(input)"
+                row.time = Int64(input * 1_000_000 + k)
+                times.append(row.time)
+                rows.append(row)
+                if rows.count == 1000 {
+                    log.append(rows, origin: 5)
+                    rows = []
+                }
+            }
+            log.append(rows, origin: 5)
+            log.end(rescanner: nil)
+            expected.append(times)
+        }
+        #expect(!log.failed)
+        for input in 0..<5 {
+            let section = try #require(log.sections[input])
+            #expect(section.fileBytes == 1000 + input)
+            #expect(section.ids == (expected[input].isEmpty ? [] : expected[input].count == 1 ? ["V0-\(input)"] : (0..<3).map { "V\($0)-\(input)" }))
+            var times: [Int64] = []
+            var batches = 0
+            try log.forEachBatch(of: section, file: "x") { _, _ in } _: { k, records in
+                #expect(k == batches)
+                batches += 1
+                for r in records {
+                    times.append(r.time)
+                    #expect(Int(r.slot) == (times.count - 1) % 3 && Int(r.start) == 5 + 10 * (times.count - 1) && r.length == 9)
+                }
+            }
+            #expect(times == expected[input])
+        }
     }
 }
