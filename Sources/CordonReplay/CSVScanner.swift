@@ -170,7 +170,8 @@ struct CSVScanner: Sendable {
 
     /// `CSVFields.row` for bytes without a quote: splits the row at `i` (its first
     /// `fields.count` fields' bounds into `fields`, which keep `quoted` false), moves `i` past its
-    /// line feed and returns its field count. `delimiters` covers `base[i..<n]`.
+    /// line feed and returns its field count. `delimiters` covers `base[i..<n]` and has given
+    /// every delimiter before `i` (as the rows before, split by this function, took them).
     @inline(__always)
     static func row(
         _ base: UnsafePointer<UInt8>, from i: inout Int, to n: Int, delimiters: inout Delimiters,
@@ -178,13 +179,13 @@ struct CSVScanner: Sendable {
     ) -> Int {
         var count = 0
         while true {
-            let d = delimiters.next(from: i)
+            let d = delimiters.next()
             let last = d == n || base[d] == 10
             // A CR before the line feed is not part of the last field, as in `CSVFields.row`.
-            let end = last && d > i && base[d - 1] == 13 ? d - 1 : d
+            let end = last && d > i && base[d &- 1] == 13 ? d &- 1 : d
             if count < fields.count { (fields[count].start, fields[count].end) = (i, end) }
-            count += 1
-            i = d < n ? d + 1 : n
+            count &+= 1
+            i = d < n ? d &+ 1 : n
             if last { return count }
         }
     }
@@ -359,14 +360,14 @@ struct VehicleIDCache {
     }
 }
 
-/// The commas and line feeds of a quote-free byte range, 64 bytes at a time, for a scan that
-/// asks for the first one at or after positions that only grow (`next(from:)`).
+/// The commas and line feeds of a quote-free byte range, 64 bytes at a time, taken one by one
+/// in order (`next()`) by a scan that splits rows at each of them.
 /// A value over borrowed bytes, owned by one scan on one thread.
 struct Delimiters {
     let base: UnsafePointer<UInt8>
     let end: Int
     /// The first of the 64 bytes `bits` describes: bit k is set when `base[window + k]` is a
-    /// comma or a line feed (bytes at or past `end` are none).
+    /// comma or a line feed not taken yet (bytes at or past `end` are none).
     var window: Int
     var bits: UInt64
 
@@ -377,20 +378,18 @@ struct Delimiters {
         bits = Self.bits(base, at: start, end: end)
     }
 
-    /// The first comma or line feed at or after `i` (not before the last `i` asked), or `end`.
+    /// The next comma or line feed (the first at or after the range's start, then each after
+    /// the last one given), or `end` when there is none left.
     @inline(__always)
-    mutating func next(from i: Int) -> Int {
-        while true {
-            // (Past the window that held `i`, the next one starts after `i`: nothing to skip.)
-            let skip = Swift.max(0, i - window)
-            if skip < 64 {
-                let live = bits & (UInt64.max &<< UInt64(truncatingIfNeeded: skip))
-                if live != 0 { return window + live.trailingZeroBitCount }
-            }
-            window = Swift.max(window + 64, i)
+    mutating func next() -> Int {
+        while bits == 0 {
+            window &+= 64
             guard window < end else { return end }
             bits = Self.bits(base, at: window, end: end)
         }
+        let d = window &+ bits.trailingZeroBitCount
+        bits &= bits &- 1
+        return d
     }
 
     @inline(__always)
