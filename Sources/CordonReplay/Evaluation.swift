@@ -262,23 +262,28 @@ struct Evaluation {
         ordered: Bool
     ) -> Bool {
         let k = row.vehicle
-        if ordered, let last = shard.vehicles[k].lastTime, row.time < last { return false }
-        shard.vehicles[k].lastTime = max(shard.vehicles[k].lastTime ?? .min, row.time)
-        let coordinate = row.hasPosition ? Coordinate(longitude: row.lon, latitude: row.lat) : nil
         let usable = row.hasPosition
             && PositionFix.isUsable(latitude: row.lat, longitude: row.lon, accuracy: row.accuracy, speed: row.speed, heading: row.heading)
-        // The engine names the vehicle by its state and does not read the fix's id: an empty
-        // one is neither retained nor released (the vehicle's id, even a short one, was both).
-        let fix = PositionFix(
-            vehicleID: "", time: Timestamp(millisecondsSinceEpoch: row.time),
-            coordinate: coordinate, accuracy: row.accuracy, speed: row.speed, heading: row.heading)
         // (Most fixes emit nothing: an empty array is not emptied again, which is a generic
         // range replacement.)
         if !shard.emitted.isEmpty { shard.emitted.removeAll(keepingCapacity: true) }
-        shard.vehicles.withUnsafeMutableBufferPointer { vehicles in
+        // The vehicle's state read and written in place: one uniqueness check of the array,
+        // where each subscript access made its own.
+        let applied = shard.vehicles.withUnsafeMutableBufferPointer { vehicles in
+            if ordered, let last = vehicles[k].lastTime, row.time < last { return false }
+            vehicles[k].lastTime = max(vehicles[k].lastTime ?? .min, row.time)
+            // The engine names the vehicle by its state and does not read the fix's id: an
+            // empty one is neither retained nor released (the vehicle's id, even a short one,
+            // was both).
+            let fix = PositionFix(
+                vehicleID: "", time: Timestamp(millisecondsSinceEpoch: row.time),
+                coordinate: row.hasPosition ? Coordinate(longitude: row.lon, latitude: row.lat) : nil, accuracy: row.accuracy,
+                speed: row.speed, heading: row.heading)
             VehicleTracker.apply(
                 fix, to: &vehicles[k].state, zones: zones, configuration: configuration, scratch: &shard.scratch, into: &shard.emitted)
+            return true
         }
+        guard applied else { return false }
         // A rejected fix gets exactly one directive (there may be one per row).
         if shard.emitted.first?.kind == .fixRejected {
             let d = shard.emitted[0]
