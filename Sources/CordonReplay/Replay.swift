@@ -447,7 +447,7 @@ public final class Replay {
         let name = TripFormat.redactedName(of: input.path)
         let out = try AtomicFile(path: directory + "/" + name)
         var classifier = RowClassifier(file: input, redacted: name, rejected: rejected)
-        var scratch: [UInt8] = []
+        var copy = RedactedCopy(out)
         // This loop runs on one thread: the next block is read and scanned meanwhile, its rows'
         // positions only (whether a row is usable, and so its other fields, the first pass said).
         try forEachChunkedBlock(input, meter: meter, positionsOnly: true) { b, chunks, consumed throws(ReplayError) in
@@ -462,17 +462,7 @@ public final class Replay {
                         : classifier.tally.slot(of: rows[r].vehicle, hash: rows[r].vehicleHash, key: rows[r].idKey, timelines: timelines)
                     let decision = classifier.classify(
                         slot: slot, time: rows[r].time, lat: rows[r].lat, lon: rows[r].lon, vehicle: rows[r].vehicle, map: &map)
-                    switch decision {
-                    case .keep:
-                        continue  // copied with the bytes around it
-                    case .coarsen(let m):
-                        try out.write(UnsafeBufferPointer(rebasing: b[cursor..<rows[r].start]))
-                        Coarsen.rewrite(rows[r], meters: m, in: b, into: &scratch)
-                        try out.write(scratch)
-                    case .drop, .localOnly, .reject:
-                        try out.write(UnsafeBufferPointer(rebasing: b[cursor..<rows[r].start]))
-                    }
-                    cursor = rows[r].end
+                    try copy.put(decision, row: rows[r].start..<rows[r].end, of: b, cursor: &cursor) { () throws(ReplayError) in (rows[r], b) }
                 }
                 }
             }
@@ -494,11 +484,12 @@ public final class Replay {
     ) throws(ReplayError) -> AtomicFile {
         let name = TripFormat.redactedName(of: input.path)
         let out = try AtomicFile(path: directory + "/" + name)
-        let classifier = ClassifierBox(RowClassifier(file: input, redacted: name, rejected: rejected))
+        // Classified by the thread that reads the log, a batch ahead: the stages take turns.
+        let classifier = UnsafeMutableBox(RowClassifier(file: input, redacted: name, rejected: rejected))
         // The tally's slots are the log's, in the same order (first named first).
         let ids = section.ids
         for id in ids { _ = classifier.value.tally.slot(of: id, timelines: timelines) }
-        var scratch: [UInt8] = []
+        var copy = RedactedCopy(out)
         var rescanMemory = ScanMemory()
         var rescanned: [TripRow] = []
         var cursor = 0
@@ -521,21 +512,14 @@ public final class Replay {
                 let decided = log.decisions(for: k)
                 for r in records.indices {
                     let start = Int(records[r].start), end = start + Int(records[r].length)
-                    switch decided[r] {
-                    case .keep:
-                        continue  // copied with the bytes around it
-                    case .coarsen(let m):
-                        try out.write(UnsafeBufferPointer(rebasing: bytes[cursor..<start]))
+                    // A coarsened row's fields are found by scanning it again, alone.
+                    try copy.put(decided[r], row: start..<end, of: bytes, cursor: &cursor) { () throws(ReplayError) in
                         let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
                         guard let row = section.rescanner?.row(text, memory: &rescanMemory, rows: &rescanned) else {
                             throw .input(file: input.path, message: "the row at byte \(start) changed since the first pass read it")
                         }
-                        Coarsen.rewrite(row, meters: m, in: text, into: &scratch)
-                        try out.write(scratch)
-                    case .drop, .localOnly, .reject:
-                        try out.write(UnsafeBufferPointer(rebasing: bytes[cursor..<start]))
+                        return (row, text)
                     }
-                    cursor = end
                 }
                 source.discard(upTo: cursor)  // copied out: the pages before it are not read again
                 meter.set(done: Int64(cursor))
@@ -549,11 +533,37 @@ public final class Replay {
     }
 }
 
-/// A `RowClassifier` shared by the two stages of `Replay.redact(_:log:…)`, which the log's
-/// reading order keeps to one thread at a time. `@unchecked Sendable` for that reason.
-final class ClassifierBox: @unchecked Sendable {
-    var value: RowClassifier
-    init(_ value: consuming RowClassifier) { self.value = value }
+/// The redacted copy of one input as the second pass writes it, whichever way it reads the
+/// rows (`Replay.redact`): the bytes up to each row that is not kept as it is, then what
+/// replaces the row (nothing, or the row coarsened); a kept row goes out with the bytes around
+/// it. A value owned by one pass over one input.
+struct RedactedCopy {
+    let out: AtomicFile
+    private var scratch: [UInt8] = []
+
+    init(_ out: AtomicFile) { self.out = out }
+
+    /// For a row at `row` in `b` with `decision`: writes `b[cursor..<row.lowerBound]` and the
+    /// row's replacement, and moves `cursor` past the row; nothing for a kept row. `scanned`
+    /// gives a coarsened row's fields and the bytes their offsets count from.
+    @inline(__always)
+    mutating func put(
+        _ decision: Decision, row: Range<Int>, of b: UnsafeBufferPointer<UInt8>, cursor: inout Int,
+        scanned: () throws(ReplayError) -> (TripRow, UnsafeBufferPointer<UInt8>)
+    ) throws(ReplayError) {
+        switch decision {
+        case .keep:
+            return
+        case .coarsen(let m):
+            try out.write(UnsafeBufferPointer(rebasing: b[cursor..<row.lowerBound]))
+            let (fields, text) = try scanned()
+            Coarsen.rewrite(fields, meters: m, in: text, into: &scratch)
+            try out.write(scratch)
+        case .drop, .localOnly, .reject:
+            try out.write(UnsafeBufferPointer(rebasing: b[cursor..<row.lowerBound]))
+        }
+        cursor = row.upperBound
+    }
 }
 
 /// The second pass's decision for each row of one input, in input order, counted in its
@@ -633,15 +643,17 @@ enum Decision: Equatable {
     }
 }
 
-/// A mutable box shared with the workers of one `concurrentPerform` call, each touching only
-/// its own element. `@unchecked Sendable`: the caller guarantees disjoint access.
 /// A value handed to the workers of one `concurrentPerform` call that only read it.
+/// `@unchecked Sendable`: the caller guarantees that nobody writes it meanwhile.
 struct UnsafeSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }
 
-final class UnsafeMutableBox<Value>: @unchecked Sendable {
+/// A mutable value shared with other threads that take turns with it (each worker of a
+/// `concurrentPerform` call touching only its own box, or stages that a wait orders).
+/// `@unchecked Sendable`: the caller guarantees that no two threads touch it at once.
+final class UnsafeMutableBox<Value: ~Copyable>: @unchecked Sendable {
     var value: Value
-    init(_ value: Value) { self.value = value }
+    init(_ value: consuming Value) { self.value = value }
 }

@@ -81,7 +81,13 @@ import Testing
     /// Replays, then checks what must hold for every replay: for each input and in total,
     /// rows in = kept + dropped + rejected, coarsened ⊂ kept, local-only ⊂ dropped.
     static func replay(_ paths: [String], options: ReplayOptions = ReplayOptions(), out: URL) throws -> ReplayReport {
-        let report = try Replay(zones: zones, zoneSet: zoneSet, options: options).run(inputs: paths, directory: out.path)
+        try replay(Replay(zones: zones, zoneSet: zoneSet, options: options), paths, out: out)
+    }
+
+    /// `replay(_:options:out:)` with a replay made by the caller (who may ask it afterwards how
+    /// it ran).
+    static func replay(_ replay: Replay, _ paths: [String], out: URL) throws -> ReplayReport {
+        let report = try replay.run(inputs: paths, directory: out.path)
         #expect(report.files.map(\.file) == paths)
         for c in report.files.map(\.counts) + [report.totals] {
             #expect(c.rowsIn == c.kept + c.dropped + c.rejected, "not conserved: \(c)")
