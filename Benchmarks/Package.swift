@@ -26,6 +26,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Cordon", package: "Cordon"),
+                .product(name: "CordonGEOS", package: "Cordon"),
             ],
             path: "Benchmarks/IndexBenchmark",
             swiftSettings: [.swiftLanguageMode(.v6)],

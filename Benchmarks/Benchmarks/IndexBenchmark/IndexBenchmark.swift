@@ -1,11 +1,17 @@
 import Benchmark
 import Cordon
+import CordonGEOS
 import Foundation
 
 // The point index on the shared zone set (cores and approach polygons) and 1,000,000 query
-// points: build, batch locate and single locate. The zone set comes from a Cordon database
-// made by Benchmarks/import.sh ($CORDON_BENCH_DB, set "bench"); the points from
-// $CORDON_BENCH_POINTS. `cordon bench` gives the same figures beside GEOS and a naive scan.
+// points: build, batch locate and single locate, and in the same run the two baselines on
+// the same points: GEOS (STRtree + prepared geometry, a point made per query, as GEOS 3.11
+// requires) and a naive scan (bounding boxes, then every edge). Every locate benchmark reports
+// its time per point (the batch and single ones over all points at once; GEOS and the naive
+// scan over 1,000 points an iteration, each iteration the next 1,000 of the file), so the
+// ratios are read off one table. The zone set comes from a Cordon database made by
+// Benchmarks/import.sh ($CORDON_BENCH_DB, set "bench"); the points from $CORDON_BENCH_POINTS.
+// `cordon bench` prints the same comparison with its ratios.
 
 let env = ProcessInfo.processInfo.environment
 let databasePath = env["CORDON_BENCH_DB"] ?? "/tmp/cordon-bench/bench.db"
@@ -26,6 +32,11 @@ let benchmarks: @Sendable () -> Void = {
         return
     }
     let index = ZoneIndex.Builder().build(set)
+    var areas: [(area: UInt32, geometry: MultiPolygon)] = []
+    for (z, e) in set.entries.enumerated() {
+        areas.append((UInt32(z) << 1, e.zone.geometry))
+        if e.approach != e.zone.geometry { areas.append((UInt32(z) << 1 | 1, e.approach)) }
+    }
 
     Benchmark("Index/build (shared set, 2 threads)") { benchmark in
         for _ in benchmark.scaledIterations { blackHole(ZoneIndex.Builder().build(set)) }
@@ -56,4 +67,52 @@ let benchmarks: @Sendable () -> Void = {
         }
         blackHole(total)
     }
+
+    // The baselines: 1,000 points an iteration (time per point), the next 1,000 each time.
+    let slices = max(1, points.count / 1_000)
+    if let context = try? GEOSContext(),
+        let oracle = try? GEOSPointOracle(context: context, areas: areas.map { (id: $0.area, geometry: $0.geometry) })
+    {
+        let geos = UnsafeSendable(oracle)
+        var next = 0
+        Benchmark(
+            "Index/geos strtree+prepared (1k points an iteration)",
+            configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: 100)
+        ) { benchmark in
+            let first = (next % slices) * 1_000
+            next += 1
+            var out: [UInt32] = []
+            var total = 0
+            for c in points[first..<min(first + 1_000, points.count)] {
+                out.removeAll(keepingCapacity: true)
+                try? geos.value.covering(c, into: &out)
+                total += out.count
+            }
+            blackHole(total)
+        }
+    }
+    let naive = NaiveLocator(areas: areas)
+    var nextNaive = 0
+    Benchmark(
+        "Index/naive bbox+scan (1k points an iteration)",
+        configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: 20)
+    ) { benchmark in
+        let first = (nextNaive % slices) * 1_000
+        nextNaive += 1
+        var out: [UInt32] = []
+        var total = 0
+        for c in points[first..<min(first + 1_000, points.count)] {
+            out.removeAll(keepingCapacity: true)
+            naive.locate(c, into: &out)
+            total += out.count
+        }
+        blackHole(total)
+    }
+}
+
+/// Hands a GEOS oracle (one context, used by the benchmark's one thread at a time) to the
+/// harness's `@Sendable` closure. Not for concurrent use.
+final class UnsafeSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
