@@ -35,11 +35,7 @@ struct BenchCommand: ParsableCommand {
             if let db { try ZoneSourceOptions.storedSet(db: db, setName: setName, version: nil) } else {
                 try ZoneSourceOptions.fileSet(zonesPath, name: zonesPath, repair: repair)
             }
-        var areas: [(area: UInt32, geometry: MultiPolygon)] = []
-        for (z, e) in set.entries.enumerated() {
-            areas.append((UInt32(z) << 1, e.zone.geometry))
-            if e.approach != e.zone.geometry { areas.append((UInt32(z) << 1 | 1, e.approach)) }
-        }
+        let areas = ZoneIndex.areas(of: set)
         let clock = ContinuousClock()
         var index: ZoneIndex?
         let buildTime = clock.measure { index = ZoneIndex.Builder().build(set) }

@@ -36,13 +36,7 @@ extension ZoneIndex {
         public init() {}
 
         public func build(_ set: ZoneSet) -> ZoneIndex {
-            var areas: [(area: UInt32, geometry: MultiPolygon)] = []
-            areas.reserveCapacity(set.entries.count * 2)
-            for (z, entry) in set.entries.enumerated() {
-                areas.append((UInt32(z) << 1, entry.zone.geometry))
-                if entry.approach != entry.zone.geometry { areas.append((UInt32(z) << 1 | 1, entry.approach)) }
-            }
-            return build(zoneIDs: set.entries.map(\.zone.id), setName: set.name, version: set.version, areas: areas)
+            build(zoneIDs: set.entries.map(\.zone.id), setName: set.name, version: set.version, areas: ZoneIndex.areas(of: set))
         }
 
         /// Builds from explicit areas (`area` = zone << 1 | kind); for tests and tools.
@@ -53,6 +47,22 @@ extension ZoneIndex {
             state.collectEdges(areas)
             return state.finish(zoneIDs: zoneIDs, setName: setName, version: version)
         }
+    }
+}
+
+extension ZoneIndex {
+    /// The areas an index of `set` holds, coded as its hits are (`zone << 1 | kind`): each
+    /// zone's core polygon, and its approach polygon when that differs (buffer > 0). What the
+    /// builder indexes, and what a baseline (GEOS, the naive scan) must be given to answer
+    /// the same question.
+    public static func areas(of set: ZoneSet) -> [(area: UInt32, geometry: MultiPolygon)] {
+        var areas: [(area: UInt32, geometry: MultiPolygon)] = []
+        areas.reserveCapacity(set.entries.count * 2)
+        for (z, entry) in set.entries.enumerated() {
+            areas.append((UInt32(z) << 1, entry.zone.geometry))
+            if entry.approach != entry.zone.geometry { areas.append((UInt32(z) << 1 | 1, entry.approach)) }
+        }
+        return areas
     }
 }
 

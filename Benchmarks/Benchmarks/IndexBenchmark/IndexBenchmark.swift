@@ -32,11 +32,7 @@ let benchmarks: @Sendable () -> Void = {
         return
     }
     let index = ZoneIndex.Builder().build(set)
-    var areas: [(area: UInt32, geometry: MultiPolygon)] = []
-    for (z, e) in set.entries.enumerated() {
-        areas.append((UInt32(z) << 1, e.zone.geometry))
-        if e.approach != e.zone.geometry { areas.append((UInt32(z) << 1 | 1, e.approach)) }
-    }
+    let areas = ZoneIndex.areas(of: set)
 
     Benchmark("Index/build (shared set, 2 threads)") { benchmark in
         for _ in benchmark.scaledIterations { blackHole(ZoneIndex.Builder().build(set)) }
@@ -69,50 +65,29 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // The baselines: 1,000 points an iteration (time per point), the next 1,000 each time.
-    let slices = max(1, points.count / 1_000)
-    if let context = try? GEOSContext(),
-        let oracle = try? GEOSPointOracle(context: context, areas: areas.map { (id: $0.area, geometry: $0.geometry) })
-    {
-        let geos = UnsafeSendable(oracle)
+    func baseline(_ name: String, maxIterations: Int, _ locate: @escaping (Coordinate, inout [UInt32]) -> Void) {
+        let slices = max(1, points.count / 1_000)
         var next = 0
-        Benchmark(
-            "Index/geos strtree+prepared (1k points an iteration)",
-            configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: 100)
-        ) { benchmark in
+        Benchmark(name, configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: maxIterations)) { _ in
             let first = (next % slices) * 1_000
             next += 1
             var out: [UInt32] = []
             var total = 0
             for c in points[first..<min(first + 1_000, points.count)] {
                 out.removeAll(keepingCapacity: true)
-                try? geos.value.covering(c, into: &out)
+                locate(c, &out)
                 total += out.count
             }
             blackHole(total)
         }
     }
-    let naive = NaiveLocator(areas: areas)
-    var nextNaive = 0
-    Benchmark(
-        "Index/naive bbox+scan (1k points an iteration)",
-        configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: 20)
-    ) { benchmark in
-        let first = (nextNaive % slices) * 1_000
-        nextNaive += 1
-        var out: [UInt32] = []
-        var total = 0
-        for c in points[first..<min(first + 1_000, points.count)] {
-            out.removeAll(keepingCapacity: true)
-            naive.locate(c, into: &out)
-            total += out.count
+    if let context = try? GEOSContext(),
+        let oracle = try? GEOSPointOracle(context: context, areas: areas.map { (id: $0.area, geometry: $0.geometry) })
+    {
+        baseline("Index/geos strtree+prepared (1k points an iteration)", maxIterations: 100) { c, out in
+            try? oracle.covering(c, into: &out)
         }
-        blackHole(total)
     }
-}
-
-/// Hands a GEOS oracle (one context, used by the benchmark's one thread at a time) to the
-/// harness's `@Sendable` closure. Not for concurrent use.
-final class UnsafeSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+    let naive = NaiveLocator(areas: areas)
+    baseline("Index/naive bbox+scan (1k points an iteration)", maxIterations: 20) { c, out in naive.locate(c, into: &out) }
 }
