@@ -80,6 +80,19 @@ extension Fixtures {
         return try GeoJSONReader().read(bytes, file: "zones.geojson").zones.map(\.zone)
     }
 
+    /// Natural Earth's 177 countries (`ne110_countries.geojson`, 1:110m) as read by Cordon, with
+    /// category `custom` where the file gives none: a real map, with the antimeridian, the
+    /// south pole and one self-intersecting ring (Sudan's, which import refuses unrepaired).
+    public static func naturalEarthCountries() throws -> [Zone] {
+        let path = sharedData("ne110_countries.geojson")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FixtureError(message: "\(path): missing (the shared test data is expected at ../shared/data beside the repository)")
+        }
+        var options = ZoneReadOptions()
+        options.defaultProperties = [JSONMember("category", .string("custom"))]
+        return try GeoJSONReader(options: options).read([UInt8](data), file: "ne110_countries.geojson").zones.map(\.zone)
+    }
+
     /// Rows of a small CSV with a header, split on commas (no quoting).
     public static func csvRows(_ bytes: [UInt8]) -> [[Substring]] {
         let text = String(decoding: bytes, as: UTF8.self)
