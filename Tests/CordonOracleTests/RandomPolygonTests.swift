@@ -93,20 +93,19 @@ import Testing
         return areas.filter { $0.allCoordinates.allSatisfy(\.isValid) }
     }
 
-    /// Compares index and GEOS on `points`; returns (misses, false positives, checked).
-    static func compare(_ areas: [MultiPolygon], _ points: [Coordinate]) throws -> (Int, Int, Int) {
+    /// Compares index and GEOS on `points`.
+    static func compare(_ areas: [MultiPolygon], _ points: [Coordinate]) throws -> OracleTally {
         let index = ZoneIndex.Builder().build(
             zoneIDs: areas.indices.map(String.init), areas: areas.enumerated().map { (UInt32($0.offset) << 1, $0.element) })
         let context = try GEOSContext()
         let oracle = try GEOSPointOracle(context: context, areas: areas.enumerated().map { (UInt32($0.offset), $0.element) })
-        var misses = 0, extras = 0
+        var tally = OracleTally()
         for p in points {
-            let mine = Set(index.locate(p).map(\.zone))
-            let truth = Set(try oracle.covering(p))
-            misses += truth.subtracting(mine).count
-            extras += mine.subtracting(truth).count
+            try tally.add(index: Set(index.locate(p).map(\.zone)), geos: Set(try oracle.covering(p))) { z in
+                try context.geometry(areas[Int(z)]).distance(to: try context.point(p))
+            }
         }
-        return (misses, extras, points.count)
+        return tally
     }
 
     /// Points on and near the areas' vertices and edges, and anywhere around them.
@@ -145,19 +144,19 @@ import Testing
     @Test func randomZoneSetsMatchGEOS() throws {
         var source = Xoshiro(seed: (0x636F_7264_6F6E, 0x696E_6465_78, 0x2026_1121, 42))
         let seeds = Gen.int(in: 1...Int.max).array(of: 40...40).run(using: &source)
-        var total = 0
+        var total = OracleTally()
         for seed in seeds {
             var rng = Random(state: UInt64(seed))
             // Scales from tiny (1e-6°, ~10 cm) to continent-sized (20°), overlapping zones.
             let areas = Self.zoneSet(&rng, logScale: -6...1.3, latitudes: -60...60, maxZones: 12)
             guard !areas.isEmpty else { continue }
             let pts = Self.points(&rng, areas, count: 1500)
-            let (misses, extras, checked) = try Self.compare(areas, pts)
-            #expect(misses == 0, "seed \(seed): \(misses) misses of \(checked)")
-            #expect(extras == 0, "seed \(seed): \(extras) false positives of \(checked)")
-            total += checked
+            let tally = try Self.compare(areas, pts)
+            #expect(tally.misses == 0 && tally.falsePositives == 0, "seed \(seed): \(tally)")
+            total.add(tally)
         }
-        #expect(total > 40 * 1000)
+        total.report("40 random zone sets")
+        #expect(total.checked > 40 * 1000)
     }
 
     /// Zones around 0°, 0° from 1e-120° to 1e-20° across, across float32's subnormal range, with
@@ -166,7 +165,7 @@ import Testing
     /// too small this test fails). Below about 1e-150° the products of any double-precision
     /// orientation test, GEOS's included, underflow.
     @Test func tinyZonesAtTheOrigin() throws {
-        var total = 0
+        var total = OracleTally()
         // Float32's subnormals start at 1.2e-38 and end at 1.4e-45.
         let scales = [1e-120, 1e-60, 3e-46, 1e-44, 1e-42, 1e-40, 1e-39, 3e-38, 1e-36, 1e-30, 1e-25, 1e-20]
         for (seed, scale) in scales.enumerated() {
@@ -177,12 +176,12 @@ import Testing
                 areas.append(Self.zone(&rng, center: c, scale: scale * (0.3 + rng.next())))
             }
             let pts = Self.points(&rng, areas, count: 600, jitter: scale * 1e-4)
-            let (misses, extras, checked) = try Self.compare(areas, pts)
-            #expect(misses == 0, "seed \(seed), scale \(scale): \(misses) misses of \(checked)")
-            #expect(extras == 0, "seed \(seed), scale \(scale): \(extras) false positives of \(checked)")
-            total += checked
+            let tally = try Self.compare(areas, pts)
+            #expect(tally.misses == 0 && tally.falsePositives == 0, "seed \(seed), scale \(scale): \(tally)")
+            total.add(tally)
         }
-        #expect(total > 12 * 500)
+        total.report("tiny zones at the origin")
+        #expect(total.checked > 12 * 500)
     }
 
     /// Thousands of long spikes meeting near one point: splitting cells there never separates
@@ -204,8 +203,9 @@ import Testing
         #expect(index.statistics.edgeCopies < 100 * 2 * n, "\(index.statistics)")
         var rng = Random(state: 4_000)
         let pts = Self.points(&rng, [area], count: 6_000)
-        let (misses, extras, checked) = try Self.compare([area], pts)
-        #expect(checked == 6_000 && misses == 0 && extras == 0)
+        let tally = try Self.compare([area], pts)
+        tally.report("4,000-spike star")
+        #expect(tally.checked == 6_000 && tally.misses == 0 && tally.falsePositives == 0, "\(tally)")
     }
 
     /// A comb of 8,000 teeth as tall as the zone: every tooth crosses every row of root cells
@@ -230,8 +230,9 @@ import Testing
         #expect(index.statistics.rootCells < fine.statistics.rootCells)
         var rng = Random(state: 2_000)
         let pts = Self.points(&rng, [area], count: 4_000)
-        let (misses, extras, checked) = try Self.compare([area], pts)
-        #expect(checked == 4_000 && misses == 0 && extras == 0)
+        let tally = try Self.compare([area], pts)
+        tally.report("8,000-tooth comb")
+        #expect(tally.checked == 4_000 && tally.misses == 0 && tally.falsePositives == 0, "\(tally)")
     }
 
     @Test func fiftyThousandVertexRing() throws {
@@ -239,7 +240,8 @@ import Testing
         let ring = Self.star(&rng, center: Coordinate(longitude: 104, latitude: 30), radius: 0.5, vertices: 50_000, lo: 0.6, hi: 1)
         let area = MultiPolygon([Polygon(exterior: Ring(ring))])
         let pts = Self.points(&rng, [area], count: 20_000)
-        let (misses, extras, checked) = try Self.compare([area], pts)
-        #expect(checked > 19_000 && misses == 0 && extras == 0)
+        let tally = try Self.compare([area], pts)
+        tally.report("50,000-vertex ring")
+        #expect(tally.checked > 19_000 && tally.misses == 0 && tally.falsePositives == 0, "\(tally)")
     }
 }

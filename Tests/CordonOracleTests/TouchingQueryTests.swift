@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func segmentsMatchGEOSIntersects() throws {
-        var checked = 0, touched = 0
+        var tally = OracleTally(), touched = 0
         for (areas, seedRng) in Self.zoneSets() {
             var rng = seedRng
             let index = Self.index(areas)
@@ -49,11 +49,12 @@ import Testing
                 var truth = Set<UInt32>()
                 for (z, g) in geos.enumerated() where try g.intersects(line) { truth.insert(UInt32(z)) }
                 #expect(mine == truth, "segment \(a) → \(b): index \(mine.sorted()) GEOS \(truth.sorted())")
-                checked += 1
+                try tally.add(index: mine, geos: truth) { try geos[Int($0)].distance(to: line) }
                 touched += truth.count
             }
         }
-        #expect(checked > 2000 && touched > 500)
+        tally.report("segments on 25 random zone sets")
+        #expect(tally.checked > 2000 && touched > 500)
     }
 
     /// With approach areas beside the cores, a zone is reported as `.core` exactly when the
@@ -106,7 +107,7 @@ import Testing
     }
 
     @Test func disksMatchGEOSDistance() throws {
-        var checked = 0, touched = 0, ties = 0
+        var checked = 0, touched = 0, ties = 0, misses = 0, falsePositives = 0
         for (areas, seedRng) in Self.zoneSets() {
             var rng = seedRng
             let index = Self.index(areas)
@@ -130,12 +131,16 @@ import Testing
                         ties += 1  // at the rim: either answer is within rounding
                     } else {
                         #expect(inIndex == (d <= r), "disk \(c) r \(r): zone \(z) at \(d) m, index says \(inIndex)")
+                        if inIndex != (d <= r) {
+                            if inIndex { falsePositives += 1 } else { misses += 1 }
+                        }
                     }
                     if d <= r { touched += 1 }
                 }
                 checked += 1
             }
         }
+        print("oracle: disks on 25 random zone sets: \(checked) checked, \(misses) misses, \(falsePositives) false positives, \(ties) zones within rounding of the rim (either answer)")
         #expect(checked > 2500 && touched > 500 && ties < checked / 100)
     }
 }
