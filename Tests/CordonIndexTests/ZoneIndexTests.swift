@@ -61,22 +61,27 @@ import Testing
             order.withUnsafeMutableBufferPointer { o in cells.withUnsafeMutableBufferPointer { index.sortByRootCell(p, into: o, cells: $0) } }
         }
         #expect(sorted && Set(order).count == points.count)
-        var counts = [UInt32](repeating: 0, count: points.count)
-        var hits = [ZoneHit](repeating: ZoneHit(zone: 0, kind: .core), count: points.count * stride)
-        points.withUnsafeBufferPointer { p in
-            counts.withUnsafeMutableBufferPointer { c in
-                hits.withUnsafeMutableBufferPointer { h in index.locate(batch: p, stride: stride, counts: c, hits: h) }
+        // Both paths: sorted and in lockstep groups (an index larger than the cache), and point
+        // by point in order (a small one, as this index is).
+        #expect(index.hotBytes <= ZoneIndex.cachedBatchBytes)
+        for limit in [0, ZoneIndex.cachedBatchBytes] {
+            var counts = [UInt32](repeating: 0, count: points.count)
+            var hits = [ZoneHit](repeating: ZoneHit(zone: 0, kind: .core), count: points.count * stride)
+            points.withUnsafeBufferPointer { p in
+                counts.withUnsafeMutableBufferPointer { c in
+                    hits.withUnsafeMutableBufferPointer { h in index.locate(batch: p, stride: stride, counts: c, hits: h, inOrderUpTo: limit) }
+                }
             }
+            var overflowing = 0, withHits = 0
+            for (i, p) in points.enumerated() {
+                let single = index.locate(p).sorted()
+                #expect(Int(counts[i]) == single.count, "point \(i), limit \(limit)")
+                if single.count > stride { overflowing += 1; continue }
+                if !single.isEmpty { withHits += 1 }
+                #expect(Array(hits[(i * stride)..<(i * stride + single.count)]).sorted() == single, "point \(i), limit \(limit)")
+            }
+            #expect(overflowing > 0 && withHits > 1000)
         }
-        var overflowing = 0, withHits = 0
-        for (i, p) in points.enumerated() {
-            let single = index.locate(p).sorted()
-            #expect(Int(counts[i]) == single.count, "point \(i)")
-            if single.count > stride { overflowing += 1; continue }
-            if !single.isEmpty { withHits += 1 }
-            #expect(Array(hits[(i * stride)..<(i * stride + single.count)]).sorted() == single, "point \(i)")
-        }
-        #expect(overflowing > 0 && withHits > 1000)
     }
 
     /// Build parts write their leaf blobs into windows of the final table; a part that outgrows
