@@ -77,19 +77,29 @@ extension ZoneIndex {
         let vertices = self.vertices.buffer
         for i in points.indices {
             let x = points[i].longitude, y = points[i].latitude
-            var count = 0
-            if x >= minX, x <= maxX, y >= minY, y <= maxY {
-                let node = Self.descend(x, y, index: self, root: root, internals: internals)
-                if node != 0 {
-                    let out = i * stride
-                    Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices) { hit in
-                        if count < stride { hits[out + count] = hit }
-                        count += 1
-                    }
-                }
-            }
-            counts[i] = UInt32(truncatingIfNeeded: count)
+            var node: UInt32 = 0
+            if x >= minX, x <= maxX, y >= minY, y <= maxY { node = Self.descend(x, y, index: self, root: root, internals: internals) }
+            Self.write(x, y, node: node, point: i, blob: blob, vertices: vertices, stride: stride, counts: counts, hits: hits)
         }
+    }
+
+    /// Scans leaf reference `node` (0: an empty cell, no hits) for (x, y), batch point `i`: its
+    /// hits into its `stride` slots of `hits`, their true number into `counts[i]`.
+    @inline(__always)
+    static func write(
+        _ x: Double, _ y: Double, node: UInt32, point i: Int, blob: UnsafeBufferPointer<UInt64>,
+        vertices: UnsafeBufferPointer<Double>, stride: Int, counts: UnsafeMutableBufferPointer<UInt32>,
+        hits: UnsafeMutableBufferPointer<ZoneHit>
+    ) {
+        var count = 0
+        if node != 0 {
+            let out = i * stride
+            scan(x, y, leaf: Int(node & ~leafBit), blob: blob, vertices: vertices) { hit in
+                if count < stride { hits[out + count] = hit }
+                count += 1
+            }
+        }
+        counts[i] = UInt32(truncatingIfNeeded: count)
     }
 
     /// Writes into `order` the point indices in root-cell order (a counting sort, O(n + cells)),
@@ -207,17 +217,10 @@ extension ZoneIndex {
                 for g in 0..<m where state[g].node != 0 { touch &+= blob[Int(state[g].node & ~Self.leafBit)] }
                 Self.sink(touch)
                 for g in 0..<m {
-                    let i = Int(order[base + g])
-                    var count = 0
                     let (x, y, node) = state[g]
-                    if node != 0 {
-                        let out = i * stride
-                        Self.scan(x, y, leaf: Int(node & ~Self.leafBit), blob: blob, vertices: vertices) { hit in
-                            if count < stride { hits[out + count] = hit }
-                            count += 1
-                        }
-                    }
-                    counts[i] = UInt32(truncatingIfNeeded: count)
+                    Self.write(
+                        x, y, node: node, point: Int(order[base + g]), blob: blob, vertices: vertices, stride: stride,
+                        counts: counts, hits: hits)
                 }
                 base += m
             }

@@ -48,10 +48,7 @@ import Testing
     /// Segments between such points, from a few metres to across the map, against GEOS
     /// intersects.
     @Test func naturalEarthSegmentsMatchGEOS() throws {
-        let context = try GEOSContext()
-        let (areas, _) = try Self.countries(context)
-        let index = TouchingQueryTests.index(areas)
-        let geos = try areas.map { try context.geometry($0) }
+        let (areas, _) = try Self.countries(try GEOSContext())
         var rng = RandomPolygonTests.Random(state: 111)
         var points = RandomPolygonTests.points(&rng, areas, count: 3_000)
         // Half of the segments short: the second end a few kilometres or less from the first.
@@ -60,15 +57,7 @@ import Testing
             let b = Coordinate(longitude: a.longitude + scale * (rng.next() - 0.5), latitude: a.latitude + scale * (rng.next() - 0.5))
             if b.isValid { points[k] = b }
         }
-        var tally = OracleTally(), touched = 0
-        for (a, b, hits, line) in try TouchingQueryTests.segments(index, points, context) {
-            let mine = Set(hits.map(\.zone))
-            var truth = Set<UInt32>()
-            for (z, g) in geos.enumerated() where try g.intersects(line) { truth.insert(UInt32(z)) }
-            #expect(mine == truth, "segment \(a) → \(b): index \(mine.sorted()) GEOS \(truth.sorted())")
-            try tally.add(index: mine, geos: truth) { try geos[Int($0)].distance(to: line) }
-            touched += truth.count
-        }
+        let (tally, touched) = try TouchingQueryTests.compareSegments(areas, points)
         tally.report("Natural Earth countries, segments")
         #expect(tally.checked > 1_400 && touched > 1_000)
     }

@@ -37,21 +37,32 @@ import Testing
         }
     }
 
+    /// Compares the index's segment answers (the points taken two by two) with GEOS intersects
+    /// on `areas`, expecting each to be equal; returns the tally and how many zones GEOS found
+    /// touched.
+    static func compareSegments(_ areas: [MultiPolygon], _ points: [Coordinate]) throws -> (tally: OracleTally, touched: Int) {
+        let index = Self.index(areas)
+        let context = try GEOSContext()
+        let geos = try areas.map { try context.geometry($0) }
+        var tally = OracleTally(), touched = 0
+        for (a, b, hits, line) in try Self.segments(index, points, context) {
+            let mine = Set(hits.map(\.zone))
+            var truth = Set<UInt32>()
+            for (z, g) in geos.enumerated() where try g.intersects(line) { truth.insert(UInt32(z)) }
+            #expect(mine == truth, "segment \(a) → \(b): index \(mine.sorted()) GEOS \(truth.sorted())")
+            try tally.add(index: mine, geos: truth) { try geos[Int($0)].distance(to: line) }
+            touched += truth.count
+        }
+        return (tally, touched)
+    }
+
     @Test func segmentsMatchGEOSIntersects() throws {
         var tally = OracleTally(), touched = 0
         for (areas, seedRng) in Self.zoneSets() {
             var rng = seedRng
-            let index = Self.index(areas)
-            let context = try GEOSContext()
-            let geos = try areas.map { try context.geometry($0) }
-            for (a, b, hits, line) in try Self.segments(index, RandomPolygonTests.points(&rng, areas, count: 400), context) {
-                let mine = Set(hits.map(\.zone))
-                var truth = Set<UInt32>()
-                for (z, g) in geos.enumerated() where try g.intersects(line) { truth.insert(UInt32(z)) }
-                #expect(mine == truth, "segment \(a) → \(b): index \(mine.sorted()) GEOS \(truth.sorted())")
-                try tally.add(index: mine, geos: truth) { try geos[Int($0)].distance(to: line) }
-                touched += truth.count
-            }
+            let result = try Self.compareSegments(areas, RandomPolygonTests.points(&rng, areas, count: 400))
+            tally.add(result.tally)
+            touched += result.touched
         }
         tally.report("segments on 25 random zone sets")
         #expect(tally.checked > 2000 && touched > 500)
